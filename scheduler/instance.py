@@ -1,0 +1,520 @@
+"""Pydantic models of a branch: settings, schools, bells, classes, ALTs, blocked periods, travel.
+
+The models check single values (a field validator per value); :func:`reference_issues` checks
+how tables refer to each other (class -> school -> bells) and reports every problem with its
+table, record and column. Derived facts that both the CP-SAT model and the independent
+validator need (travel minutes, usable periods) are computed here, once, from the data alone.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from datetime import date, time
+from functools import cached_property
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from scheduler.errors import InputIssue
+
+Day = Literal["Mon", "Tue", "Wed", "Thu", "Fri"]
+Level = Literal["elementary", "junior_high"]
+DAYS: tuple[Day, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri")
+LEVELS: tuple[Level, ...] = ("elementary", "junior_high")
+MAX_GRADE: dict[Level, int] = {"elementary": 6, "junior_high": 3}
+TYPICAL_PERIOD_MINUTES: dict[Level, int] = {"elementary": 45, "junior_high": 50}
+CLASS_PATTERN = re.compile(r"^([1-9][0-9]*)-([1-9][0-9]*)$")
+EARTH_RADIUS_KM = 6371.0088
+
+# Names of the input tables, as files of a CSV folder and sheets of a workbook.
+TABLES: dict[str, str] = {
+    "settings": "settings.csv",
+    "schools": "schools.csv",
+    "bells": "bells.csv",
+    "classes": "classes.csv",
+    "alts": "alts.csv",
+    "blocked": "blocked.csv",
+    "travel": "travel.csv",
+}
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="forbid")
+
+
+def minutes_of(t: time) -> int:
+    """Minutes since midnight of a clock time."""
+    return t.hour * 60 + t.minute
+
+
+class Settings(_Record):
+    """Branch-wide settings; every key is optional and defaults as the contract says."""
+
+    branch: str = ""
+    timezone: str = "Asia/Tokyo"
+    term_start: date | None = None
+    term_end: date | None = None
+    day_start: time = time(8, 0)
+    day_end: time = time(17, 0)
+    min_lessons_per_week: int = Field(20, ge=0)
+    max_lessons_per_week: int = Field(25, ge=0)
+    max_lessons_per_day: int = Field(6, ge=0)
+    max_schools_per_day: int = Field(1, ge=1)
+    max_commute_minutes: int = Field(60, ge=0)
+    travel_speed_kmh: float = Field(20.0, gt=0)
+    max_class_lessons_per_day: int = Field(1, ge=1)
+
+
+class School(_Record):
+    """A school an ALT may be sent to."""
+
+    school_id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    level: Level
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    max_alts_per_day: int = Field(1, ge=1)
+
+
+class Bell(_Record):
+    """One period of a school's bell schedule, on the days it exists."""
+
+    school_id: str = Field(min_length=1)
+    period: int = Field(ge=1)
+    start: time
+    end: time
+    days: tuple[Day, ...] = DAYS
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> Bell:
+        if self.end <= self.start:
+            raise ValueError(f"end {self.end:%H:%M} is not after start {self.start:%H:%M}")
+        return self
+
+    @property
+    def minutes(self) -> int:
+        """Length of the period in minutes."""
+        return minutes_of(self.end) - minutes_of(self.start)
+
+
+class SchoolClass(_Record):
+    """A homeroom class in grade-class notation (``1-1`` = grade 1, class 1)."""
+
+    school_id: str = Field(min_length=1)
+    class_: str = Field(alias="class")
+    alt_lessons: int = Field(ge=0)
+    co_teacher: str | None = None
+
+    @field_validator("class_")
+    @classmethod
+    def _grade_class(cls, v: str) -> str:
+        if not CLASS_PATTERN.match(v):
+            raise ValueError("is not grade-class like 1-1")
+        return v
+
+    @property
+    def grade(self) -> int:
+        """The grade (the number before the dash)."""
+        return int(self.class_.split("-")[0])
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """(school_id, class), unique in an instance."""
+        return (self.school_id, self.class_)
+
+
+class Alt(_Record):
+    """An Assistant Language Teacher and their contract."""
+
+    alt_id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    home_lat: float = Field(ge=-90, le=90)
+    home_lon: float = Field(ge=-180, le=180)
+    levels: tuple[Level, ...] = LEVELS
+    min_lessons: int | None = Field(None, ge=0)
+    max_lessons: int | None = Field(None, ge=0)
+    max_lessons_per_day: int | None = Field(None, ge=0)
+    unavailable: tuple[Day, ...] = ()
+
+    @model_validator(mode="after")
+    def _min_not_above_max(self) -> Alt:
+        if (
+            self.min_lessons is not None
+            and self.max_lessons is not None
+            and self.min_lessons > self.max_lessons
+        ):
+            raise ValueError(f"min_lessons {self.min_lessons} is above max_lessons {self.max_lessons}")
+        return self
+
+
+class Blocked(_Record):
+    """Periods when no ALT lesson may happen: every week on a weekday, or on one date."""
+
+    school_id: str = Field(min_length=1)
+    class_: str | None = Field(None, alias="class")
+    day: Annotated[Day | date, Field(union_mode="left_to_right")]
+    periods: tuple[int, ...] | None = None
+
+    @property
+    def weekly(self) -> bool:
+        """True for a weekday row (every week), False for a dated event."""
+        return isinstance(self.day, str)
+
+
+class Travel(_Record):
+    """Door-to-door minutes between two places (school or ALT home)."""
+
+    from_: str = Field(alias="from", min_length=1)
+    to: str = Field(min_length=1)
+    minutes: int = Field(ge=0)
+
+
+class Period(BaseModel):
+    """A period as it happens at a school on one day."""
+
+    model_config = ConfigDict(frozen=True)
+
+    period: int
+    start: time
+    end: time
+
+    @property
+    def start_min(self) -> int:
+        """Start, minutes since midnight."""
+        return minutes_of(self.start)
+
+    @property
+    def end_min(self) -> int:
+        """End, minutes since midnight."""
+        return minutes_of(self.end)
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in km."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+class Instance(BaseModel):
+    """A whole branch: everything a solve needs."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    settings: Settings = Settings()
+    schools: tuple[School, ...] = ()
+    bells: tuple[Bell, ...] = ()
+    classes: tuple[SchoolClass, ...] = ()
+    alts: tuple[Alt, ...] = ()
+    blocked: tuple[Blocked, ...] = ()
+    travel: tuple[Travel, ...] = ()
+
+    # ---- lookups -------------------------------------------------------------------------
+    @cached_property
+    def school_by_id(self) -> dict[str, School]:
+        """Schools by id."""
+        return {s.school_id: s for s in self.schools}
+
+    @cached_property
+    def alt_by_id(self) -> dict[str, Alt]:
+        """ALTs by id."""
+        return {a.alt_id: a for a in self.alts}
+
+    @cached_property
+    def class_by_key(self) -> dict[tuple[str, str], SchoolClass]:
+        """Classes by (school_id, class)."""
+        return {c.key: c for c in self.classes}
+
+    @cached_property
+    def classes_of(self) -> dict[str, list[SchoolClass]]:
+        """Classes of each school, in input order."""
+        out: dict[str, list[SchoolClass]] = {s.school_id: [] for s in self.schools}
+        for c in self.classes:
+            out.setdefault(c.school_id, []).append(c)
+        return out
+
+    def periods(self, school_id: str, day: Day) -> list[Period]:
+        """The periods a school has on a weekday, sorted by start time."""
+        return self._periods[(school_id, day)]
+
+    @cached_property
+    def _periods(self) -> dict[tuple[str, Day], list[Period]]:
+        out: dict[tuple[str, Day], list[Period]] = {
+            (s.school_id, d): [] for s in self.schools for d in DAYS
+        }
+        for b in self.bells:
+            for d in b.days:
+                out.setdefault((b.school_id, d), []).append(
+                    Period(period=b.period, start=b.start, end=b.end)
+                )
+        for ps in out.values():
+            ps.sort(key=lambda p: (p.start, p.period))
+        return out
+
+    def usable_periods(self, school_id: str, class_: str, day: Day) -> list[Period]:
+        """Periods when this class may have an ALT lesson on this weekday.
+
+        A period is usable when the bell schedule has it that day, it lies inside the
+        branch's day window and no weekly blocked row covers it for the school or class.
+        """
+        lo, hi = minutes_of(self.settings.day_start), minutes_of(self.settings.day_end)
+        blocked = self._weekly_blocked.get((school_id, day), {})
+        whole = blocked.get(None, set())
+        own = blocked.get(class_, set())
+        out = []
+        for p in self.periods(school_id, day):
+            if p.start_min < lo or p.end_min > hi:
+                continue
+            if _covers(whole, p.period) or _covers(own, p.period):
+                continue
+            out.append(p)
+        return out
+
+    @cached_property
+    def _weekly_blocked(self) -> dict[tuple[str, Day], dict[str | None, set[int | None]]]:
+        # None in the period set stands for "the whole day".
+        out: dict[tuple[str, Day], dict[str | None, set[int | None]]] = {}
+        for b in self.blocked:
+            if isinstance(b.day, str):
+                slot = out.setdefault((b.school_id, b.day), {}).setdefault(b.class_, set())
+                slot.update(b.periods if b.periods is not None else [None])
+        return out
+
+    # ---- contract values per ALT ---------------------------------------------------------
+    def min_lessons(self, alt: Alt) -> int:
+        """The ALT's weekly floor (own override or the branch default)."""
+        return self.settings.min_lessons_per_week if alt.min_lessons is None else alt.min_lessons
+
+    def max_lessons(self, alt: Alt) -> int:
+        """The ALT's weekly ceiling (own override or the branch default)."""
+        return self.settings.max_lessons_per_week if alt.max_lessons is None else alt.max_lessons
+
+    def max_lessons_per_day(self, alt: Alt) -> int:
+        """The ALT's daily ceiling (own override or the branch default)."""
+        s = self.settings.max_lessons_per_day
+        return s if alt.max_lessons_per_day is None else alt.max_lessons_per_day
+
+    def available_days(self, alt: Alt) -> list[Day]:
+        """Weekdays the ALT works."""
+        return [d for d in DAYS if d not in alt.unavailable]
+
+    # ---- travel --------------------------------------------------------------------------
+    @cached_property
+    def _travel_override(self) -> dict[tuple[str, str], int]:
+        out: dict[tuple[str, str], int] = {}
+        # Symmetric unless both directions are given: explicit rows win over mirrored ones.
+        for t in self.travel:
+            out.setdefault((t.to, t.from_), t.minutes)
+        for t in self.travel:
+            out[(t.from_, t.to)] = t.minutes
+        return out
+
+    def _place(self, place_id: str) -> tuple[float, float]:
+        if place_id in self.school_by_id:
+            s = self.school_by_id[place_id]
+            return (s.lat, s.lon)
+        a = self.alt_by_id[place_id]
+        return (a.home_lat, a.home_lon)
+
+    def travel_minutes(self, origin: str, destination: str) -> int:
+        """Door-to-door whole minutes between two places (school ids or ALT ids for homes).
+
+        travel.csv wins; otherwise straight-line distance at ``travel_speed_kmh``, rounded up.
+        """
+        if origin == destination:
+            return 0
+        override = self._travel_override.get((origin, destination))
+        if override is not None:
+            return override
+        km = haversine_km(*self._place(origin), *self._place(destination))
+        # Round before ceil so float noise never adds a minute.
+        return math.ceil(round(km / self.settings.travel_speed_kmh * 60, 6))
+
+    def commute_minutes(self, alt: Alt, school: School) -> int:
+        """One-way minutes from the ALT's home to the school."""
+        return self.travel_minutes(alt.alt_id, school.school_id)
+
+    def qualified(self, alt: Alt, school: School) -> bool:
+        """The ALT may teach at the school's level."""
+        return school.level in alt.levels
+
+    def reachable(self, alt: Alt, school: School) -> bool:
+        """Qualified and within the branch's maximum commute."""
+        return self.qualified(alt, school) and (
+            self.commute_minutes(alt, school) <= self.settings.max_commute_minutes
+        )
+
+    def need(self) -> int:
+        """Total ALT lessons the classes ask for each week."""
+        return sum(c.alt_lessons for c in self.classes)
+
+    def dated_blocked(self) -> list[Blocked]:
+        """Blocked rows that name a date (school events), for calendars."""
+        return [b for b in self.blocked if isinstance(b.day, date)]
+
+
+def _covers(periods: set[int | None], period: int) -> bool:
+    return None in periods or period in periods
+
+
+def parse_periods(text: str) -> tuple[int, ...]:
+    """Parse ``1``, ``5-6`` or ``1;3;5-6`` into a sorted tuple of period numbers."""
+    out: set[int] = set()
+    for part in (p.strip() for p in text.split(";")):
+        if not part:
+            continue
+        m = re.fullmatch(r"(\d+)\s*-\s*(\d+)", part)
+        if m:
+            lo, hi = int(m.group(1)), int(m.group(2))
+            if lo < 1 or hi < lo:
+                raise ValueError("is not a period range like 5-6")
+            out.update(range(lo, hi + 1))
+        elif part.isdigit() and int(part) >= 1:
+            out.add(int(part))
+        else:
+            raise ValueError("is not a period number or range like 5-6")
+    if not out:
+        raise ValueError("names no period")
+    return tuple(sorted(out))
+
+
+def reference_issues(inst: Instance, rows: dict[str, list[int]] | None = None) -> list[InputIssue]:
+    """Every problem in how the tables refer to each other, each with file, row and column.
+
+    ``rows[table][i]`` is the spreadsheet row of the table's i-th record; without it, record
+    i is taken to be on row i + 2 (one header row).
+    """
+
+    def row(table: str, i: int) -> int:
+        return rows[table][i] if rows and table in rows else i + 2
+
+    def issue(table: str, i: int, column: str | None, value: object, msg: str) -> InputIssue:
+        return InputIssue(TABLES[table], row(table, i), column, None if value is None else str(value), msg)
+
+    out: list[InputIssue] = []
+    st = inst.settings
+    if st.min_lessons_per_week > st.max_lessons_per_week:
+        out.append(
+            InputIssue("settings.csv", None, "min_lessons_per_week", str(st.min_lessons_per_week),
+                       f"is above max_lessons_per_week {st.max_lessons_per_week}")
+        )
+    if st.day_end <= st.day_start:
+        out.append(InputIssue("settings.csv", None, "day_end", f"{st.day_end:%H:%M}",
+                              f"is not after day_start {st.day_start:%H:%M}"))
+    if st.term_start and st.term_end and st.term_end < st.term_start:
+        out.append(InputIssue("settings.csv", None, "term_end", str(st.term_end),
+                              f"is before term_start {st.term_start}"))
+
+    out += _duplicates("schools", [s.school_id for s in inst.schools], "school_id", issue)
+    out += _duplicates("alts", [a.alt_id for a in inst.alts], "alt_id", issue)
+    out += _duplicates("classes", [f"{c.school_id} {c.class_}" for c in inst.classes], "class", issue)
+    clash = set(inst.school_by_id) & set(inst.alt_by_id)
+    for i, a in enumerate(inst.alts):
+        if a.alt_id in clash:
+            out.append(issue("alts", i, "alt_id", a.alt_id, "is also a school_id; travel.csv could not tell them apart"))
+
+    schools = inst.school_by_id
+    lo, hi = minutes_of(st.day_start), minutes_of(st.day_end)
+    seen_bells: dict[tuple[str, int, Day], int] = {}
+    for i, b in enumerate(inst.bells):
+        if b.school_id not in schools:
+            out.append(issue("bells", i, "school_id", b.school_id, "is not a school_id in schools.csv"))
+            continue
+        if minutes_of(b.start) < lo:
+            out.append(issue("bells", i, "start", f"{b.start:%H:%M}", f"is before day_start {st.day_start:%H:%M}"))
+        if minutes_of(b.end) > hi:
+            out.append(issue("bells", i, "end", f"{b.end:%H:%M}", f"is after day_end {st.day_end:%H:%M}"))
+        for d in b.days:
+            key = (b.school_id, b.period, d)
+            if key in seen_bells:
+                out.append(issue("bells", i, "period", b.period, f"is given twice for {b.school_id} on {d}"))
+            seen_bells[key] = i
+    for (sid, d), ps in inst._periods.items():
+        for p, q in zip(ps, ps[1:], strict=False):
+            if q.start_min < p.end_min:
+                j = next(i for i, b in enumerate(inst.bells)
+                         if b.school_id == sid and b.period == q.period and d in b.days)
+                out.append(issue("bells", j, "start", f"{q.start:%H:%M}",
+                                 f"overlaps period {p.period} of {sid} on {d}"))
+
+    with_bells = {b.school_id for b in inst.bells}
+    for i, c in enumerate(inst.classes):
+        school = schools.get(c.school_id)
+        if school is None:
+            out.append(issue("classes", i, "school_id", c.school_id, "is not a school_id in schools.csv"))
+            continue
+        if c.grade > MAX_GRADE[school.level]:
+            out.append(issue("classes", i, "class", c.class_,
+                             f"has grade {c.grade}, but {school.level} grades run 1-{MAX_GRADE[school.level]}"))
+        if c.alt_lessons > 0 and c.school_id not in with_bells:
+            out.append(issue("classes", i, "school_id", c.school_id, "has no periods in bells.csv"))
+
+    periods_of: dict[str, set[int]] = {}
+    for b in inst.bells:
+        periods_of.setdefault(b.school_id, set()).add(b.period)
+    for i, bl in enumerate(inst.blocked):
+        if bl.school_id not in schools:
+            out.append(issue("blocked", i, "school_id", bl.school_id, "is not a school_id in schools.csv"))
+            continue
+        if bl.class_ is not None and (bl.school_id, bl.class_) not in inst.class_by_key:
+            out.append(issue("blocked", i, "class", bl.class_, f"is not a class of {bl.school_id} in classes.csv"))
+        if isinstance(bl.day, date) and (
+            (st.term_start and bl.day < st.term_start) or (st.term_end and bl.day > st.term_end)
+        ):
+            out.append(issue("blocked", i, "day", bl.day, f"is outside the term {st.term_start} to {st.term_end}"))
+        unknown = [p for p in bl.periods or () if p not in periods_of.get(bl.school_id, set())]
+        if unknown:
+            out.append(issue("blocked", i, "periods", ";".join(map(str, unknown)),
+                             f"is not a period of {bl.school_id} in bells.csv"))
+
+    places = set(schools) | set(inst.alt_by_id)
+    for i, t in enumerate(inst.travel):
+        for col, v in (("from", t.from_), ("to", t.to)):
+            if v not in places:
+                out.append(issue("travel", i, col, v, "is neither a school_id nor an alt_id"))
+    return out
+
+
+def _duplicates(table: str, ids: Iterable[str], column: str, issue) -> list[InputIssue]:  # type: ignore[no-untyped-def]
+    seen: set[str] = set()
+    out = []
+    for i, v in enumerate(ids):
+        if v in seen:
+            out.append(issue(table, i, column, v, "is a duplicate"))
+        seen.add(v)
+    return out
+
+
+def warnings_for(inst: Instance, rows: dict[str, list[int]] | None = None) -> list[InputIssue]:
+    """Suspicious but legal data: odd period lengths, unreachable ALTs and classes."""
+
+    def row(table: str, i: int) -> int:
+        return rows[table][i] if rows and table in rows else i + 2
+
+    out: list[InputIssue] = []
+    for i, b in enumerate(inst.bells):
+        school = inst.school_by_id.get(b.school_id)
+        if school is None:
+            continue
+        typical = TYPICAL_PERIOD_MINUTES[school.level]
+        if b.minutes != typical:
+            out.append(InputIssue("bells.csv", row("bells", i), "end", f"{b.end:%H:%M}",
+                                  f"makes period {b.period} last {b.minutes} minutes; "
+                                  f"{school.level} periods usually last {typical}"))
+    for i, a in enumerate(inst.alts):
+        if not any(inst.reachable(a, s) for s in inst.schools):
+            out.append(InputIssue("alts.csv", row("alts", i), "alt_id", a.alt_id,
+                                  "can reach no school they are qualified for within "
+                                  f"{inst.settings.max_commute_minutes} minutes"))
+    for i, c in enumerate(inst.classes):
+        school = inst.school_by_id.get(c.school_id)
+        if school is None or c.alt_lessons == 0:
+            continue
+        if not any(inst.reachable(a, school) for a in inst.alts):
+            out.append(InputIssue("classes.csv", row("classes", i), "class", c.class_,
+                                  f"at {c.school_id} needs {c.alt_lessons} lessons but no qualified "
+                                  f"ALT lives within {inst.settings.max_commute_minutes} minutes"))
+    return out
