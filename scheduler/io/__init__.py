@@ -1,0 +1,5 @@
+"""Readers and writers of branch instances (CSV folder, xlsx workbook, YAML, JSON)."""
+
+from scheduler.io.tables import instance_to_tables, write_instance
+
+__all__ = ["instance_to_tables", "write_instance"]
