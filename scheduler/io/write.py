@@ -1,0 +1,370 @@
+"""Write a solve's outputs: assignments, unmet needs, the report and the weekly grids.
+
+Everything here is a pure function of (instance, result, KPIs): the same inputs always give
+the same bytes. :func:`write_outputs` writes into a fresh sibling folder and swaps it into
+place, so an output folder is always either the complete old one or the complete new one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import secrets
+import shutil
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, time
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pandas as pd
+
+from scheduler.errors import InputIssue, InstanceError
+from scheduler.instance import DAYS, Instance
+from scheduler.io.html import Entry, Grid, Link, grid_csv, grid_html, index_html
+from scheduler.result import Lesson, Result
+
+UNMET_COLUMNS = ["school_id", "class", "missing"]
+TIMETABLES = "timetables"
+# Names a previous run may have left in an output folder; anything else is the user's.
+OUTPUT_NAMES = frozenset({"assignments.csv", "unmet.csv", "report.json", "index.html", TIMETABLES})
+LEVEL_NAMES = {"elementary": "elementary school", "junior_high": "junior high school"}
+
+
+# ---- grids ---------------------------------------------------------------------------------
+
+
+def _hhmm(t: time) -> str:
+    return f"{t:%H:%M}"
+
+
+def _span(start: time, end: time) -> str:
+    return f"{_hhmm(start)}-{_hhmm(end)}"
+
+
+def _class_order(class_: str) -> tuple[int, ...] | tuple[float, str]:
+    # Natural order, so 10-1 sorts after 2-1; odd names go last, alphabetically.
+    m = re.fullmatch(r"(\d+)-(\d+)", class_)
+    return (int(m.group(1)), int(m.group(2))) if m else (math.inf, class_)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def alt_grid(instance: Instance, lessons: Sequence[Lesson], alt_id: str) -> Grid:
+    """The weekly grid of one ALT.
+
+    Bells differ between schools, so rows are the distinct (start, end) slots the ALT
+    teaches in, sorted by time and labelled ``08:45-09:30``; a cell reads ``1-1 Sakura ES``.
+    An ALT without lessons gets a grid without rows.
+    """
+    alt = instance.alt_by_id.get(alt_id)
+    mine = [ls for ls in lessons if ls.alt_id == alt_id]
+    slots = sorted({(ls.start, ls.end) for ls in mine})
+    cells: list[list[list[Entry]]] = [[[] for _ in DAYS] for _ in slots]
+    for ls in sorted(mine, key=lambda x: (x.school_id, _class_order(x.class_))):
+        school = instance.school_by_id.get(ls.school_id)
+        name = school.name if school else ls.school_id
+        entry = Entry(f"{ls.class_} {name}", f"period {ls.period}, {_span(ls.start, ls.end)}")
+        cells[slots.index((ls.start, ls.end))][DAYS.index(ls.day)].append(entry)
+    off = alt.unavailable if alt else ()
+    closed = {(i, DAYS.index(d)): "day off" for i in range(len(slots)) for d in off}
+    schools = {ls.school_id for ls in mine}
+    subtitle = f"{_plural(len(mine), 'lesson')} a week at {_plural(len(schools), 'school')}"
+    if off:
+        subtitle += f"; day off: {', '.join(off)}"
+    return Grid(
+        title=f"{alt.name} ({alt_id})" if alt else alt_id,
+        subtitle=subtitle,
+        label_columns=("time",),
+        labels=tuple((_span(s, e),) for s, e in slots),
+        cells=_freeze(cells),
+        closed=closed,
+    )
+
+
+def school_grid(instance: Instance, lessons: Sequence[Lesson], school_id: str) -> Grid:
+    """The weekly grid of one school: a row per period, a cell reads ``1-1 Anna Smith``.
+
+    Cells where the period does not exist that day, or a weekly blocked row closes it for the
+    whole school, are marked closed.
+    """
+    school = instance.school_by_id.get(school_id)
+    here = [ls for ls in lessons if ls.school_id == school_id]
+    times: dict[int, list[str]] = {}
+    exists: set[tuple[int, int]] = set()
+    for j, day in enumerate(DAYS):
+        for p in instance.periods(school_id, day) if school else []:
+            span = _span(p.start, p.end)
+            if span not in times.setdefault(p.period, []):
+                times[p.period].append(span)
+            exists.add((p.period, j))
+    for ls in here:
+        times.setdefault(ls.period, [_span(ls.start, ls.end)])
+    periods = sorted(times)
+    cells: list[list[list[Entry]]] = [[[] for _ in DAYS] for _ in periods]
+    for ls in sorted(here, key=lambda x: (_class_order(x.class_), x.alt_id)):
+        alt = instance.alt_by_id.get(ls.alt_id)
+        entry = Entry(f"{ls.class_} {alt.name if alt else ls.alt_id}")
+        cells[periods.index(ls.period)][DAYS.index(ls.day)].append(entry)
+    blocked = _school_blocked(instance, school_id)
+    closed: dict[tuple[int, int], str] = {}
+    for i, number in enumerate(periods):
+        for j, day in enumerate(DAYS):
+            if (number, j) not in exists:
+                closed[(i, j)] = "no period"
+            elif (day, None) in blocked or (day, number) in blocked:
+                closed[(i, j)] = "blocked"
+    need = sum(c.alt_lessons for c in instance.classes_of.get(school_id, []))
+    level = LEVEL_NAMES.get(school.level, school.level) if school else "school"
+    return Grid(
+        title=f"{school.name} ({school_id})" if school else school_id,
+        subtitle=f"{level.capitalize()}; {len(here)} of {need} ALT lessons a week",
+        label_columns=("period", "time"),
+        labels=tuple((str(p), " / ".join(times[p])) for p in periods),
+        cells=_freeze(cells),
+        closed=closed,
+        empty_note="No periods and no lessons.",
+    )
+
+
+def _school_blocked(instance: Instance, school_id: str) -> set[tuple[str, int | None]]:
+    # Weekly rows for the whole school only: a blocked class leaves the period open to others.
+    out: set[tuple[str, int | None]] = set()
+    for b in instance.blocked:
+        if b.school_id == school_id and b.class_ is None and isinstance(b.day, str):
+            out.update((b.day, p) for p in (b.periods if b.periods is not None else [None]))
+    return out
+
+
+def _freeze(cells: list[list[list[Entry]]]) -> tuple[tuple[tuple[Entry, ...], ...], ...]:
+    return tuple(tuple(tuple(cell) for cell in row) for row in cells)
+
+
+# ---- tables and report ---------------------------------------------------------------------
+
+
+def _csv(df: pd.DataFrame) -> str:
+    return df.to_csv(index=False, lineterminator="\n")
+
+
+def unmet_csv(unmet: pd.DataFrame) -> str:
+    """``school_id, class, missing`` for every row with something missing (header only if none)."""
+    absent = [c for c in UNMET_COLUMNS if c not in unmet.columns]
+    if absent:
+        raise ValueError(f"unmet frame lacks columns {absent}")
+    rows = unmet.loc[unmet["missing"] > 0, UNMET_COLUMNS].copy()
+    rows["missing"] = rows["missing"].astype(int)
+    return _csv(rows)
+
+
+def _plain(value: Any) -> Any:
+    # JSON has no NaN, numpy scalars or dates: turn them into what a reader expects.
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [_plain(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, set | frozenset) else items
+    if hasattr(value, "item") and callable(value.item):  # numpy and pandas scalars
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return value.as_posix()
+    return value
+
+
+def report_dict(instance: Instance, result: Result, score_kpis: dict[str, Any]) -> dict[str, Any]:
+    """The content of ``report.json``: solver statistics, penalties, KPIs and instance counts."""
+    gap = result.gap
+    return _plain(
+        {
+            "status": result.status,
+            "method": result.method,
+            "objective": result.objective,
+            "bound": result.bound,
+            "gap": None if gap is None else round(gap, 6),
+            "seconds": round(result.seconds, 3),
+            "penalties": dict(sorted(result.penalties.items())),
+            "notes": list(result.notes),
+            "kpis": score_kpis,
+            "instance": {
+                "branch": instance.settings.branch,
+                "schools": len(instance.schools),
+                "classes": len(instance.classes),
+                "alts": len(instance.alts),
+                "lessons_needed": instance.need(),
+                "lessons_assigned": len(result.lessons),
+            },
+        }
+    )
+
+
+def report_json(instance: Instance, result: Result, score_kpis: dict[str, Any]) -> str:
+    """``report.json`` text: sorted keys, indent 2, UTF-8 characters kept as they are."""
+    data = report_dict(instance, result, score_kpis)
+    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+# ---- the output folder ---------------------------------------------------------------------
+
+
+def _stems(ids: Iterable[str], prefix: str, used: set[str]) -> dict[str, str]:
+    # File names from ids: keep letters (any script), digits, '.', '-', '_'; make each unique
+    # even on case-insensitive file systems (an ALT called "school-E01" must not overwrite the
+    # school grid).
+    out: dict[str, str] = {}
+    for id_ in ids:
+        base = prefix + (re.sub(r"[^\w.-]", "_", id_).lstrip(".") or "_")
+        stem, n = base, 1
+        while stem.casefold() in used:
+            n += 1
+            stem = f"{base}-{n}"
+        used.add(stem.casefold())
+        out[id_] = stem
+    return out
+
+
+def _ids(declared: Iterable[str], seen: Iterable[str]) -> list[str]:
+    # Input order first; ids only the result knows (should not happen) still get a grid.
+    first = list(declared)
+    return first + sorted(set(seen) - set(first))
+
+
+def _write(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8", newline="\n")
+
+
+def _write_all(
+    instance: Instance,
+    result: Result,
+    score_kpis: dict[str, Any],
+    unmet: pd.DataFrame,
+    folder: Path,
+) -> None:
+    lessons = list(result.lessons)
+    _write(folder / "assignments.csv", _csv(result.assignments))
+    _write(folder / "unmet.csv", unmet_csv(unmet))
+    _write(folder / "report.json", report_json(instance, result, score_kpis))
+    grids = folder / TIMETABLES
+    grids.mkdir()
+    used: set[str] = set()
+    alt_ids = _ids((a.alt_id for a in instance.alts), (ls.alt_id for ls in lessons))
+    school_ids = _ids((s.school_id for s in instance.schools), (ls.school_id for ls in lessons))
+    alt_stems = _stems(alt_ids, "", used)
+    school_stems = _stems(school_ids, "school-", used)
+    alt_links: list[Link] = []
+    school_links: list[Link] = []
+    for ids, stems, build, links in (
+        (alt_ids, alt_stems, alt_grid, alt_links),
+        (school_ids, school_stems, school_grid, school_links),
+    ):
+        for id_ in ids:
+            grid = build(instance, lessons, id_)
+            _write(grids / f"{stems[id_]}.csv", grid_csv(grid))
+            _write(grids / f"{stems[id_]}.html", grid_html(grid, index_href="../index.html"))
+            links.append(Link(f"{TIMETABLES}/{quote(stems[id_])}.html", grid.title, grid.subtitle))
+    st = instance.settings
+    title = f"{st.branch} timetables" if st.branch else "Timetables"
+    subtitle = f"{result.status}; {len(lessons)} of {instance.need()} lessons a week"
+    if st.term_start and st.term_end:
+        subtitle += f"; term {st.term_start} to {st.term_end}"
+    data = [Link(n, n) for n in ("assignments.csv", "unmet.csv", "report.json")]
+    sections = [("ALTs", alt_links), ("Schools", school_links), ("Data", data)]
+    _write(folder / "index.html", index_html(title, subtitle, sections))
+
+
+def _refusal(out_dir: Path) -> str | None:
+    # Why out_dir may not be replaced, or None when it is absent or a previous output folder.
+    if not out_dir.exists() and not out_dir.is_symlink():
+        return None
+    if out_dir.is_symlink() or not out_dir.is_dir():
+        return "exists and is not a folder"
+    here = Path.cwd().resolve()
+    target = out_dir.resolve()
+    if target == here or target in here.parents:
+        return "holds the current folder; choose another --out folder"
+    names = {p.name for p in out_dir.iterdir()}
+    if "report.json" in names or names <= OUTPUT_NAMES:
+        return None
+    strangers = ", ".join(sorted(names - OUTPUT_NAMES)[:3])
+    return (
+        f"already holds files that are not altsched outputs ({strangers}); "
+        "choose another --out folder or empty it"
+    )
+
+
+def _sibling(out_dir: Path, tag: str) -> Path:
+    return out_dir.with_name(f".{out_dir.name}.{tag}-{secrets.token_hex(4)}")
+
+
+def write_outputs(
+    instance: Instance,
+    result: Result,
+    score_kpis: dict[str, Any],
+    unmet: pd.DataFrame,
+    out_dir: Path,
+    extra: Callable[[Path], None] | None = None,
+) -> None:
+    """Write every output of a solve into ``out_dir``, atomically.
+
+    Files: ``assignments.csv``, ``unmet.csv``, ``report.json``, ``index.html`` and
+    ``timetables/<alt_id>.csv|.html`` plus ``timetables/school-<school_id>.csv|.html``.
+    Everything is first written to a fresh sibling folder (``extra(folder)`` may add more
+    files there, e.g. calendar feeds), which then replaces ``out_dir``. On any error the
+    sibling is removed and an existing ``out_dir`` is left exactly as it was.
+
+    Parameters
+    ----------
+    instance, result
+        The branch and the solve's result.
+    score_kpis
+        KPIs of the validator's score, stored under ``kpis`` in ``report.json``.
+    unmet
+        ``school_id, class, missing`` rows; rows with ``missing`` 0 are left out.
+    out_dir
+        The output folder. If it exists it must be a previous output folder (it holds a
+        ``report.json`` or only output files) or empty.
+    extra
+        Called with the temporary folder after the standard files are written.
+
+    Raises
+    ------
+    InstanceError
+        ``out_dir`` exists and holds files that are not outputs of a previous run.
+    """
+    out_dir = Path(out_dir)
+    why = _refusal(out_dir)
+    if why is not None:
+        raise InstanceError([InputIssue(out_dir.as_posix(), None, None, None, why)])
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _sibling(out_dir, "tmp")
+    tmp.mkdir()
+    try:
+        _write_all(instance, result, score_kpis, unmet, tmp)
+        if extra is not None:
+            extra(tmp)
+        _swap_in(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _swap_in(tmp: Path, out_dir: Path) -> None:
+    if not out_dir.exists():
+        os.replace(tmp, out_dir)
+        return
+    backup = _sibling(out_dir, "old")
+    os.replace(out_dir, backup)
+    try:
+        os.replace(tmp, out_dir)
+    except BaseException:
+        os.replace(backup, out_dir)
+        raise
+    # The new outputs are in place; a backup we cannot delete is only clutter.
+    shutil.rmtree(backup, ignore_errors=True)
