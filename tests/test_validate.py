@@ -516,3 +516,75 @@ def test_six_thousand_lessons_are_checked_fast() -> None:
     assert found == []
     assert s.terms["unmet_lesson"] == 125 * 12 * 5 - 6000
     assert elapsed < 2.0, f"check + score took {elapsed:.2f} s"
+
+
+# ---- the check command -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def branch_dir(tmp_path: Path) -> Path:
+    """The tiny branch written as a CSV folder (needs the instance reader and writer)."""
+    tables = pytest.importorskip("scheduler.io.tables")
+    pytest.importorskip("scheduler.io.read")
+    folder = tmp_path / "branch"
+    folder.mkdir()
+    tables.write_instance(make_instance(), folder)
+    return folder
+
+
+def run_check(*args: str) -> tuple[int, str]:
+    """Run ``altsched check`` in-process; exit code and printed text."""
+    from typer.testing import CliRunner
+
+    from scheduler.cli import app
+
+    result = CliRunner().invoke(app, ["check", *args])
+    if isinstance(result.exception, InstanceError):
+        return 2, str(result.exception)
+    return result.exit_code, result.output
+
+
+def test_check_command_valid(branch_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    frame(VALID).to_csv(out / "assignments.csv", index=False)
+    # Default weights on VALID: alt_school 100*2 + commute 1*40 + day_peak 10*3 = 270.
+    (out / "report.json").write_text(json.dumps({"objective": 270}), encoding="utf-8")
+    code, text = run_check(str(branch_dir), str(out))
+    assert code == 0, text
+    assert "270" in text and "OK" in text
+
+
+def test_check_command_violation_and_objective_mismatch(branch_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    frame(replace(VALID, 7, lesson("A2", "J1", "1-2", "Fri", 1))).to_csv(
+        out / "assignments.csv", index=False
+    )
+    (out / "report.json").write_text(json.dumps({"objective": 1}), encoding="utf-8")
+    code, text = run_check(str(branch_dir), str(out))
+    assert code == 1
+    assert "day_off" in text and "objective_mismatch" in text
+
+
+def test_check_command_weights_file(branch_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    frame(VALID).to_csv(out / "assignments.csv", index=False)
+    # Only commute changes: 100*2 + 2*40 + 10*3 = 310.
+    (out / "report.json").write_text(json.dumps({"objective": 310}), encoding="utf-8")
+    weights = tmp_path / "w.toml"
+    weights.write_text("[weights]\ncommute_minute = 2\n", encoding="utf-8")
+    code, text = run_check(str(branch_dir), str(out), "--weights", str(weights))
+    assert code == 0, text
+
+
+def test_check_command_bad_assignments(branch_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "assignments.csv").write_text(
+        HEADER + "A1,E1,5-1,Sun,1,08:45,09:30\n", encoding="utf-8"
+    )
+    code, text = run_check(str(branch_dir), str(out))
+    assert code == 2
+    assert 'assignments.csv row 2, column day: "Sun"' in text
