@@ -1,0 +1,539 @@
+"""Realistic random branches for tests, benchmarks and demos.
+
+:func:`generate` draws a whole branch (schools, bells, classes, ALTs, blocked periods) from the
+facts in ``domain.md``, sized so the classes ask for about 22.5 lessons a week per ALT, the
+middle of the 20-25 contract range. It is a pure function of its arguments: one
+``random.Random(seed)`` drives every draw, so the same seed gives the same instance (and the
+same bytes once written). ``docs/generator.md`` lists each distribution and its source.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, time, timedelta
+from typing import TypeVar
+
+import jpholiday
+
+from scheduler.instance import (
+    DAYS,
+    Alt,
+    Bell,
+    Blocked,
+    Day,
+    Instance,
+    Level,
+    School,
+    SchoolClass,
+    Settings,
+    haversine_km,
+)
+
+T = TypeVar("T")
+
+#: Utsunomiya station: a real mid-sized city centre with the school density modelled here.
+CITY_CENTRE: tuple[float, float] = (36.555, 139.883)
+LESSONS_PER_ALT = 22.5  # the middle of the 20-25 lessons a week of the contract
+NEED_TOLERANCE = 0.01  # the tuned total lands within 1% of the target (tests allow 3%)
+KM_PER_DEG_LAT = 111.2
+DEFAULT_TERM = (date(2027, 1, 8), date(2027, 3, 19))  # the third term of school year 2026
+
+SCHOOL_WORDS = (
+    "Sakura", "Kita", "Minami", "Higashi", "Nishi", "Chuo", "Midori", "Aoba", "Asahi",
+    "Hinode", "Wakaba", "Kawada", "Yokokawa", "Hiraide", "Tomizuka", "Kiyohara", "Shimizu",
+    "Izumi", "Matsubara", "Takaragi", "Sakae", "Hoshigaoka", "Oyama", "Miyanohara", "Heiwa",
+    "Kamitoda", "Shinmachi", "Nakasato", "Kotobuki", "Hanazono", "Fujimi", "Momiji",
+    "Suzukake", "Yanagida", "Kamiyama", "Ishii", "Tsuruta", "Hosoya", "Sasahara", "Hikari",
+)  # fmt: skip
+FIRST_NAMES = (
+    "Aaron", "Abigail", "Adam", "Alice", "Amelia", "Ben", "Bethany", "Caleb", "Chloe",
+    "Daniel", "Diana", "Ethan", "Emma", "Fiona", "George", "Grace", "Hannah", "Henry", "Isaac",
+    "Isla", "Jack", "Jasmine", "Kevin", "Laura", "Liam", "Lucy", "Marcus", "Megan", "Nathan",
+    "Nora", "Oliver", "Olivia", "Patrick", "Rachel", "Ryan", "Sarah", "Sean", "Sophie",
+    "Thomas", "Zoe",
+)  # fmt: skip
+LAST_NAMES = (
+    "Anderson", "Baker", "Brown", "Campbell", "Clarke", "Davies", "Edwards", "Evans", "Fraser",
+    "Green", "Hall", "Harris", "Hughes", "Jackson", "Johnson", "Kelly", "King", "Lee",
+    "Lewis", "MacDonald", "Martin", "Mitchell", "Morgan", "Murphy", "Nelson", "O'Brien",
+    "Parker", "Patel", "Reid", "Roberts", "Robinson", "Scott", "Smith", "Stewart", "Taylor",
+    "Thompson", "Walker", "White", "Williams", "Wilson",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class EventKind:
+    """A kind of school event that blocks lessons on a date (domain.md, "Events block")."""
+
+    name: str
+    level: Level
+    grade: int | None  # None: the whole school
+    periods: tuple[int, ...] | None  # None: the whole day
+    months: tuple[int, ...]  # months in which such events happen
+    days: int = 1  # consecutive school days
+    chance: float = 0.7  # share of schools holding it when its months fall in the term
+    citywide: bool = False  # one date for every school of the level (set by the city)
+
+
+EVENTS: tuple[EventKind, ...] = (
+    EventKind("physical exam", "elementary", None, (1, 2), (4, 5, 6)),
+    EventKind("sports day", "elementary", None, None, (5, 6, 9, 10), chance=0.9),
+    EventKind("excursion", "elementary", 6, None, (5, 6, 10, 11)),
+    EventKind("school festival", "elementary", None, None, (10, 11, 2)),
+    EventKind("farewell assembly", "elementary", None, (3, 4), (2, 3)),
+    EventKind("graduation rehearsal", "elementary", 6, None, (3,), chance=0.9),
+    EventKind("physical exam", "junior_high", None, (1, 2), (4, 5, 6)),
+    EventKind("sports day", "junior_high", None, None, (5, 6, 9, 10), chance=0.9),
+    EventKind("school trip", "junior_high", 2, None, (5, 6, 10, 11), days=2),
+    EventKind("school festival", "junior_high", None, None, (9, 10, 11)),
+    EventKind("term exams", "junior_high", None, None, (2, 3, 6, 7, 11, 12), days=2),
+    EventKind("high-school entrance exam", "junior_high", 3, None, (2, 3), 1, 1.0, True),
+    EventKind("graduation ceremony", "junior_high", None, None, (3,), 1, 1.0, True),
+)
+
+
+@dataclass
+class _Draft:
+    """A school while it is being drawn; classes are (grade, class number, lessons)."""
+
+    school_id: str
+    name: str
+    level: Level
+    lat: float
+    lon: float
+    classes: list[list[int]] = field(default_factory=list)
+
+    @property
+    def need(self) -> int:
+        return sum(c[2] for c in self.classes)
+
+
+def generate(
+    n_alts: int,
+    seed: int,
+    *,
+    term_start: date | None = DEFAULT_TERM[0],
+    term_end: date | None = DEFAULT_TERM[1],
+    centre: tuple[float, float] = CITY_CENTRE,
+    branch: str | None = None,
+) -> Instance:
+    """Draw a realistic branch with ``n_alts`` ALTs.
+
+    Parameters
+    ----------
+    n_alts
+        Number of ALTs (at least 1); the schools are sized so their classes need about
+        ``22.5 * n_alts`` lessons a week.
+    seed
+        Seed of the one random generator used; the same arguments give the same instance.
+    term_start, term_end
+        The term written to settings; dated events (sports day, exams, ...) are drawn inside
+        it. ``None`` for either leaves the term out and draws no dated events.
+    centre
+        (lat, lon) of the city centre.
+    branch
+        Display name; defaults to one naming the size and seed.
+
+    Returns
+    -------
+    Instance
+        A branch whose reference checks pass and where every ALT and every class with need
+        has a qualified partner within the commute limit.
+    """
+    if n_alts < 1:
+        raise ValueError(f"n_alts must be at least 1, got {n_alts}")
+    if term_start is not None and term_end is not None and term_end < term_start:
+        raise ValueError(f"term_end {term_end} is before term_start {term_start}")
+    rng = random.Random(seed)
+    has_term = term_start is not None and term_end is not None
+    settings = Settings(
+        branch=branch or f"Generated branch, {n_alts} ALTs, seed {seed}",
+        term_start=term_start if has_term else None,
+        term_end=term_end if has_term else None,
+    )
+    radius = city_radius_km(n_alts)
+    drafts = _draw_schools(rng, n_alts, centre, radius)
+    _tune_need(rng, drafts, round(LESSONS_PER_ALT * n_alts))
+
+    schools = [_school(d) for d in drafts]
+    bells_of = {d.school_id: _bells(rng, d) for d in drafts}
+    bells = [b for d in drafts for b in bells_of[d.school_id]]
+    classes = [
+        SchoolClass(
+            school_id=d.school_id,
+            class_=f"{g}-{k}",
+            alt_lessons=n,
+            co_teacher=f"JTE-{d.school_id}-{g}"
+            if d.level == "junior_high"
+            else f"HR-{d.school_id}-{g}-{k}",
+        )
+        for d in drafts
+        for g, k, n in d.classes
+    ]
+    blocked = [b for d in drafts for b in _weekly_blocks(rng, d, bells_of[d.school_id][-1].days)]
+    if term_start is not None and term_end is not None:
+        blocked += _dated_events(rng, drafts, term_start, term_end)
+    alts = _draw_alts(rng, n_alts, drafts, centre, radius, settings)
+    return Instance(
+        settings=settings,
+        schools=tuple(schools),
+        bells=tuple(bells),
+        classes=tuple(classes),
+        alts=tuple(alts),
+        blocked=tuple(blocked),
+    )
+
+
+def city_radius_km(n_alts: int) -> float:
+    """Radius of the generated city: about 6 km at 10 ALTs, 26 km at 250.
+
+    Growing like the square root keeps the number of schools per km² constant, so an ALT's
+    60-minute commute reaches a similar number of schools at every size.
+    """
+    return 1.0 + 1.6 * math.sqrt(n_alts)
+
+
+# ---- schools ---------------------------------------------------------------------------------
+def _draw_schools(
+    rng: random.Random, n_alts: int, centre: tuple[float, float], radius: float
+) -> list[_Draft]:
+    # Schools come in the order ES, ES, JHS (one junior high per two elementary schools);
+    # we stop at the count whose total need is closest to the target.
+    target = LESSONS_PER_ALT * n_alts
+    towns = _towns(rng, n_alts, radius)
+    drafts: list[_Draft] = []
+    counts: dict[Level, int] = {"elementary": 0, "junior_high": 0}
+    names: dict[Level, dict[str, int]] = {"elementary": {}, "junior_high": {}}
+    total = 0
+    while True:
+        level: Level = "junior_high" if len(drafts) % 3 == 2 else "elementary"
+        counts[level] += 1
+        prefix, suffix = ("E", "ES") if level == "elementary" else ("J", "JHS")
+        word = rng.choice(SCHOOL_WORDS)
+        names[level][word] = names[level].get(word, 0) + 1
+        n = names[level][word]
+        name = f"{word} {suffix}" if n == 1 else f"{word} {n} {suffix}"
+        lat, lon = _shift(centre, *_school_spot(rng, towns, radius))
+        d = _Draft(f"{prefix}{counts[level]:03d}", name, level, lat, lon)
+        d.classes = _draw_classes(rng, level)
+        if drafts and abs(total + d.need - target) > abs(total - target):
+            return drafts
+        drafts.append(d)
+        total += d.need
+
+
+def _draw_classes(rng: random.Random, level: Level) -> list[list[int]]:
+    """Classes per grade and weekly ALT lessons per class for one school."""
+    out: list[list[int]] = []
+    if level == "elementary":
+        small = rng.random() < 0.4  # 40% of elementary schools are small (1-2 per grade)
+        base = (
+            _pick(rng, (1, 2), (0.6, 0.4)) if small else _pick(rng, (2, 3, 4), (0.3, 0.45, 0.25))
+        )
+        lo, hi = (1, 2) if small else (2, 4)
+        lower_grades = rng.random() < 0.3  # some schools also give grades 1-2 a lesson
+        for g in range(1, 7):
+            per = {1: 1 if lower_grades else 0, 2: 1 if lower_grades else 0, 3: 1, 4: 1}.get(g, 2)
+            for k in range(1, _vary(rng, base, lo, hi) + 1):
+                out.append([g, k, per])
+    else:
+        base = _pick(rng, (1, 2, 3, 4), (0.1, 0.25, 0.35, 0.3))
+        # About a quarter of junior highs have the ALT in many lessons (two a week).
+        per = 2 if rng.random() < 0.25 else 1
+        for g in range(1, 4):
+            for k in range(1, _vary(rng, base, 1, 4) + 1):
+                out.append([g, k, per])
+    return out
+
+
+def _vary(rng: random.Random, base: int, lo: int, hi: int) -> int:
+    # Grades of one school differ by a class now and then (cohort sizes change).
+    r = rng.random()
+    step = -1 if r < 0.1 else 1 if r < 0.2 else 0
+    return min(hi, max(lo, base + step))
+
+
+def _tune_need(rng: random.Random, drafts: list[_Draft], target: int) -> None:
+    """Nudge single classes until the total need is within NEED_TOLERANCE of the target."""
+    tol = max(1, math.floor(NEED_TOLERANCE * target))
+    jh = [c for d in drafts if d.level == "junior_high" for c in d.classes]
+    es_low = [c for d in drafts if d.level == "elementary" for c in d.classes if c[0] <= 2]
+    es_high = [c for d in drafts if d.level == "elementary" for c in d.classes if c[0] >= 5]
+    rng.shuffle(jh)
+    rng.shuffle(es_low)
+    rng.shuffle(es_high)
+    diff = target - sum(d.need for d in drafts)
+    # Up: a junior-high class gets a second lesson, then a lower-grade class its first.
+    # Down: the reverse, and as a last resort a grade 5-6 class drops to one lesson.
+    ups = [(c, 1, 2) for c in jh] + [(c, 0, 1) for c in es_low]
+    downs = [(c, 2, 1) for c in jh] + [(c, 1, 0) for c in es_low] + [(c, 2, 1) for c in es_high]
+    for c, old, new in ups if diff > 0 else downs:
+        if abs(diff) <= tol:
+            break
+        if c[2] == old:
+            c[2] = new
+            diff -= new - old
+
+
+def _school(d: _Draft) -> School:
+    # Large junior highs (10+ classes) take two ALTs on a day, and so does any school needing
+    # more than one ALT can give in a week of five lessons a day.
+    large = (d.level == "junior_high" and len(d.classes) >= 10) or d.need > 25
+    return School(
+        school_id=d.school_id,
+        name=d.name,
+        level=d.level,
+        lat=d.lat,
+        lon=d.lon,
+        max_alts_per_day=2 if large else 1,
+    )
+
+
+def _bells(rng: random.Random, d: _Draft) -> list[Bell]:
+    """Six periods; elementary 45 minutes from about 08:45 with a 20-minute recess after
+    period 2 and a short Wednesday, junior high 50 minutes from about 08:40 with one short day.
+    """
+    if d.level == "elementary":
+        start = _pick(rng, (8 * 60 + 45, 8 * 60 + 40, 8 * 60 + 50), (0.7, 0.15, 0.15))
+        length, gap, recess = 45, _pick(rng, (5, 10), (0.7, 0.3)), 20
+        lunch = _pick(rng, (70, 75, 80), (0.3, 0.4, 0.3))
+        short: Day = "Wed"
+    else:
+        start = _pick(rng, (8 * 60 + 40, 8 * 60 + 35, 8 * 60 + 45), (0.6, 0.2, 0.2))
+        length, gap, recess = 50, 10, 10
+        lunch = _pick(rng, (55, 60, 65), (0.3, 0.4, 0.3))
+        short = _pick(rng, DAYS, (0.1, 0.15, 0.55, 0.1, 0.1))
+    out = []
+    t = start
+    for p in range(1, 7):
+        days = tuple(x for x in DAYS if x != short) if p == 6 else DAYS
+        out.append(
+            Bell(school_id=d.school_id, period=p, start=_hm(t), end=_hm(t + length), days=days)
+        )
+        t += length + (recess if p == 2 else lunch if p == 4 else gap)
+    return out
+
+
+def _weekly_blocks(rng: random.Random, d: _Draft, six_days: Sequence[Day]) -> list[Blocked]:
+    """Weekly rows: a club or assembly period for the school, a class's fixed commitment,
+    and period 6 for first graders, who go home after five periods.
+
+    ``six_days`` are the weekdays on which the school has a period 6.
+    """
+    out: list[Blocked] = []
+    sid = d.school_id
+    if rng.random() < 0.35:
+        # Elementary clubs (grades 4-6) and junior-high assemblies take period 6 for everyone,
+        # most often on Friday.
+        day = _pick(rng, six_days, [2.0 if x == "Fri" else 1.0 for x in six_days])
+        out.append(Blocked(school_id=sid, day=day, periods=(6,)))
+    needy = [c for c in d.classes if c[2] > 0]
+    if needy and rng.random() < 0.3:
+        g, k, _ = rng.choice(needy)
+        out.append(Blocked(school_id=sid, class_=f"{g}-{k}", day=rng.choice(DAYS),
+                           periods=(rng.randint(1, 5),)))  # fmt: skip
+    if d.level == "elementary":
+        for g, k, n in d.classes:
+            if g == 1 and n > 0:
+                out += [
+                    Blocked(school_id=sid, class_=f"1-{k}", day=day, periods=(6,))
+                    for day in six_days
+                ]
+    return out
+
+
+def _dated_events(
+    rng: random.Random, drafts: Sequence[_Draft], term_start: date, term_end: date
+) -> list[Blocked]:
+    """Dated blocked rows: opening and closing ceremonies, then the events of EVENTS whose
+    months fall inside the term.
+    """
+    holidays = {h for h, _ in jpholiday.between(term_start, term_end)}
+    school_days = [
+        term_start + timedelta(i)
+        for i in range((term_end - term_start).days + 1)
+        if (term_start + timedelta(i)).weekday() < 5 and term_start + timedelta(i) not in holidays
+    ]
+    if not school_days:
+        return []
+    citywide: dict[str, date] = {}
+    for kind in EVENTS:
+        fits = [i for i, x in enumerate(school_days[1:-1], 1) if x.month in kind.months]
+        if kind.citywide and fits:
+            citywide[kind.name + kind.level] = school_days[rng.choice(fits)]
+    out: list[Blocked] = []
+    for d in drafts:
+        sid = d.school_id
+        # The opening and closing ceremonies fill the first and last day of the term.
+        for day in sorted({school_days[0], school_days[-1]}):
+            out.append(Blocked(school_id=sid, day=day))
+        for kind in EVENTS:
+            if kind.level != d.level or rng.random() >= kind.chance:
+                continue
+            if kind.citywide:
+                when = citywide.get(kind.name + kind.level)
+                dates = [when] if when else []
+            else:
+                fits = [
+                    i
+                    for i, x in enumerate(school_days[1 : -kind.days], 1)
+                    if x.month in kind.months
+                ]
+                first = rng.choice(fits) if fits else None
+                dates = [] if first is None else school_days[first : first + kind.days]
+            for day in dates:
+                if kind.grade is None:
+                    out.append(Blocked(school_id=sid, day=day, periods=kind.periods))
+                else:
+                    out += [
+                        Blocked(school_id=sid, class_=f"{g}-{k}", day=day, periods=kind.periods)
+                        for g, k, _ in d.classes
+                        if g == kind.grade
+                    ]
+    return out
+
+
+# ---- ALTs ------------------------------------------------------------------------------------
+def _draw_alts(
+    rng: random.Random,
+    n: int,
+    drafts: Sequence[_Draft],
+    centre: tuple[float, float],
+    radius: float,
+    settings: Settings,
+) -> list[Alt]:
+    """ALTs with English names, homes near the schools that need them, and contract quirks."""
+    combos = [(f, last) for f in FIRST_NAMES for last in LAST_NAMES]
+    names = [f"{f} {last}" for f, last in rng.sample(combos, min(n, len(combos)))]
+    names += [f"ALT {i + 1}" for i in range(len(names), n)]
+    order = list(range(n))
+    rng.shuffle(order)
+    n_es, n_jh = round(0.10 * n), round(0.05 * n)
+    levels: dict[int, tuple[Level, ...]] = {i: ("elementary",) for i in order[:n_es]}
+    levels |= {i: ("junior_high",) for i in order[n_es : n_es + n_jh]}
+    day_off = {i: rng.choice(DAYS) for i in rng.sample(range(n), round(0.10 * n))}
+    part_time = set(rng.sample(range(n), round(0.03 * n)))
+    homes = _place_homes(rng, [levels.get(i, ("elementary", "junior_high")) for i in range(n)],
+                         drafts, centre, radius, settings)  # fmt: skip
+    return [
+        Alt(
+            alt_id=f"A{i + 1:03d}",
+            name=names[i],
+            home_lat=homes[i][0],
+            home_lon=homes[i][1],
+            levels=levels.get(i, ("elementary", "junior_high")),
+            min_lessons=10 if i in part_time else None,
+            max_lessons=15 if i in part_time else None,
+            unavailable=(day_off[i],) if i in day_off else (),
+        )
+        for i in range(n)
+    ]
+
+
+def _place_homes(
+    rng: random.Random,
+    levels: Sequence[tuple[Level, ...]],
+    drafts: Sequence[_Draft],
+    centre: tuple[float, float],
+    radius: float,
+    settings: Settings,
+) -> list[tuple[float, float]]:
+    """Homes near schools, weighted by need, so supply follows demand across the city.
+
+    Unrestricted ALTs are placed first next to schools no one reaches yet, so every class has
+    some qualified ALT within the commute limit; every home reaches at least three schools.
+    """
+
+    def minutes(lat: float, lon: float, d: _Draft) -> int:
+        km = haversine_km(lat, lon, d.lat, d.lon)
+        return math.ceil(round(km / settings.travel_speed_kmh * 60, 6))
+
+    def reach(home: tuple[float, float], lv: tuple[Level, ...]) -> list[int]:
+        return [
+            j
+            for j, d in enumerate(drafts)
+            if d.level in lv and minutes(*home, d) <= settings.max_commute_minutes
+        ]
+
+    def near(d: _Draft, sigma_km: float) -> tuple[float, float]:
+        dx, dy = rng.gauss(0, sigma_km), rng.gauss(0, sigma_km)
+        return _shift((d.lat, d.lon), dx, dy)
+
+    homes: list[tuple[float, float] | None] = [None] * len(levels)
+    covered = [False] * len(drafts)
+    both = [i for i, lv in enumerate(levels) if len(lv) == 2]
+    for i in both:
+        open_ = [j for j, c in enumerate(covered) if not c]
+        if not open_:
+            break
+        home = near(drafts[rng.choice(open_)], 1.0)
+        homes[i] = home
+        for j in reach(home, levels[i]):
+            covered[j] = True
+    weights = [max(d.need, 1) for d in drafts]
+    for i, lv in enumerate(levels):
+        if homes[i] is not None:
+            continue
+        ok = [j for j, d in enumerate(drafts) if d.level in lv]
+        for _ in range(20):
+            if rng.random() < 0.2:
+                # Some ALTs rent near the central station rather than near a school.
+                home = _shift(centre, *_disc(rng, radius / 4))
+            else:
+                home = near(drafts[rng.choices(ok, [weights[j] for j in ok])[0]], 2.0)
+            if len(reach(home, lv)) >= min(3, len(ok)):
+                break
+        else:
+            home = near(drafts[rng.choice(ok)], 0.0)
+        homes[i] = home
+    return [h for h in homes if h is not None]
+
+
+# ---- geometry and small helpers --------------------------------------------------------------
+def _towns(
+    rng: random.Random, n_alts: int, radius: float
+) -> list[tuple[float, float, float, float]]:
+    """Population centres as (x_km, y_km, sigma_km, weight): the city centre and satellites."""
+    towns = [(0.0, 0.0, radius / 2.5, 0.6)]
+    n_sat = max(1, round(math.sqrt(n_alts) / 3))
+    for _ in range(n_sat):
+        angle, dist = rng.uniform(0, 2 * math.pi), rng.uniform(0.5, 0.85) * radius
+        towns.append((dist * math.cos(angle), dist * math.sin(angle), radius / 6, 0.25 / n_sat))
+    return towns
+
+
+def _school_spot(
+    rng: random.Random, towns: Sequence[tuple[float, float, float, float]], radius: float
+) -> tuple[float, float]:
+    # 85% of schools cluster around a town, the rest spread over the whole city (farm areas).
+    if rng.random() < 0.15:
+        return _disc(rng, radius)
+    x0, y0, sigma, _ = rng.choices(towns, [t[3] for t in towns])[0]
+    for _ in range(50):
+        x, y = rng.gauss(x0, sigma), rng.gauss(y0, sigma)
+        if math.hypot(x, y) <= radius:
+            return x, y
+    return x0, y0
+
+
+def _disc(rng: random.Random, radius: float) -> tuple[float, float]:
+    r, a = radius * math.sqrt(rng.random()), rng.uniform(0, 2 * math.pi)
+    return r * math.cos(a), r * math.sin(a)
+
+
+def _shift(origin: tuple[float, float], x_km: float, y_km: float) -> tuple[float, float]:
+    # Six decimals (about 0.1 m) keep written coordinates short and equal to the stored ones.
+    lat = origin[0] + y_km / KM_PER_DEG_LAT
+    lon = origin[1] + x_km / (KM_PER_DEG_LAT * math.cos(math.radians(origin[0])))
+    return round(lat, 6), round(lon, 6)
+
+
+def _pick(rng: random.Random, values: Sequence[T], weights: Sequence[float]) -> T:
+    return rng.choices(values, weights)[0]
+
+
+def _hm(minutes: int) -> time:
+    return time(minutes // 60, minutes % 60)
