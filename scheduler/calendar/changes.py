@@ -1,0 +1,144 @@
+"""What changed for each ALT between two published versions, as text and as CSV.
+
+Events are matched by UID, so the diff says exactly what a subscribed calendar sees: a lesson
+*moved* (same UID, new date or time), *added* (new UID), *cancelled* (STATUS:CANCELLED now) or
+*changed* (same time, new text such as the co-teacher). Cancellations already sent in the old
+version are not news and are left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import pandas as pd
+
+from scheduler.calendar.identity import Event
+from scheduler.calendar.term import DatedLesson
+from scheduler.instance import DAYS
+
+Kind = Literal["moved", "added", "cancelled", "changed"]
+KINDS: tuple[Kind, ...] = ("moved", "added", "cancelled", "changed")
+CHANGE_COLUMNS = [
+    "alt_id", "change", "uid", "school_id", "class",
+    "old_date", "old_period", "old_start", "old_end",
+    "new_date", "new_period", "new_start", "new_end", "sequence",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Change:
+    """One event that differs between two versions."""
+
+    kind: Kind
+    uid: str
+    old: Event | None
+    new: Event
+
+    @property
+    def alt_id(self) -> str:
+        """The ALT whose feed shows the change."""
+        return self.new.lesson.alt_id
+
+
+def diff(old: Sequence[Event], new: Sequence[Event]) -> list[Change]:
+    """Every event of ``new`` that a client holding ``old`` would see change.
+
+    Returns
+    -------
+    list[Change]
+        By ALT, date and time.
+    """
+    before = {e.uid: e for e in old}
+    out = []
+    for e in new:
+        was = before.get(e.uid)
+        kind: Kind | None
+        if was is None:
+            kind = "cancelled" if e.cancelled else "added"
+        elif e.cancelled:
+            kind = None if was.cancelled else "cancelled"
+        elif was.slot != e.slot:
+            kind = "moved"
+        elif not was.same_content(e) or was.cancelled:
+            kind = "changed"
+        else:
+            kind = None
+        if kind is not None:
+            out.append(Change(kind, e.uid, was, e))
+    return sorted(out, key=lambda c: (c.alt_id, _when(c), c.uid))
+
+
+def changes_frame(changes: Sequence[Change]) -> pd.DataFrame:
+    """One CSV row per changed dated event (columns :data:`CHANGE_COLUMNS`)."""
+    rows = []
+    for c in changes:
+        before, after = _before_after(c)
+        rows.append(
+            {
+                "alt_id": c.alt_id, "change": c.kind, "uid": c.uid,
+                "school_id": c.new.lesson.school_id, "class": c.new.lesson.class_,
+                **_cols("old", before), **_cols("new", after), "sequence": c.new.sequence,
+            }
+        )  # fmt: skip
+    return pd.DataFrame(rows, columns=CHANGE_COLUMNS)
+
+
+def changes_text(changes: Sequence[Change], names: Mapping[str, str], title: str = "") -> str:
+    """A message per ALT, weekly patterns folded into one line with their dates.
+
+    A weekly change repeats on every date of the term; the line says it once:
+    ``moved  S01 1-1  Mon P2 09:35-10:20 -> Tue P3 10:40-11:25  (14 dates, 2025-04-07 ..)``.
+    """
+    lines = [title] if title else []
+    by_alt: dict[str, list[Change]] = {}
+    for c in changes:
+        by_alt.setdefault(c.alt_id, []).append(c)
+    if not by_alt:
+        lines.append("No changes.")
+    for alt_id, cs in by_alt.items():
+        counts = ", ".join(f"{sum(c.kind == k for c in cs)} {k}" for k in KINDS)
+        lines.append(f"{alt_id} {names.get(alt_id, '')}".rstrip() + f": {counts}")
+        groups: dict[tuple[str, str, str, str, str], list[Change]] = {}
+        for c in cs:
+            ls = c.new.lesson
+            before, after = (_slot(x) if x is not None else "" for x in _before_after(c))
+            groups.setdefault((c.kind, ls.school_id, ls.class_, before, after), []).append(c)
+        for (kind, school, class_, before, after), members in groups.items():
+            arrow = f"{before} -> {after}" if before and after else before or after
+            dates = sorted({_when(c)[0] for c in members})
+            span = dates[0] if len(dates) == 1 else f"{dates[0]} to {dates[-1]}"
+            n = f"{len(dates)} date{'s' if len(dates) != 1 else ''}"
+            lines.append(f"  {kind:<9} {school} {class_}  {arrow}  ({n}, {span})")
+    return "\n".join(lines) + "\n"
+
+
+def _before_after(c: Change) -> tuple[DatedLesson | None, DatedLesson | None]:
+    # A cancelled event still sits where the lesson was; an added one had no before.
+    if c.kind == "added" or c.old is None:
+        return None, c.new.lesson
+    if c.kind == "cancelled":
+        return c.new.lesson, None
+    return c.old.lesson, c.new.lesson
+
+
+def _slot(ls: DatedLesson) -> str:
+    return f"{DAYS[ls.date.weekday()]} P{ls.period} {ls.start:%H:%M}-{ls.end:%H:%M}"
+
+
+def _when(c: Change) -> tuple[str, str]:
+    # A cancelled event is dated where it was; the others where they are now.
+    ls = c.new.lesson
+    return (ls.date.isoformat(), f"{ls.start:%H:%M}")
+
+
+def _cols(prefix: str, ls: DatedLesson | None) -> dict[str, object]:
+    if ls is None:
+        return {f"{prefix}_{k}": "" for k in ("date", "period", "start", "end")}
+    return {
+        f"{prefix}_date": ls.date.isoformat(),
+        f"{prefix}_period": ls.period,
+        f"{prefix}_start": f"{ls.start:%H:%M}",
+        f"{prefix}_end": f"{ls.end:%H:%M}",
+    }

@@ -1,0 +1,89 @@
+"""Feed tokens: random secrets in subscription URLs, stored only as SHA-256 hashes.
+
+A token is ``secrets.token_urlsafe(32)`` (256 random bits). The store keeps its hash, so a
+leaked store file does not leak working URLs; the plain token is shown once, when issued.
+Lookups compare the hash against every active hash with :func:`hmac.compare_digest`, without
+stopping early, so response time does not depend on how much of a guess was right.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from scheduler.calendar.store import Store
+
+TOKEN_BYTES = 32
+# token_urlsafe(32) gives 43 characters of [A-Za-z0-9_-].
+TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{43}$")
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A token just issued: the only moment its plain text exists."""
+
+    feed: str
+    token: str
+
+    def url(self, base_url: str) -> str:
+        """The subscription URL under a server base URL like ``https://feeds.example.org``."""
+        return f"{base_url.rstrip('/')}/feeds/{self.token}.ics"
+
+
+def new_token() -> str:
+    """A fresh random token (256 bits, URL-safe)."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 hex digest of a token: what the store keeps."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def resolve(active: Sequence[tuple[str, str]], token: str) -> str | None:
+    """The feed key of an active token, or None; constant time in the token's value.
+
+    Parameters
+    ----------
+    active
+        (token hash, feed key) pairs, e.g. :meth:`Store.active_tokens`.
+    token
+        The token from the URL.
+    """
+    if not TOKEN_PATTERN.match(token):
+        return None
+    digest = hash_token(token).encode()
+    found = None
+    for token_hash, feed in active:
+        # No early exit: every active hash is compared, whatever matched.
+        if hmac.compare_digest(digest, token_hash.encode()):
+            found = feed
+    return found
+
+
+def issue(store: Store, feed: str, now: datetime | None = None) -> Issued:
+    """Issue a new token for a feed (other tokens of the feed stay valid)."""
+    token = new_token()
+    store.add_token(hash_token(token), feed, now or datetime.now(UTC))
+    return Issued(feed, token)
+
+
+def revoke(store: Store, feed: str, now: datetime | None = None) -> int:
+    """Revoke every active token of a feed; returns how many were revoked."""
+    return store.revoke_tokens(feed, now or datetime.now(UTC))
+
+
+def rotate(store: Store, feed: str, now: datetime | None = None) -> Issued:
+    """Revoke a feed's tokens and issue a new one: the old URL stops working at once."""
+    revoke(store, feed, now)
+    return issue(store, feed, now)
+
+
+def feeds_with_tokens(store: Store) -> set[str]:
+    """Feed keys that have at least one active token."""
+    return {feed for _, feed in store.active_tokens()}
