@@ -410,7 +410,12 @@ def reference_issues(inst: Instance, rows: dict[str, list[int]] | None = None) -
 
     out += _duplicates("schools", [s.school_id for s in inst.schools], "school_id", issue)
     out += _duplicates("alts", [a.alt_id for a in inst.alts], "alt_id", issue)
-    out += _duplicates("classes", [f"{c.school_id} {c.class_}" for c in inst.classes], "class", issue)
+    # A class is unique per school; the cell holds only the class, so that is the value shown.
+    seen_classes: set[tuple[str, str]] = set()
+    for i, c in enumerate(inst.classes):
+        if c.key in seen_classes:
+            out.append(issue("classes", i, "class", c.class_, f"is a duplicate at {c.school_id}"))
+        seen_classes.add(c.key)
     clash = set(inst.school_by_id) & set(inst.alt_by_id)
     for i, a in enumerate(inst.alts):
         if a.alt_id in clash:
