@@ -127,7 +127,9 @@ def _grid_table(label: str, grid: Iterable[tuple[int, list[str]]]) -> RawTable |
         if _blank(cells):
             continue
         record = {
-            col: cells[k] if k < len(cells) else "" for k, col in enumerate(header) if col != ""
+            col: cells[k] if k < len(cells) else ""
+            for k, col in reversed(list(enumerate(header)))  # the first of a repeated column wins
+            if col != ""
         }
         table.records.append((number, record))
     return table
