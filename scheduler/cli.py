@@ -7,6 +7,7 @@ violations found by ``check`` exit with status 1.
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -109,6 +110,68 @@ def check_command(
 # [calendar: calendar, ical, publish, changes, serve, tokens]
 
 # [scale: generate, export-fet]
+
+
+class InstanceFormat(StrEnum):
+    """Forms ``generate`` can write (the instance-format contract and its YAML/JSON twins)."""
+
+    csv = "csv"
+    xlsx = "xlsx"
+    yaml = "yaml"
+    json = "json"
+
+
+_FORMAT_SUFFIXES: dict[InstanceFormat, tuple[str, ...]] = {
+    InstanceFormat.csv: ("",),
+    InstanceFormat.xlsx: (".xlsx",),
+    InstanceFormat.yaml: (".yaml", ".yml"),
+    InstanceFormat.json: (".json",),
+}
+
+
+@app.command("generate")
+def generate_command(
+    out: Annotated[Path, typer.Argument(help="Where to write: a folder (CSV) or a file.")],
+    alts: Annotated[int, typer.Option("--alts", min=1, help="Number of ALTs.")],
+    seed: Annotated[int, typer.Option("--seed", help="Random seed; same seed, same bytes.")] = 0,
+    form: Annotated[
+        InstanceFormat | None,
+        typer.Option("--format", help="csv (folder), xlsx, yaml or json; default: OUT's suffix."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite a non-empty OUT.")] = False,
+) -> None:
+    """Write a realistic random branch whose classes need about 22.5 lessons per ALT."""
+    from scheduler.generate import generate
+    from scheduler.io.tables import write_instance
+
+    suffix = out.suffix.lower()
+    if form is None:
+        by_suffix = {s: f for f, ss in _FORMAT_SUFFIXES.items() for s in ss if s}
+        form = by_suffix.get(suffix, InstanceFormat.csv)
+    elif form is not InstanceFormat.csv and suffix not in _FORMAT_SUFFIXES[form]:
+        if suffix:
+            err_console.print(f"{out}: the suffix {suffix!r} does not match --format {form.value}")
+            raise typer.Exit(EXIT_INPUT)
+        out = out.with_suffix(_FORMAT_SUFFIXES[form][0])
+    if out.exists() and (form is InstanceFormat.csv) != out.is_dir():
+        kind = "a folder" if form is InstanceFormat.csv else f"one {form.value} file"
+        err_console.print(f"{out} exists and is not what {form.value} writes ({kind})")
+        raise typer.Exit(EXIT_INPUT)
+    if out.exists() and (out.is_file() or any(out.iterdir())) and not force:
+        err_console.print(f"{out} exists and is not empty; nothing was written (use --force)")
+        raise typer.Exit(EXIT_INPUT)
+
+    inst = generate(alts, seed)
+    if form is InstanceFormat.csv:
+        # A folder named like "run.v2" would otherwise be taken for a file with a suffix.
+        out.mkdir(parents=True, exist_ok=True)
+    write_instance(inst, out)
+    n_jh = sum(s.level == "junior_high" for s in inst.schools)
+    console.print(
+        f"wrote {out}: {len(inst.schools) - n_jh} elementary and {n_jh} junior high schools, "
+        f"{len(inst.classes)} classes needing {inst.need()} lessons a week, {len(inst.alts)} ALTs",
+        soft_wrap=True,
+    )
 
 
 def main() -> None:

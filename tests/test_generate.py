@@ -288,6 +288,27 @@ def test_cli_writes_and_refuses_to_overwrite(tmp_path: Path) -> None:
     assert load_instance(out)[0] == generate(12, 5)
 
 
+@pytest.mark.parametrize(
+    ("existing", "args"),
+    [
+        ("file", ["--format", "csv"]),  # a CSV folder cannot replace a file
+        ("folder", ["--format", "json"]),  # a JSON file cannot replace a folder
+    ],
+)
+def test_cli_refuses_the_wrong_kind_of_target_even_with_force(
+    tmp_path: Path, existing: str, args: list[str]
+) -> None:
+    target = tmp_path / "b.json"
+    if existing == "file":
+        target.write_text("{}")
+    else:
+        target.mkdir()
+    cmd = ["generate", "--alts", "3", "--force", *args, str(target)]
+    result = CliRunner().invoke(app, cmd)
+    assert result.exit_code == 2, result.output
+    assert "exists" in result.output
+
+
 def test_cli_writes_into_an_existing_empty_folder(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["generate", "--alts", "3", str(tmp_path)])
     assert result.exit_code == 0, result.output
