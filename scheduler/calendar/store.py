@@ -23,6 +23,7 @@ import pandas as pd
 from scheduler.calendar.ical import Feed, FeedKind, build_feeds, drafts
 from scheduler.calendar.identity import Event, assign
 from scheduler.calendar.term import DatedLesson, expand
+from scheduler.errors import InputIssue, InstanceError
 from scheduler.instance import Instance
 
 STORE_ENV = "ALTSCHED_STORE"
@@ -371,3 +372,11 @@ def _iso(t: datetime) -> str:
 
 def _dt(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def open_store(path: Path, must_exist: bool = True) -> Store:
+    """Open a store; a missing file is an input error unless it may be created (publish)."""
+    if must_exist and not path.is_file():
+        msg = "is not there; publish a timetable first (altsched publish DIR --store FILE)"
+        raise InstanceError([InputIssue(str(path), None, None, None, msg)])
+    return Store(path)

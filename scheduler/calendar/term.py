@@ -314,3 +314,20 @@ def _clock(value: object) -> time | None:
 
 def _day(value: str) -> Day:
     return DAYS[DAYS.index(value)]
+
+
+def load_calendar_instance(path: Path) -> tuple[Instance, list[InputIssue]]:
+    """Load an instance for calendars, with its warnings and the calendar's own.
+
+    Raises
+    ------
+    InstanceError
+        On any input error, and on everything :func:`calendar_issues` finds.
+    """
+    from scheduler.io.read import load_instance  # the reader's imports are only needed here
+
+    inst, warnings = load_instance(path)
+    issues = calendar_issues(inst)
+    if issues:
+        raise InstanceError(issues)
+    return inst, [*warnings, *calendar_warnings(inst)]

@@ -12,11 +12,15 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
-from scheduler.calendar.store import Store
+import pandas as pd
+
+from scheduler.calendar.store import Store, StoredFeed
+from scheduler.errors import InputIssue, InstanceError
 
 TOKEN_BYTES = 32
 # token_urlsafe(32) gives 43 characters of [A-Za-z0-9_-].
@@ -87,3 +91,50 @@ def rotate(store: Store, feed: str, now: datetime | None = None) -> Issued:
 def feeds_with_tokens(store: Store) -> set[str]:
     """Feed keys that have at least one active token."""
     return {feed for _, feed in store.active_tokens()}
+
+
+def resolve_feeds(ids: Sequence[str], feeds: Mapping[str, StoredFeed]) -> list[str]:
+    """Feed keys named on the command line: ``all``, ``alt:ID``, ``school:ID`` or a bare id.
+
+    Raises
+    ------
+    InstanceError
+        Naming every id that is no feed of the latest version.
+    """
+    out: list[str] = []
+    bad: list[InputIssue] = []
+    for given in ids:
+        if given == "all":
+            out += list(feeds)
+            continue
+        keys = [k for k in (given, f"alt:{given}", f"school:{given}") if k in feeds]
+        if keys:
+            out.append(keys[0])
+        else:
+            bad.append(
+                InputIssue("store", None, "feed", given,
+                           "is no ALT or school with a feed in the latest version")
+            )  # fmt: skip
+    if bad:
+        raise InstanceError(bad)
+    return list(dict.fromkeys(out))
+
+
+def write_urls(
+    path: Path, issued: Sequence[Issued], feeds: Mapping[str, StoredFeed], base_url: str
+) -> None:
+    """Write ``kind, id, name, url`` per issued token; the file is readable by its owner only."""
+    rows = [
+        {
+            "kind": feeds[i.feed].kind if i.feed in feeds else i.feed.split(":", 1)[0],
+            "id": i.feed.split(":", 1)[1],
+            "name": feeds[i.feed].name if i.feed in feeds else "",
+            "url": i.url(base_url),
+        }
+        for i in issued
+    ]
+    frame = pd.DataFrame(rows, columns=["kind", "id", "name", "url"])
+    # The URLs are secrets: create the file private before writing them.
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    frame.to_csv(path, index=False, lineterminator="\n")
