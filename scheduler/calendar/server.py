@@ -103,16 +103,25 @@ def create_app(store_path: Path) -> Starlette:
         routes=[Route("/feeds/{name}", feed, methods=["GET", "HEAD"])],
         exception_handlers={404: not_found, 405: not_found},
     )
+    # A trailing-slash redirect would tell a guesser that the path without it exists.
+    app.router.redirect_slashes = False
     app.state.feeds = state
     return app
 
 
+def server_config(
+    store_path: Path, host: str = "127.0.0.1", port: int = 8000, log_level: str = "info"
+) -> uvicorn.Config:
+    """The uvicorn configuration: no access log (paths hold tokens), no Server header."""
+    return uvicorn.Config(
+        create_app(store_path), host=host, port=port,
+        access_log=False, server_header=False, log_level=log_level,
+    )  # fmt: skip
+
+
 def serve(store_path: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
     """Run the feed server until interrupted."""
-    uvicorn.run(
-        create_app(store_path), host=host, port=port,
-        access_log=False, server_header=False, log_level="info",
-    )  # fmt: skip
+    uvicorn.Server(server_config(store_path, host, port)).run()
 
 
 def _not_found() -> Response:
