@@ -66,7 +66,18 @@ class _Source:
     warnings: list[InputIssue] = field(default_factory=list)
 
 
-_YAML_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+class _TextYamlLoader(yaml.SafeLoader):
+    """SafeLoader that leaves scalars as written, except null.
+
+    YAML 1.1 reads an unquoted ``10:15`` as the base-60 number 615 and ``no`` as False; the
+    reader wants the text a spreadsheet cell would hold and parses it itself.
+    """
+
+
+_TextYamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag.endswith((":null", ":merge"))]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 _EXCEL_DATE_COLUMNS = ("class", "periods")  # cells Excel likes to turn into dates (1-2 -> 2 Jan)
 
 
@@ -226,12 +237,10 @@ def _read_mapping_file(path: Path) -> _Source:
         if path.suffix.lower() == ".json":
             data: Any = json.loads(text)
         else:
-            # BaseLoader keeps every scalar as written: 10:15 stays a time, not 615 (YAML 1.1).
-            data = yaml.load(text, Loader=yaml.BaseLoader)
+            data = yaml.load(text, Loader=_TextYamlLoader)
     except (json.JSONDecodeError, yaml.YAMLError) as e:
         issue = InputIssue(path.name, None, None, None, f"cannot be parsed: {e}")
         raise InstanceError([issue]) from None
-    yaml_mode = path.suffix.lower() != ".json"
     labels = {name: f"{path.name} {name}" for name in TABLES}
     source = _Source(path.stem, {}, labels)
     if not isinstance(data, dict):
@@ -239,13 +248,6 @@ def _read_mapping_file(path: Path) -> _Source:
             InputIssue(path.name, None, None, None, "must hold a mapping of table names")
         )
         return source
-
-    def text_of(v: object) -> str:
-        if yaml_mode and isinstance(v, str) and v.strip() in _YAML_NULLS:
-            return ""
-        if isinstance(v, list | tuple):
-            return ";".join(text_of(x) for x in v)
-        return cell_text(v)
 
     for key in data:
         if str(key) not in TABLES:
@@ -259,7 +261,9 @@ def _read_mapping_file(path: Path) -> _Source:
         label = labels[name]
         if name == "settings" and isinstance(body, dict):
             table = RawTable(label, ["key", "value"])
-            table.records = [(None, {"key": str(k), "value": text_of(v)}) for k, v in body.items()]
+            table.records = [
+                (None, {"key": str(k), "value": cell_text(v)}) for k, v in body.items()
+            ]
         elif name != "settings" and isinstance(body, list):
             # Each record names its own keys: a key left out is an empty cell, not a lost column.
             header = list(COLUMNS[name])
@@ -270,7 +274,7 @@ def _read_mapping_file(path: Path) -> _Source:
                         InputIssue(label, number, None, None, "is not a mapping of column: value")
                     )
                     continue
-                record = {str(k).strip().lower(): text_of(v) for k, v in item.items()}
+                record = {str(k).strip().lower(): cell_text(v) for k, v in item.items()}
                 header.extend(k for k in record if k not in header)
                 table.records.append((number, record))
         else:

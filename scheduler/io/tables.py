@@ -207,8 +207,13 @@ def _workbook_bytes(inst: Instance) -> bytes:
     for name, df in _tables_to_write(inst).items():
         ws = wb.create_sheet(name)
         ws.append(list(df.columns))
-        for record in df.itertuples(index=False, name=None):
-            ws.append([None if _text(v) == "" else v for v in record])
+        for r, record in enumerate(df.itertuples(index=False, name=None), start=2):
+            for c, v in enumerate(record, start=1):
+                if _text(v) == "":
+                    continue
+                cell = ws.cell(row=r, column=c, value=v)
+                if isinstance(v, str) and v.startswith("="):
+                    cell.data_type = "s"  # a name like "=0" is text, never a formula
         ws.freeze_panes = "A2"
     wb.properties.created = _EPOCH
     wb.properties.creator = "altsched"
