@@ -96,7 +96,7 @@ def cell_text(value: object) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        # repr keeps every digit, so a workbook and a CSV file give the very same float.
+        # repr keeps every digit given, so a workbook and a CSV file give the very same float.
         return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, datetime):
         if value.time() == time(0):
