@@ -109,6 +109,231 @@ def check_command(
 
 # [calendar: calendar, ical, publish, changes, serve, tokens]
 
+StoreOption = Annotated[
+    Path,
+    typer.Option(
+        "--store",
+        envvar="ALTSCHED_STORE",
+        help="SQLite store of published versions (default: $ALTSCHED_STORE or altsched.sqlite).",
+    ),
+]
+_STORE_DEFAULT = Path("altsched.sqlite")
+
+
+def _print_warnings(warnings: list[object]) -> None:
+    """Show input warnings on stderr (they never stop a command)."""
+    for w in warnings:
+        err_console.print(f"[yellow]warning[/] {w}", highlight=False)
+
+
+@app.command("calendar")
+def calendar_command(
+    instance: Annotated[
+        Path, typer.Argument(metavar="INSTANCE", help="A CSV folder, .xlsx or YAML/JSON file.")
+    ],
+    directory: Annotated[
+        Path, typer.Argument(metavar="DIR", help="Output folder holding assignments.csv.")
+    ],
+) -> None:
+    """Turn the weekly timetable into dated lessons: DIR/lessons.csv and DIR/lost.csv."""
+    from rich.table import Table
+
+    from scheduler.calendar.term import expand, load_calendar_instance, read_assignments
+
+    inst, warnings = load_calendar_instance(instance)
+    _print_warnings(list(warnings))
+    cal = expand(inst, read_assignments(directory / "assignments.csv"))
+    cal.lessons_frame().to_csv(directory / "lessons.csv", index=False, lineterminator="\n")
+    lost = cal.lost_frame()
+    lost.to_csv(directory / "lost.csv", index=False, lineterminator="\n")
+    table = Table(title=f"Term {cal.term_start} to {cal.term_end}: dated lessons per ALT")
+    for col in ("ALT", "lessons", "lost to holidays", "lost to events"):
+        table.add_column(col, justify="left" if col == "ALT" else "right")
+    for rec in lost.to_dict("records"):
+        table.add_row(*(str(rec[c]) for c in lost.columns))
+    console.print(table)
+    console.print(f"Wrote {directory / 'lessons.csv'} ({len(cal.lessons)} lessons) and lost.csv.")
+
+
+@app.command("ical")
+def ical_command(
+    instance: Annotated[
+        Path, typer.Argument(metavar="INSTANCE", help="A CSV folder, .xlsx or YAML/JSON file.")
+    ],
+    directory: Annotated[
+        Path, typer.Argument(metavar="DIR", help="Output folder holding assignments.csv.")
+    ],
+) -> None:
+    """Write DIR/ical/<alt_id>.ics and school-<school_id>.ics from DIR/assignments.csv."""
+    from scheduler.calendar.ical import write_feeds
+    from scheduler.calendar.term import load_calendar_instance, read_assignments
+
+    inst, warnings = load_calendar_instance(instance)
+    _print_warnings(list(warnings))
+    paths = write_feeds(inst, read_assignments(directory / "assignments.csv"), directory)
+    console.print(f"Wrote {len(paths)} feeds to {directory / 'ical'}.")
+
+
+@app.command("publish")
+def publish_command(
+    directory: Annotated[
+        Path, typer.Argument(metavar="DIR", help="Output folder holding assignments.csv.")
+    ],
+    store: StoreOption = _STORE_DEFAULT,
+    instance: Annotated[
+        Path | None,
+        typer.Option("--instance", help="The instance; default: DIR/ical/source.json."),
+    ] = None,
+    label: Annotated[str, typer.Option("--label", help="A note kept with the version.")] = "",
+) -> None:
+    """Record DIR's timetable as a new version in the store (earlier versions are kept)."""
+    from scheduler.calendar.changes import changes_text, diff
+    from scheduler.calendar.ical import SOURCE_FILE
+    from scheduler.calendar.store import open_store, publish
+    from scheduler.calendar.term import load_calendar_instance, read_assignments
+    from scheduler.errors import InputIssue
+
+    source = instance or directory / "ical" / SOURCE_FILE
+    if instance is None and not source.is_file():
+        msg = "is not there; run altsched ical INSTANCE DIR first, or pass --instance"
+        raise InstanceError([InputIssue(f"ical/{SOURCE_FILE}", None, None, None, msg)])
+    inst, warnings = load_calendar_instance(source)
+    _print_warnings(list(warnings))
+    table = read_assignments(directory / "assignments.csv")
+    with open_store(store, must_exist=False) as st:
+        before = st.latest()
+        outcome = publish(st, inst, table, label=label, source=str(directory))
+        v = outcome.version
+        if not outcome.created:
+            console.print(f"Nothing changed since version {v.version}; no new version.")
+            return
+        console.print(f"Published version {v.version} at {v.published_at:%Y-%m-%d %H:%M:%S} UTC.")
+        if before is not None:
+            changes = diff(st.events(before.version), st.events(v.version))
+            names = {a.alt_id: a.name for a in inst.alts}
+            console.print(changes_text(changes, names), markup=False, end="")
+
+
+@app.command("changes")
+def changes_command(
+    store: StoreOption = _STORE_DEFAULT,
+    old: Annotated[
+        int | None, typer.Option("--from", help="Older version (default: the one before --to).")
+    ] = None,
+    new: Annotated[
+        int | None, typer.Option("--to", help="Newer version (default: latest).")
+    ] = None,
+    alts: Annotated[
+        list[str] | None, typer.Option("--alt", help="Only these ALTs (repeatable).")
+    ] = None,
+    csv: Annotated[
+        Path | None, typer.Option("--csv", help="Also write one row per changed lesson here.")
+    ] = None,
+) -> None:
+    """Show, per ALT, what changed between two published versions."""
+    from scheduler.calendar.changes import changes_frame, changes_text, diff
+    from scheduler.calendar.store import open_store
+    from scheduler.errors import InputIssue
+
+    with open_store(store) as st:
+        numbers = [v.version for v in st.versions()]
+        if not numbers:
+            raise InstanceError([InputIssue(str(store), None, None, None, "holds no version yet")])
+        to = numbers[-1] if new is None else new
+        frm = old if old is not None else max((n for n in numbers if n < to), default=None)
+        for opt, n in (("--to", to), ("--from", frm)):
+            if n is not None and n not in numbers:
+                span = f"{numbers[0]}-{numbers[-1]}"
+                msg = f"is not a version in the store ({span})"
+                raise InstanceError([InputIssue(str(store), None, opt, str(n), msg)])
+        changes = diff(st.events(frm) if frm is not None else [], st.events(to))
+        names = {}
+        if to is not None:
+            inst, _ = st.source(to)
+            names = {a.alt_id: a.name for a in inst.alts}
+    if alts:
+        changes = [c for c in changes if c.alt_id in alts]
+    title = f"Changes from version {frm} to {to}" if frm else f"Version {to} (everything is new)"
+    console.print(changes_text(changes, names, title), markup=False, end="")
+    if csv is not None:
+        changes_frame(changes).to_csv(csv, index=False, lineterminator="\n")
+        console.print(f"Wrote {csv} ({len(changes)} rows).")
+
+
+@app.command("serve")
+def serve_command(
+    store: StoreOption = _STORE_DEFAULT,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the latest published version at /feeds/<token>.ics (see altsched tokens)."""
+    from scheduler.calendar.server import serve
+    from scheduler.calendar.store import open_store
+
+    open_store(store).close()
+    serve(store, host=host, port=port)
+
+
+@app.command("tokens")
+def tokens_command(
+    store: StoreOption = _STORE_DEFAULT,
+    export: Annotated[
+        Path | None,
+        typer.Option("--export", help="Issue tokens for feeds without one; write their URLs."),
+    ] = None,
+    rotate: Annotated[
+        list[str] | None,
+        typer.Option("--rotate", help="New token for an ALT or school id (or 'all')."),
+    ] = None,
+    revoke: Annotated[
+        list[str] | None, typer.Option("--revoke", help="Revoke an ALT's or school's tokens.")
+    ] = None,
+    base_url: Annotated[
+        str,
+        typer.Option("--base-url", envvar="ALTSCHED_BASE_URL", help="The server's public URL."),
+    ] = "http://127.0.0.1:8000",
+) -> None:
+    """List, issue, rotate, revoke and export feed tokens (stored only as hashes)."""
+    from rich.table import Table
+
+    from scheduler.calendar import tokens as tk
+    from scheduler.calendar.store import open_store
+    from scheduler.calendar.tokens import resolve_feeds, write_urls
+
+    with open_store(store) as st:
+        latest = st.latest()
+        feeds = {f.key: f for f in st.feeds(latest.version)} if latest else {}
+        issued = []
+        for key in resolve_feeds(revoke or [], feeds):
+            n = tk.revoke(st, key)
+            console.print(f"Revoked {n} token{'s' if n != 1 else ''} of {key}.")
+        for key in resolve_feeds(rotate or [], feeds):
+            issued.append(tk.rotate(st, key))
+        if export is not None:
+            have = tk.feeds_with_tokens(st)
+            issued += [tk.issue(st, key) for key in feeds if key not in have]
+            skipped = sorted(have & set(feeds) - {i.feed for i in issued})
+            write_urls(export, issued, feeds, base_url)
+            console.print(f"Wrote {len(issued)} subscription URLs to {export}.")
+            if skipped:
+                console.print(
+                    f"{len(skipped)} feeds already had a token and are not in the file "
+                    "(only hashes are kept); use --rotate ID to give one a new URL."
+                )
+        elif issued:
+            for i in issued:
+                console.print(f"{i.feed}: {i.url(base_url)}", markup=False)
+        if revoke or rotate or export is not None:
+            return
+        table = Table(title=f"Tokens in {store}")
+        for col in ("feed", "token hash", "created", "revoked"):
+            table.add_column(col)
+        for t in st.tokens():
+            revoked = f"{t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else ""
+            table.add_row(t.feed, t.token_hash[:12], f"{t.created_at:%Y-%m-%d %H:%M}", revoked)
+        console.print(table)
+
+
 # [scale: generate, export-fet]
 
 
