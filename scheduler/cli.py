@@ -211,7 +211,7 @@ def publish_command(
         if before is not None:
             changes = diff(st.events(before.version), st.events(v.version))
             names = {a.alt_id: a.name for a in inst.alts}
-            console.print(changes_text(changes, names), markup=False, end="")
+            console.print(changes_text(changes, names), markup=False, end="", soft_wrap=True)
 
 
 @app.command("changes")
@@ -228,6 +228,10 @@ def changes_command(
     ] = None,
     csv: Annotated[
         Path | None, typer.Option("--csv", help="Also write one row per changed lesson here.")
+    ] = None,
+    messages: Annotated[
+        Path | None,
+        typer.Option("--messages", help="Also write <alt_id>.txt per ALT concerned, to send."),
     ] = None,
 ) -> None:
     """Show, per ALT, what changed between two published versions."""
@@ -254,7 +258,16 @@ def changes_command(
     if alts:
         changes = [c for c in changes if c.alt_id in alts]
     title = f"Changes from version {frm} to {to}" if frm else f"Version {to} (everything is new)"
-    console.print(changes_text(changes, names, title), markup=False, end="")
+    console.print(changes_text(changes, names, title), markup=False, end="", soft_wrap=True)
+    if messages is not None:
+        messages.mkdir(parents=True, exist_ok=True)
+        concerned = sorted({c.alt_id for c in changes})
+        for alt_id in concerned:
+            mine = [c for c in changes if c.alt_id == alt_id]
+            head = f"Timetable changes (version {frm} to {to})"
+            text = changes_text(mine, names, head)
+            (messages / f"{alt_id}.txt").write_text(text, encoding="utf-8")
+        console.print(f"Wrote {len(concerned)} messages to {messages}.")
     if csv is not None:
         changes_frame(changes).to_csv(csv, index=False, lineterminator="\n")
         console.print(f"Wrote {csv} ({len(changes)} rows).")

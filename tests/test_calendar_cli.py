@@ -100,10 +100,13 @@ def test_publish_tokens_and_changes(
     assert code == 0 and "Nothing changed since version 2" in text
 
     changes = tmp_path / "changes.csv"
-    code, text, _ = run(monkeypatch, capsys, "changes", "--csv", changes)
+    msgs = tmp_path / "msgs"
+    code, text, _ = run(monkeypatch, capsys, "changes", "--csv", changes, "--messages", msgs)
     assert code == 0 and text.startswith("Changes from version 1 to 2\nA1 Alice:")
     assert "A2" not in text
     assert set(pd.read_csv(changes)["alt_id"]) == {"A1"}
+    assert [p.name for p in msgs.iterdir()] == ["A1.txt"]
+    assert "Thu P2 09:35-10:20" in (msgs / "A1.txt").read_text(encoding="utf-8")
     code, text, _ = run(monkeypatch, capsys, "changes", "--to", "1")
     assert (
         code == 0
