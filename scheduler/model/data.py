@@ -1,0 +1,96 @@
+"""Index of what can happen at all: candidate visits, usable periods, caps.
+
+Everything the master and the placement need is precomputed once here, so the model
+functions read like the rules they state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import combinations
+
+from scheduler.instance import DAYS, Alt, Day, Instance, Period, School, SchoolClass
+
+ClassKey = tuple[str, str]  # (school_id, class)
+
+
+@dataclass
+class Prepared:
+    """Precomputed candidates of one instance."""
+
+    instance: Instance
+    # Usable periods per (class, day); only classes with need and a usable period appear.
+    periods: dict[tuple[ClassKey, Day], list[Period]] = field(default_factory=dict)
+    # cap[(class, day)] = most ALT lessons the class can take that day.
+    cap: dict[tuple[ClassKey, Day], int] = field(default_factory=dict)
+    # Candidate visits (alt_id, school_id, day).
+    visits: list[tuple[str, str, Day]] = field(default_factory=list)
+    # Reachable (alt_id, school_id) pairs and their one-way commute minutes.
+    commute: dict[tuple[str, str], int] = field(default_factory=dict)
+    # Classes with need at each school.
+    needy: dict[str, list[SchoolClass]] = field(default_factory=dict)
+
+    @property
+    def settings(self):  # type: ignore[no-untyped-def]
+        """The instance settings."""
+        return self.instance.settings
+
+
+def prepare(inst: Instance) -> Prepared:
+    """Compute candidate visits and usable periods of an instance."""
+    prep = Prepared(instance=inst)
+    limit = inst.settings.max_class_lessons_per_day
+    for c in inst.classes:
+        if c.alt_lessons <= 0:
+            continue
+        for d in DAYS:
+            ps = inst.usable_periods(c.school_id, c.class_, d)
+            if ps:
+                prep.periods[(c.key, d)] = ps
+                prep.cap[(c.key, d)] = min(limit, len(ps))
+        if any((c.key, d) in prep.cap for d in DAYS):
+            prep.needy.setdefault(c.school_id, []).append(c)
+    open_days = {
+        sid: [d for d in DAYS if any((c.key, d) in prep.cap for c in cs)]
+        for sid, cs in prep.needy.items()
+    }
+    for a in inst.alts:
+        if inst.max_lessons(a) == 0 or inst.max_lessons_per_day(a) == 0:
+            continue
+        days = inst.available_days(a)
+        for sid in prep.needy:
+            s = inst.school_by_id[sid]
+            if not inst.reachable(a, s):
+                continue
+            prep.commute[(a.alt_id, sid)] = inst.commute_minutes(a, s)
+            prep.visits += [(a.alt_id, sid, d) for d in open_days[sid] if d in days]
+    return prep
+
+
+def period_unions(sets: list[frozenset[int]], limit: int = 5) -> list[frozenset[int]]:
+    """Unions of distinct period sets: the right-hand sides of Hall's condition.
+
+    Lessons of classes whose usable periods all lie in U can only go into U, so their
+    count is at most |U| for one ALT (or one co-teacher). With more than ``limit``
+    distinct sets we keep the singletons and the full union, which is still valid.
+    """
+    distinct = sorted(set(sets), key=lambda s: (len(s), sorted(s)))
+    if len(distinct) > limit:
+        full = frozenset().union(*distinct)
+        return sorted({*distinct, full}, key=lambda s: (len(s), sorted(s)))
+    out: set[frozenset[int]] = set()
+    for k in range(1, len(distinct) + 1):
+        for combo in combinations(distinct, k):
+            out.add(frozenset().union(*combo))
+    return sorted(out, key=lambda s: (len(s), sorted(s)))
+
+
+def overlaps(p: Period, q: Period, gap: int = 0) -> bool:
+    """True when p and q are closer than ``gap`` minutes (overlap for gap 0)."""
+    return p.start_min < q.end_min + gap and q.start_min < p.end_min + gap
+
+
+def alt_school_pairs(prep: Prepared) -> list[tuple[Alt, School]]:
+    """Reachable (ALT, school) pairs with need at the school."""
+    inst = prep.instance
+    return [(inst.alt_by_id[a], inst.school_by_id[s]) for (a, s) in prep.commute]

@@ -1,0 +1,114 @@
+"""Greedy construction: how a person fills the spreadsheet.
+
+School by school (hardest to staff first), each class lesson goes to the first day and
+period where the nearest free qualified ALT can take it, preferring an ALT already at the
+school that day. Every hard rule is respected, so the result is a valid timetable: the
+baseline of the benchmarks and the solution hint of the CP-SAT master.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from scheduler.instance import DAYS, Day, Period
+from scheduler.model.data import ClassKey, Prepared, overlaps
+from scheduler.result import Lesson
+
+
+def greedy(prep: Prepared) -> list[Lesson]:
+    """A valid timetable built without search."""
+    inst = prep.instance
+    st = inst.settings
+    possible = set(prep.visits)
+    candidates: dict[str, list[str]] = defaultdict(list)
+    for (a, s), _ in sorted(prep.commute.items(), key=lambda kv: (kv[1], kv[0])):
+        candidates[s].append(a)
+
+    load: Counter[str] = Counter()
+    day_load: Counter[tuple[str, Day]] = Counter()
+    alt_day_schools: dict[tuple[str, Day], set[str]] = defaultdict(set)
+    alt_busy: dict[tuple[str, Day], list[tuple[str, Period]]] = defaultdict(list)
+    school_day_alts: dict[tuple[str, Day], list[str]] = defaultdict(list)
+    class_day: Counter[tuple[ClassKey, Day]] = Counter()
+    taken: set[tuple[str, Day, int, str]] = set()  # (school, day, period, class or teacher)
+    lessons: list[Lesson] = []
+
+    def alt_free(a: str, s: str, d: Day, p: Period) -> bool:
+        return not any(
+            overlaps(p, q, 0 if s2 == s else inst.travel_minutes(s, s2))
+            for s2, q in alt_busy[(a, d)]
+        )
+
+    def try_place(ck: ClassKey) -> bool:
+        s = ck[0]
+        co = inst.class_by_key[ck].co_teacher
+        days = [
+            d for d in DAYS if (ck, d) in prep.periods and class_day[(ck, d)] < prep.cap[(ck, d)]
+        ]
+        # Days an ALT already comes to this school first: fewer visits, as a person would.
+        days.sort(key=lambda d: (not school_day_alts[(s, d)], class_day[(ck, d)], DAYS.index(d)))
+        for d in days:
+            here = school_day_alts[(s, d)]
+            newcomers = (
+                []
+                if len(here) >= inst.school_by_id[s].max_alts_per_day
+                else [a for a in candidates[s] if a not in here and (a, s, d) in possible]
+            )
+            for a in [*here, *newcomers]:
+                alt = inst.alt_by_id[a]
+                if load[a] >= inst.max_lessons(alt) or day_load[
+                    (a, d)
+                ] >= inst.max_lessons_per_day(alt):
+                    continue
+                visiting = alt_day_schools[(a, d)]
+                if s not in visiting and len(visiting) >= st.max_schools_per_day:
+                    continue
+                for p in prep.periods[(ck, d)]:
+                    if (s, d, p.period, "class:" + ck[1]) in taken:
+                        continue
+                    if co and (s, d, p.period, "co:" + co) in taken:
+                        continue
+                    if not alt_free(a, s, d, p):
+                        continue
+                    lessons.append(
+                        Lesson(
+                            alt_id=a,
+                            school_id=s,
+                            class_=ck[1],
+                            day=d,
+                            period=p.period,
+                            start=p.start,
+                            end=p.end,
+                        )
+                    )
+                    load[a] += 1
+                    day_load[(a, d)] += 1
+                    visiting.add(s)
+                    alt_busy[(a, d)].append((s, p))
+                    if a not in here:
+                        here.append(a)
+                    class_day[(ck, d)] += 1
+                    taken.add((s, d, p.period, "class:" + ck[1]))
+                    if co:
+                        taken.add((s, d, p.period, "co:" + co))
+                    return True
+        return False
+
+    order = sorted(
+        prep.needy,
+        key=lambda s: (len(candidates[s]), -sum(c.alt_lessons for c in prep.needy[s]), s),
+    )
+    for s in order:
+        classes = sorted(
+            prep.needy[s], key=lambda c: (sum((c.key, d) in prep.periods for d in DAYS), c.class_)
+        )
+        remaining = {c.key: c.alt_lessons for c in classes}
+        # Round-robin over classes so one class's lessons do not crowd out the others.
+        progress = True
+        while progress:
+            progress = False
+            for c in classes:
+                if remaining[c.key] > 0 and try_place(c.key):
+                    remaining[c.key] -= 1
+                    progress = True
+    return lessons

@@ -1,0 +1,333 @@
+"""The aggregated CP-SAT master: which ALT visits which school on which day, and how many
+lessons they give there.
+
+Neither classes nor periods are decided here. Redundant capacity constraints (what the
+classes of a school can absorb on any set of days, periods per school-day, co-teacher
+periods per day) make the exact distribution into classes and periods in
+:mod:`scheduler.model.placement` succeed almost always; when it does not, the placement
+returns a no-good cut that :func:`add_cut` adds before the master is solved again.
+
+Hard rules that only remove candidates (level qualification, days off, maximum commute,
+blocked periods, the day window) are applied in :func:`scheduler.model.data.prepare`:
+their variables are never created.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from itertools import combinations
+
+from ortools.sat.python import cp_model
+
+from scheduler.config import Weights
+from scheduler.instance import DAYS, Day
+from scheduler.model.data import Prepared, overlaps
+
+LinearExpr = cp_model.LinearExprT
+Visit = tuple[str, str, Day]  # (alt_id, school_id, day)
+
+
+@dataclass
+class Master:
+    """The CP-SAT model and its named variables; built by :func:`build_master`."""
+
+    prep: Prepared
+    weights: Weights
+    model: cp_model.CpModel = field(default_factory=cp_model.CpModel)
+    y: dict[Visit, cp_model.IntVar] = field(default_factory=dict)
+    lessons: dict[Visit, cp_model.IntVar] = field(default_factory=dict)
+    z: dict[tuple[str, str], cp_model.IntVar] = field(default_factory=dict)
+    # Unweighted soft terms; the objective is sum(weight * term).
+    terms: dict[str, LinearExpr] = field(default_factory=dict)
+    of_alt_day: dict[tuple[str, Day], list[cp_model.IntVar]] = field(default_factory=dict)
+    of_school_day: dict[tuple[str, Day], list[cp_model.IntVar]] = field(default_factory=dict)
+
+    def load(self, alt_id: str) -> LinearExpr:
+        """Weekly lessons of an ALT."""
+        return sum(sum(self.of_alt_day.get((alt_id, d), [])) for d in DAYS)
+
+
+def build_master(prep: Prepared, weights: Weights) -> Master:
+    """Build the master with every hard rule and the weighted soft goals it decides.
+
+    Continuity depends on which class gets which ALT, so it is decided (exactly, per
+    school) by the placement; every other term is exact here.
+    """
+    m = Master(prep=prep, weights=weights)
+    add_variables(m)
+    # Hard rules, in the order of the contract.
+    visit_means_teaching(m)
+    classes_can_absorb(m)
+    alt_weekly_max(m)
+    alt_daily_max(m)
+    schools_per_alt_day(m)
+    alts_per_school_day(m)
+    periods_fit_each_alt(m)
+    periods_fit_co_teachers(m)
+    travel_between_schools(m)
+    # Soft goals, in priority order.
+    unmet_lessons(m)
+    lessons_under_floor(m)
+    schools_per_alt(m)
+    commute_minutes(m)
+    load_spread(m)
+    day_peaks(m)
+    m.model.minimize(sum(getattr(weights, k) * t for k, t in m.terms.items()))
+    return m
+
+
+def visit_capacity(prep: Prepared, visit: Visit) -> int:
+    """Most lessons one ALT can give in one visit: their daily maximum, the periods any
+    needy class can use, and what the classes can take that day."""
+    a, s, d = visit
+    inst = prep.instance
+    periods = {p.period for c in prep.needy[s] for p in prep.periods.get((c.key, d), [])}
+    absorb = sum(prep.cap.get((c.key, d), 0) for c in prep.needy[s])
+    return min(inst.max_lessons_per_day(inst.alt_by_id[a]), len(periods), absorb)
+
+
+def add_variables(m: Master) -> None:
+    """y[a,s,d]: ALT a visits school s on day d; lessons[a,s,d]: how many lessons they give."""
+    for visit in m.prep.visits:
+        top = visit_capacity(m.prep, visit)
+        if top == 0:
+            continue
+        a, s, d = visit
+        m.y[visit] = m.model.new_bool_var(f"y[{a},{s},{d}]")
+        m.lessons[visit] = m.model.new_int_var(0, top, f"lessons[{a},{s},{d}]")
+        m.of_alt_day.setdefault((a, d), []).append(m.lessons[visit])
+        m.of_school_day.setdefault((s, d), []).append(m.lessons[visit])
+
+
+def _top(n: cp_model.IntVar) -> int:
+    """Upper bound of a variable's domain."""
+    # The proto's repeated field does not support negative indexes: [-1] silently gives 0.
+    return max(n.proto.domain)
+
+
+# ---- hard rules ------------------------------------------------------------------------------
+
+
+def visit_means_teaching(m: Master) -> None:
+    """An ALT gives lessons only at a school they visit, and visits only to teach."""
+    for visit, y in m.y.items():
+        n = m.lessons[visit]
+        m.model.add(n <= _top(n) * y)
+        m.model.add(n >= y)
+
+
+def classes_can_absorb(m: Master) -> None:
+    """The classes of a school take what they ask for, at most their daily limit a day.
+
+    Exact as a transportation problem (max-flow min-cut): for every set D of days, the
+    lessons given on D are at most sum over classes of min(need, usable slots on D).
+    """
+    prep = m.prep
+    for s, classes in prep.needy.items():
+        days = [d for d in DAYS if m.of_school_day.get((s, d))]
+        for k in range(1, len(days) + 1):
+            for subset in combinations(days, k):
+                given = [n for d in subset for n in m.of_school_day[(s, d)]]
+                room = sum(
+                    min(c.alt_lessons, sum(prep.cap.get((c.key, d), 0) for d in subset))
+                    for c in classes
+                )
+                if sum(_top(n) for n in given) > room:
+                    m.model.add(sum(given) <= room)
+
+
+def alt_weekly_max(m: Master) -> None:
+    """An ALT teaches at most their weekly contract maximum."""
+    inst = m.prep.instance
+    for alt in inst.alts:
+        load = m.load(alt.alt_id)
+        if not isinstance(load, int):
+            m.model.add(load <= inst.max_lessons(alt))
+
+
+def alt_daily_max(m: Master) -> None:
+    """An ALT teaches at most their daily maximum (over all schools of the day)."""
+    inst = m.prep.instance
+    for (a, _d), ns in m.of_alt_day.items():
+        if len(ns) > 1:
+            m.model.add(sum(ns) <= inst.max_lessons_per_day(inst.alt_by_id[a]))
+
+
+def schools_per_alt_day(m: Master) -> None:
+    """An ALT visits at most max_schools_per_day schools a day."""
+    limit = m.prep.settings.max_schools_per_day
+    by_alt_day: dict[tuple[str, Day], list[cp_model.IntVar]] = defaultdict(list)
+    for (a, _s, d), y in m.y.items():
+        by_alt_day[(a, d)].append(y)
+    for ys in by_alt_day.values():
+        if len(ys) > limit:
+            m.model.add(sum(ys) <= limit)
+
+
+def alts_per_school_day(m: Master) -> None:
+    """A school takes at most max_alts_per_day ALTs on one day."""
+    inst = m.prep.instance
+    by_school_day: dict[tuple[str, Day], list[cp_model.IntVar]] = defaultdict(list)
+    for (_a, s, d), y in m.y.items():
+        by_school_day[(s, d)].append(y)
+    for (s, _d), ys in by_school_day.items():
+        limit = inst.school_by_id[s].max_alts_per_day
+        if len(ys) > limit:
+            m.model.add(sum(ys) <= limit)
+
+
+def periods_fit_each_alt(m: Master) -> None:
+    """An ALT gives one lesson per period: a visit's lessons fit in the usable periods.
+
+    Enforced by the domain of lessons[a,s,d] (see :func:`visit_capacity`).
+    """
+
+
+def periods_fit_co_teachers(m: Master) -> None:
+    """A co-teacher teaches one class at a time, whichever ALTs come: on a school-day, the
+    lessons of a co-teacher's classes fit in the periods those classes can use."""
+    prep = m.prep
+    inst = prep.instance
+    for s, classes in prep.needy.items():
+        if inst.school_by_id[s].max_alts_per_day < 2:
+            continue  # one ALT a day already teaches one class at a time
+        groups: dict[str | None, list] = defaultdict(list)
+        for c in classes:
+            groups[c.co_teacher].append(c)
+        for d in DAYS:
+            given = m.of_school_day.get((s, d), [])
+            if len(given) < 2:
+                continue
+            room = 0
+            for teacher, group in groups.items():
+                caps = [prep.cap.get((c.key, d), 0) for c in group]
+                if teacher is None:
+                    room += sum(caps)
+                else:
+                    periods = {p.period for c in group for p in prep.periods.get((c.key, d), [])}
+                    room += min(sum(caps), len(periods))
+            m.model.add(sum(given) <= room)
+
+
+def travel_between_schools(m: Master) -> None:
+    """With several schools a day, an ALT never visits two schools between which no pair of
+    periods leaves time to travel."""
+    prep = m.prep
+    inst = prep.instance
+    if prep.settings.max_schools_per_day < 2:
+        return
+    by_alt_day: dict[tuple[str, Day], list[str]] = defaultdict(list)
+    for a, s, d in m.y:
+        by_alt_day[(a, d)].append(s)
+    for (a, d), schools in by_alt_day.items():
+        for i, s1 in enumerate(schools):
+            for s2 in schools[i + 1 :]:
+                gap = inst.travel_minutes(s1, s2)
+                if all(
+                    overlaps(p, q, gap) for p in inst.periods(s1, d) for q in inst.periods(s2, d)
+                ):
+                    m.model.add_at_most_one([m.y[(a, s1, d)], m.y[(a, s2, d)]])
+
+
+# ---- soft goals ------------------------------------------------------------------------------
+# Each auxiliary variable is pinned to its exact value (max/min equalities), so the master's
+# objective of any solution, optimal or not, equals the validator's recomputation.
+
+
+def _wanted(m: Master, key: str) -> bool:
+    return getattr(m.weights, key) > 0
+
+
+def unmet_lessons(m: Master) -> None:
+    """Class lessons asked for and not given (a constant part counts classes nobody can reach)."""
+    if _wanted(m, "unmet_lesson"):
+        m.terms["unmet_lesson"] = m.prep.instance.need() - sum(m.lessons.values())
+
+
+def lessons_under_floor(m: Master) -> None:
+    """Lessons an ALT is below their weekly contract floor."""
+    if not _wanted(m, "under_floor_lesson"):
+        return
+    inst = m.prep.instance
+    shortfalls = []
+    for alt in inst.alts:
+        floor = inst.min_lessons(alt)
+        if floor == 0:
+            continue
+        u = m.model.new_int_var(0, floor, f"under[{alt.alt_id}]")
+        m.model.add_max_equality(u, [floor - m.load(alt.alt_id), 0])
+        shortfalls.append(u)
+    m.terms["under_floor_lesson"] = sum(shortfalls)
+
+
+def schools_per_alt(m: Master) -> None:
+    """Distinct schools in each ALT's week."""
+    if not _wanted(m, "alt_school"):
+        return
+    inst = m.prep.instance
+    visits: dict[tuple[str, str], list[Visit]] = defaultdict(list)
+    for visit in m.y:
+        visits[(visit[0], visit[1])].append(visit)
+    for (a, s), vs in visits.items():
+        z = m.z[(a, s)] = m.model.new_bool_var(f"z[{a},{s}]")
+        m.model.add_max_equality(z, [m.y[v] for v in vs])
+        # Redundant, for a tighter LP bound: lessons at a school need the school in the week.
+        need = sum(c.alt_lessons for c in m.prep.needy[s])
+        top = min(need, inst.max_lessons(inst.alt_by_id[a]))
+        m.model.add(sum(m.lessons[v] for v in vs) <= top * z)
+    m.terms["alt_school"] = sum(m.z.values())
+
+
+def commute_minutes(m: Master) -> None:
+    """One-way home-to-school minutes, once per visit day."""
+    if _wanted(m, "commute_minute"):
+        m.terms["commute_minute"] = sum(
+            m.prep.commute[(a, s)] * y for (a, s, _d), y in m.y.items()
+        )
+
+
+def load_spread(m: Master) -> None:
+    """Lessons between the busiest and the least busy ALT."""
+    inst = m.prep.instance
+    if not _wanted(m, "load_spread") or len(inst.alts) < 2:
+        return
+    top = max(inst.max_lessons(a) for a in inst.alts)
+    hi = m.model.new_int_var(0, top, "load_hi")
+    lo = m.model.new_int_var(0, top, "load_lo")
+    loads = [m.load(alt.alt_id) for alt in inst.alts]
+    m.model.add_max_equality(hi, loads)
+    m.model.add_min_equality(lo, loads)
+    # Redundant, for a tighter LP bound: the busiest is above the mean, the least below.
+    m.model.add(len(loads) * hi >= sum(loads))
+    m.model.add(len(loads) * lo <= sum(loads))
+    m.terms["load_spread"] = hi - lo
+
+
+def day_peaks(m: Master) -> None:
+    """Lessons on each ALT's busiest day."""
+    if not _wanted(m, "day_peak"):
+        return
+    inst = m.prep.instance
+    peaks = []
+    for alt in inst.alts:
+        days = [sum(ns) for d in DAYS if (ns := m.of_alt_day.get((alt.alt_id, d)))]
+        if not days:
+            continue
+        peak = m.model.new_int_var(0, inst.max_lessons_per_day(alt), f"peak[{alt.alt_id}]")
+        m.model.add_max_equality(peak, days)
+        # Redundant, for a tighter LP bound: the busiest day is above the daily mean.
+        m.model.add(len(days) * peak >= sum(days))
+        peaks.append(peak)
+    m.terms["day_peak"] = sum(peaks)
+
+
+def add_cut(m: Master, counts: list[tuple[Visit, int]]) -> None:
+    """Forbid giving at least these lesson counts together: the placement proved they cannot
+    all be distributed into classes and periods, and more lessons are never easier."""
+    lits = []
+    for visit, count in counts:
+        less = m.model.new_bool_var("")
+        m.model.add(m.lessons[visit] <= count - 1).only_enforce_if(less)
+        lits.append(less)
+    m.model.add_bool_or(lits)

@@ -1,0 +1,220 @@
+"""Exact distribution of the master's visits into classes and periods, school by school.
+
+Schools are placed one cluster at a time: a school alone, unless an ALT visits it and
+another school on the same day (possible when ``max_schools_per_day`` > 1), which links the
+two because of travel time. Each cluster is a small CP-SAT model with every class- and
+period-level rule (class need and daily limit, one lesson at a time per ALT, class and
+co-teacher, travel between schools); it minimises continuity (extra ALTs per class) and
+then prefers early periods, so the answer is canonical.
+
+When a cluster cannot be placed, a deletion filter shrinks its visits to a minimal set of
+lesson counts that still cannot be placed; the master then forbids that set (a valid
+no-good, because fewer lessons are never harder to place).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from scheduler.instance import Day, Period
+from scheduler.model.data import ClassKey, Prepared, overlaps
+from scheduler.result import Lesson
+
+Visit = tuple[str, str, Day]
+Counts = dict[Visit, int]
+
+
+@dataclass
+class Placement:
+    """Lessons placed, continuity reached, and lesson counts that could not be placed."""
+
+    lessons: list[Lesson] = field(default_factory=list)
+    continuity: int = 0
+    conflicts: list[list[tuple[Visit, int]]] = field(default_factory=list)
+    dropped: int = 0
+
+
+def place(prep: Prepared, counts: Counts, *, repair: bool = False) -> Placement:
+    """Place every visit's lessons into classes and periods.
+
+    With ``repair`` False, a cluster that cannot be placed contributes a conflict and no
+    lessons; with ``repair`` True it places as many lessons as it can (used when there is
+    no time left to ask the master again).
+    """
+    out = Placement()
+    for cluster in clusters(counts):
+        got = _solve_cluster(prep, cluster)
+        if got is None and repair:
+            got = _solve_cluster(prep, cluster, maximize=True)
+            assert got is not None  # placing nothing is always possible
+            out.dropped += sum(cluster.values()) - len(got[0])
+        if got is None:
+            out.conflicts.append(_minimal_conflict(prep, cluster))
+            continue
+        out.lessons += got[0]
+        out.continuity += got[1]
+    return out
+
+
+def clusters(counts: Counts) -> list[Counts]:
+    """Split visits into independent groups: schools linked by an ALT's shared day."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, s, d in counts:
+        parent[find(s)] = find(f"{a}\0{d}")
+    groups: dict[str, Counts] = defaultdict(dict)
+    for visit, k in sorted(counts.items()):
+        if k > 0:
+            groups[find(visit[1])][visit] = k
+    return [groups[key] for key in sorted(groups)]
+
+
+def _solve_cluster(
+    prep: Prepared, cluster: Counts, maximize: bool = False
+) -> tuple[list[Lesson], int] | None:
+    inst = prep.instance
+    model = cp_model.CpModel()
+    x: dict[tuple[str, ClassKey, Day, int], cp_model.IntVar] = {}
+    of_visit: dict[Visit, list[cp_model.IntVar]] = defaultdict(list)
+    of_class: dict[ClassKey, list[cp_model.IntVar]] = defaultdict(list)
+    of_class_day: dict[tuple[ClassKey, Day], list[cp_model.IntVar]] = defaultdict(list)
+    of_alt_class: dict[tuple[str, ClassKey], list[cp_model.IntVar]] = defaultdict(list)
+    one_at_a_time: dict[tuple[str, ...], list[cp_model.IntVar]] = defaultdict(list)
+    for a, s, d in cluster:
+        for c in prep.needy[s]:
+            co = c.co_teacher
+            for p in prep.periods.get((c.key, d), []):
+                v = model.new_bool_var("")
+                x[(a, c.key, d, p.period)] = v
+                of_visit[(a, s, d)].append(v)
+                of_class[c.key].append(v)
+                of_class_day[(c.key, d)].append(v)
+                of_alt_class[(a, c.key)].append(v)
+                # An ALT, a class and a co-teacher each take one lesson at a time.
+                one_at_a_time[("alt", a, s, d, str(p.period))].append(v)
+                one_at_a_time[("class", s, c.class_, d, str(p.period))].append(v)
+                if co:
+                    one_at_a_time[("co", s, co, d, str(p.period))].append(v)
+    for visit, k in cluster.items():
+        if maximize:
+            model.add(sum(of_visit[visit]) <= k)
+        else:
+            model.add(sum(of_visit[visit]) == k)
+    for ck, vs in of_class.items():
+        model.add(sum(vs) <= inst.class_by_key[ck].alt_lessons)
+    for (ck, d), vs in of_class_day.items():
+        model.add(sum(vs) <= prep.cap[(ck, d)])
+    for vs in one_at_a_time.values():
+        if len(vs) > 1:
+            model.add_at_most_one(vs)
+    _travel(prep, model, cluster, one_at_a_time)
+    extra = _continuity(model, of_alt_class)
+    # Lexicographic: placed lessons, then continuity, then early periods.
+    order = sum(v * pnum for (_, _, _, pnum), v in x.items())
+    big = 1 + sum(pnum for (_, _, _, pnum) in x)
+    goal = extra * big + order
+    if maximize:
+        goal -= (big * (len(x) + 1)) * sum(x.values())
+    model.minimize(goal)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = 0
+    # A deterministic time limit keeps the answer the same on every machine.
+    solver.parameters.max_deterministic_time = 2.0
+    status = solver.solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    lessons = [
+        _lesson(prep, a, ck, d, pnum) for (a, ck, d, pnum), v in x.items() if solver.value(v)
+    ]
+    return lessons, int(solver.value(extra))
+
+
+def _continuity(
+    model: cp_model.CpModel, of_alt_class: dict[tuple[str, ClassKey], list[cp_model.IntVar]]
+) -> cp_model.LinearExprT:
+    """Extra ALTs per class beyond the first (exact: indicators pinned with max equalities)."""
+    by_class: dict[ClassKey, list[cp_model.IntVar]] = defaultdict(list)
+    for (_a, ck), vs in of_alt_class.items():
+        w = model.new_bool_var("")
+        model.add_max_equality(w, vs)
+        by_class[ck].append(w)
+    extras = []
+    for ws in by_class.values():
+        if len(ws) > 1:
+            taught = model.new_bool_var("")
+            model.add_max_equality(taught, ws)
+            extras.append(sum(ws) - taught)
+    return sum(extras)
+
+
+def _travel(
+    prep: Prepared,
+    model: cp_model.CpModel,
+    cluster: Counts,
+    one_at_a_time: dict[tuple[str, ...], list[cp_model.IntVar]],
+) -> None:
+    """An ALT at two schools on one day needs the travel time between lessons."""
+    inst = prep.instance
+    days_of: dict[tuple[str, Day], list[str]] = defaultdict(list)
+    for a, s, d in cluster:
+        days_of[(a, d)].append(s)
+    for (a, d), schools in days_of.items():
+        if len(schools) < 2:
+            continue
+        slots = [
+            (s, p)
+            for s in schools
+            for p in inst.periods(s, d)
+            if one_at_a_time.get(("alt", a, s, d, str(p.period)))
+        ]
+        busy = {}
+        for s, p in slots:
+            vs = one_at_a_time[("alt", a, s, d, str(p.period))]
+            b = model.new_bool_var("")
+            model.add_max_equality(b, vs)
+            busy[(s, p.period)] = b
+        for i, (s1, p1) in enumerate(slots):
+            for s2, p2 in slots[i + 1 :]:
+                if s1 != s2 and overlaps(p1, p2, inst.travel_minutes(s1, s2)):
+                    model.add_bool_or([busy[(s1, p1.period)].Not(), busy[(s2, p2.period)].Not()])
+
+
+def _minimal_conflict(prep: Prepared, cluster: Counts) -> list[tuple[Visit, int]]:
+    """Deletion filter: lower counts one lesson at a time while the rest still cannot be
+    placed; what remains is a minimal infeasible set of lesson counts."""
+    core = dict(cluster)
+    for visit in sorted(cluster):
+        while core.get(visit, 0) > 0:
+            trial = dict(core)
+            trial[visit] -= 1
+            if trial[visit] == 0:
+                del trial[visit]
+            if trial and _solve_cluster(prep, trial) is None:
+                core = trial
+            else:
+                break
+    return sorted(core.items())
+
+
+def _lesson(prep: Prepared, a: str, ck: ClassKey, d: Day, pnum: int) -> Lesson:
+    period: Period = next(p for p in prep.instance.periods(ck[0], d) if p.period == pnum)
+    return Lesson(
+        alt_id=a,
+        school_id=ck[0],
+        class_=ck[1],
+        day=d,
+        period=pnum,
+        start=period.start,
+        end=period.end,
+    )
