@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from datetime import time
 from pathlib import Path
 
@@ -321,6 +322,31 @@ def test_failure_keeps_old_folder_byte_identical(
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 
 
+def test_failed_swap_restores_old_folder(
+    tmp_path: Path,
+    instance: Instance,
+    result: Result,
+    unmet: pd.DataFrame,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    out = tmp_path / "out"
+    write_outputs(instance, result, {}, unmet, out)
+    before = _snapshot(out)
+    real_replace = os.replace
+
+    def flaky(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        # The old folder moves aside, then moving the new one into place fails.
+        if ".tmp-" in Path(src).name:
+            raise PermissionError("rename refused")
+        real_replace(src, dst)
+
+    monkeypatch.setattr("scheduler.io.write.os.replace", flaky)
+    with pytest.raises(PermissionError):
+        write_outputs(instance, result.model_copy(update={"lessons": ()}), {}, unmet, out)
+    assert _snapshot(out) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
 def test_failure_without_old_folder_leaves_nothing(
     tmp_path: Path, instance: Instance, result: Result, unmet: pd.DataFrame
 ) -> None:
@@ -370,7 +396,7 @@ def test_refuses_a_file(
 ) -> None:
     target = tmp_path / "out"
     target.write_text("not a folder")
-    with pytest.raises(InstanceError, match="is not a folder"):
+    with pytest.raises(InstanceError, match="is not a plain folder"):
         write_outputs(instance, result, {}, unmet, target)
     assert target.read_text() == "not a folder"
 

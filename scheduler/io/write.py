@@ -284,7 +284,7 @@ def _refusal(out_dir: Path) -> str | None:
     if not out_dir.exists() and not out_dir.is_symlink():
         return None
     if out_dir.is_symlink() or not out_dir.is_dir():
-        return "exists and is not a folder"
+        return "exists and is not a plain folder (a file or a link)"
     here = Path.cwd().resolve()
     target = out_dir.resolve()
     if target == here or target in here.parents:
