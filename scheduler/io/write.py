@@ -279,8 +279,8 @@ def _write_all(
     _write(folder / "index.html", index_html(title, subtitle, sections))
 
 
-def _refusal(out_dir: Path) -> str | None:
-    # Why out_dir may not be replaced, or None when it is absent or a previous output folder.
+def refusal(out_dir: Path) -> str | None:
+    """Why ``out_dir`` may not be replaced, or None when it is absent or a previous output."""
     if not out_dir.exists() and not out_dir.is_symlink():
         return None
     if out_dir.is_symlink() or not out_dir.is_dir():
@@ -339,7 +339,7 @@ def write_outputs(
         ``out_dir`` exists and holds files that are not outputs of a previous run.
     """
     out_dir = Path(out_dir)
-    why = _refusal(out_dir)
+    why = refusal(out_dir)
     if why is not None:
         raise InstanceError([InputIssue(out_dir.as_posix(), None, None, None, why)])
     out_dir.parent.mkdir(parents=True, exist_ok=True)
