@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from scheduler.errors import InstanceError
+from scheduler.errors import InputIssue, InstanceError
 
 app = typer.Typer(
     name="altsched",
@@ -40,6 +40,86 @@ def report_input_errors(e: InstanceError) -> None:
 # ---- commands: each block below belongs to one area; keep edits inside your block ----------
 
 # [core: solve, check]
+
+
+class SolveMethod(StrEnum):
+    """Solution methods of ``altsched solve``."""
+
+    cpsat = "cpsat"
+    greedy = "greedy"
+    naive = "naive"
+
+
+@app.command("solve")
+def solve_command(
+    instance: Annotated[
+        Path, typer.Argument(metavar="INSTANCE", help="A CSV folder, .xlsx or YAML/JSON file.")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Output folder (replaced atomically).")],
+    time_limit: Annotated[
+        float | None, typer.Option("--time-limit", help="Seconds (default 60).", min=0.1)
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="CP-SAT workers (default 8).", min=0)
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="CP-SAT random seed.", min=0)] = None,
+    weights: Annotated[
+        Path | None, typer.Option("--weights", help="TOML file of objective weights.")
+    ] = None,
+    method: Annotated[SolveMethod, typer.Option("--method")] = SolveMethod.cpsat,
+    log: Annotated[bool, typer.Option("--log", help="Show the CP-SAT search log.")] = False,
+) -> None:
+    """Assign ALTs to classes and periods; write timetables, report and feeds to --out."""
+    from scheduler.calendar.ical import write_feeds
+    from scheduler.config import SolverParams, Weights
+    from scheduler.io.read import load_instance
+    from scheduler.io.write import refusal, write_outputs
+    from scheduler.solve import solve
+    from scheduler.summary import headline, summary_table
+    from scheduler.validate import score
+
+    inst, warnings = load_instance(instance)
+    for w in warnings:
+        err_console.print(f"[yellow]warning[/] {w}", highlight=False)
+    wts = Weights.default() if weights is None else Weights.from_toml(weights)
+    params = SolverParams.default(time_limit=time_limit, workers=workers, seed=seed, log=log)
+    # Refuse a bad --out folder before spending a minute on the search.
+    why = refusal(out)
+    if why is not None:
+        raise InstanceError([InputIssue(out.as_posix(), None, None, None, why)])
+
+    def show_notes(notes: list[str]) -> None:
+        for note in notes:
+            console.print(f"[yellow]note[/] {note}", highlight=False)
+
+    def show_progress(seconds: float, objective: float, bound: float) -> None:
+        gap = 0.0 if objective == 0 else max(0.0, (objective - bound) / abs(objective))
+        console.print(
+            f"{seconds:7.2f}s  objective {objective:>12,.0f}  bound {bound:>12,.0f}  gap {gap:6.2%}"
+        )
+
+    console.print(
+        f"Solving {inst.settings.branch or instance.name}: {len(inst.alts)} ALTs, "
+        f"{len(inst.schools)} schools, {inst.need()} lessons a week "
+        f"({method.value}, {params.time_limit:g} s limit; Ctrl-C keeps the best so far)"
+    )
+    result = solve(
+        inst, wts, params, method=method.value, on_progress=show_progress, on_notes=show_notes
+    )
+    scored = score(inst, result.assignments, wts)
+    write_outputs(
+        inst,
+        result,
+        scored.kpis,
+        scored.unmet,
+        out,
+        extra=lambda folder: None if write_feeds(inst, result.assignments, folder) else None,
+    )
+    console.print(summary_table(inst, result, scored.per_alt))
+    console.print(headline(result, scored.kpis["coverage"]))
+    console.print(f"Wrote {out}/ (open {out}/index.html)")
+    if result.status in ("INFEASIBLE", "UNKNOWN"):
+        raise typer.Exit(1)
 
 
 @app.command("check")

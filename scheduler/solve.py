@@ -24,7 +24,7 @@ from scheduler.model.placement import Counts, place
 from scheduler.result import Lesson, Result, Status, lessons_frame
 from scheduler.validate import score
 
-Method = Literal["cpsat", "greedy"]
+Method = Literal["cpsat", "greedy", "naive"]
 ProgressFn = Callable[[float, float, float], None]  # (seconds, objective, bound)
 
 
@@ -35,6 +35,7 @@ def solve(
     *,
     method: Method = "cpsat",
     on_progress: ProgressFn | None = None,
+    on_notes: Callable[[list[str]], None] | None = None,
 ) -> Result:
     """Assign ALTs to classes and periods.
 
@@ -47,18 +48,34 @@ def solve(
     params
         Time limit, workers, seed.
     method
-        ``cpsat`` (default) or ``greedy`` (the constructive baseline, no search).
+        ``cpsat`` (default), ``greedy`` (the constructive baseline, no search) or ``naive``
+        (one boolean per ALT, class, day and period; for benchmarks only).
     on_progress
         Called with (seconds, objective, bound) for each better solution.
+    on_notes
+        Called, before the search starts, with count-level reasons why some need cannot be
+        covered ("ALTs can give at most 340 lessons, schools need 410").
     """
     weights = weights or Weights.default()
     params = params or SolverParams.default()
     t0 = time.monotonic()
     prep = prepare(instance)
     notes = capacity_notes(prep)
+    if on_notes:
+        on_notes(list(notes))
     start = greedy(prep)
     if method == "greedy":
         return _result(instance, weights, "FEASIBLE", "greedy", start, None, None, t0, notes, ())
+    if method == "naive":
+        # The straightforward ALT x class x day x period model, kept for the benchmarks.
+        from scheduler.model.naive import solve_naive
+
+        status, lessons, objective, bound, trace = solve_naive(
+            prep, weights, params, start, on_progress
+        )
+        return _result(
+            instance, weights, status, "naive", lessons, objective, bound, t0, notes, trace
+        )
     return _solve_cpsat(prep, weights, params, start, notes, t0, on_progress)
 
 
