@@ -10,6 +10,8 @@ from pathlib import Path
 import icalendar
 import pytest
 from calendar_data import WEEKLY, assignments, instance, moved_a1
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scheduler.calendar.changes import changes_frame, changes_text, diff
 from scheduler.calendar.identity import Draft, Event, assign, derive_uid
@@ -234,3 +236,41 @@ def test_changes_text_and_csv_name_the_weekly_pattern(store: Store) -> None:
 
 def test_no_changes_says_so() -> None:
     assert changes_text([], {}) == "No changes.\n"
+
+
+# ---- property: any two timetables, the new version's live events are exactly its lessons ----
+
+SLOTS = [(day, period) for day in (7, 8, 9, 10, 11, 14, 15) for period in (1, 2, 3)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(SLOTS), st.sampled_from(["1-1", "1-2"])), unique=True),
+    st.lists(st.tuples(st.sampled_from(SLOTS), st.sampled_from(["1-1", "1-2"])), unique=True),
+)
+def test_identity_rule_properties(
+    old: list[tuple[tuple[int, int], str]], new: list[tuple[tuple[int, int], str]]
+) -> None:
+    v1 = assign([], [draft(d, p, c) for (d, p), c in old], stamp=T1)
+    v2 = assign(v1, [draft(d, p, c) for (d, p), c in new], stamp=T2)
+    live = [e for e in v2 if not e.cancelled]
+    # exactly the new lessons are live, each once; UIDs never repeat
+    assert sorted((e.lesson.date.day, e.lesson.period, e.lesson.class_) for e in live) == sorted(
+        (d, p, c) for (d, p), c in new
+    )
+    assert len({e.uid for e in v2}) == len(v2)
+    # every old UID survives (live or cancelled) and never goes down in SEQUENCE
+    before = by_uid(v1)
+    after = by_uid(v2)
+    assert set(before) <= set(after)
+    for uid, e in before.items():
+        assert after[uid].sequence >= e.sequence
+        assert after[uid].sequence == e.sequence or after[uid].stamp == T2
+        # a UID only moves inside its (ALT, school, class, week)
+        assert after[uid].group == e.group
+    # cancelled + live old UIDs: as many cancellations as the group shrank
+    for g in {e.group for e in v1}:
+        olds = sum(e.group == g for e in v1)
+        news = sum(e.group == g for e in live)
+        cancelled = sum(e.group == g and e.cancelled for e in v2)
+        assert cancelled == max(0, olds - news)

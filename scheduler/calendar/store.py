@@ -158,10 +158,11 @@ class Store:
         found = self.db.execute("PRAGMA user_version").fetchone()[0]
         if found > SCHEMA_VERSION:
             raise ValueError(f"{path} was written by a newer altsched (schema {found})")
-        self.db.executescript(_SCHEMA)
-        for guard in _GUARDS:
-            self.db.execute(guard)
-        self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        if found < SCHEMA_VERSION:  # a new file: readers never write
+            self.db.executescript(_SCHEMA)
+            for guard in _GUARDS:
+                self.db.execute(guard)
+            self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def close(self) -> None:
         """Close the connection."""
