@@ -94,9 +94,8 @@ def solve_command(
 
     def show_progress(seconds: float, objective: float, bound: float) -> None:
         gap = 0.0 if objective == 0 else max(0.0, (objective - bound) / abs(objective))
-        console.print(
-            f"{seconds:7.2f}s  objective {objective:>12,.0f}  bound {bound:>12,.0f}  gap {gap:6.2%}"
-        )
+        line = f"{seconds:7.2f}s  objective {objective:>12,.0f}  bound {bound:>12,.0f}"
+        console.print(f"{line}  gap {gap:6.2%}")
 
     console.print(
         f"Solving {inst.settings.branch or instance.name}: {len(inst.alts)} ALTs, "
@@ -107,14 +106,11 @@ def solve_command(
         inst, wts, params, method=method.value, on_progress=show_progress, on_notes=show_notes
     )
     scored = score(inst, result.assignments, wts)
-    write_outputs(
-        inst,
-        result,
-        scored.kpis,
-        scored.unmet,
-        out,
-        extra=lambda folder: None if write_feeds(inst, result.assignments, folder) else None,
-    )
+
+    def add_feeds(folder: Path) -> None:
+        write_feeds(inst, result.assignments, folder)
+
+    write_outputs(inst, result, scored.kpis, scored.unmet, out, extra=add_feeds)
     console.print(summary_table(inst, result, scored.per_alt))
     console.print(headline(result, scored.kpis["coverage"]))
     console.print(f"Wrote {out}/ (open {out}/index.html)")

@@ -44,15 +44,22 @@ class Weights(BaseModel):
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as e:
-            raise InstanceError([InputIssue(path.name, None, None, None, f"cannot be read: {e}")]) from e
+            raise InstanceError(
+                [InputIssue(path.name, None, None, None, f"cannot be read: {e}")]
+            ) from e
         given = data.get("weights", data)
         try:
             return cls.model_validate({**_defaults()["weights"], **given})
         except ValidationError as e:
             raise InstanceError(
                 [
-                    InputIssue(path.name, None, ".".join(map(str, err["loc"])),
-                               str(err.get("input")), err["msg"].lower())
+                    InputIssue(
+                        path.name,
+                        None,
+                        ".".join(map(str, err["loc"])),
+                        str(err.get("input")),
+                        err["msg"].lower(),
+                    )
                     for err in e.errors()
                 ]
             ) from e

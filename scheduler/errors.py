@@ -29,7 +29,9 @@ class InputIssue:
         if self.row is not None:
             where += f" row {self.row}"
         if self.column is not None:
-            where += f", column {self.column}" if self.row is not None else f" column {self.column}"
+            where += (
+                f", column {self.column}" if self.row is not None else f" column {self.column}"
+            )
         if self.value is not None:
             return f'{where}: "{self.value}" {self.message}'
         return f"{where}: {self.message}"

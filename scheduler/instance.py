@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, time
 from functools import cached_property
+from itertools import pairwise
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -145,7 +146,9 @@ class Alt(_Record):
             and self.max_lessons is not None
             and self.min_lessons > self.max_lessons
         ):
-            raise ValueError(f"min_lessons {self.min_lessons} is above max_lessons {self.max_lessons}")
+            raise ValueError(
+                f"min_lessons {self.min_lessons} is above max_lessons {self.max_lessons}"
+            )
         return self
 
 
@@ -392,21 +395,42 @@ def reference_issues(inst: Instance, rows: dict[str, list[int]] | None = None) -
         return rows[table][i] if rows and table in rows else i + 2
 
     def issue(table: str, i: int, column: str | None, value: object, msg: str) -> InputIssue:
-        return InputIssue(TABLES[table], row(table, i), column, None if value is None else str(value), msg)
+        return InputIssue(
+            TABLES[table], row(table, i), column, None if value is None else str(value), msg
+        )
 
     out: list[InputIssue] = []
     st = inst.settings
     if st.min_lessons_per_week > st.max_lessons_per_week:
         out.append(
-            InputIssue("settings.csv", None, "min_lessons_per_week", str(st.min_lessons_per_week),
-                       f"is above max_lessons_per_week {st.max_lessons_per_week}")
+            InputIssue(
+                "settings.csv",
+                None,
+                "min_lessons_per_week",
+                str(st.min_lessons_per_week),
+                f"is above max_lessons_per_week {st.max_lessons_per_week}",
+            )
         )
     if st.day_end <= st.day_start:
-        out.append(InputIssue("settings.csv", None, "day_end", f"{st.day_end:%H:%M}",
-                              f"is not after day_start {st.day_start:%H:%M}"))
+        out.append(
+            InputIssue(
+                "settings.csv",
+                None,
+                "day_end",
+                f"{st.day_end:%H:%M}",
+                f"is not after day_start {st.day_start:%H:%M}",
+            )
+        )
     if st.term_start and st.term_end and st.term_end < st.term_start:
-        out.append(InputIssue("settings.csv", None, "term_end", str(st.term_end),
-                              f"is before term_start {st.term_start}"))
+        out.append(
+            InputIssue(
+                "settings.csv",
+                None,
+                "term_end",
+                str(st.term_end),
+                f"is before term_start {st.term_start}",
+            )
+        )
 
     out += _duplicates("schools", [s.school_id for s in inst.schools], "school_id", issue)
     out += _duplicates("alts", [a.alt_id for a in inst.alts], "alt_id", issue)
@@ -419,61 +443,132 @@ def reference_issues(inst: Instance, rows: dict[str, list[int]] | None = None) -
     clash = set(inst.school_by_id) & set(inst.alt_by_id)
     for i, a in enumerate(inst.alts):
         if a.alt_id in clash:
-            out.append(issue("alts", i, "alt_id", a.alt_id, "is also a school_id; travel.csv could not tell them apart"))
+            out.append(
+                issue(
+                    "alts",
+                    i,
+                    "alt_id",
+                    a.alt_id,
+                    "is also a school_id; travel.csv could not tell them apart",
+                )
+            )
 
     schools = inst.school_by_id
     lo, hi = minutes_of(st.day_start), minutes_of(st.day_end)
     seen_bells: dict[tuple[str, int, Day], int] = {}
     for i, b in enumerate(inst.bells):
         if b.school_id not in schools:
-            out.append(issue("bells", i, "school_id", b.school_id, "is not a school_id in schools.csv"))
+            out.append(
+                issue("bells", i, "school_id", b.school_id, "is not a school_id in schools.csv")
+            )
             continue
         if minutes_of(b.start) < lo:
-            out.append(issue("bells", i, "start", f"{b.start:%H:%M}", f"is before day_start {st.day_start:%H:%M}"))
+            out.append(
+                issue(
+                    "bells",
+                    i,
+                    "start",
+                    f"{b.start:%H:%M}",
+                    f"is before day_start {st.day_start:%H:%M}",
+                )
+            )
         if minutes_of(b.end) > hi:
-            out.append(issue("bells", i, "end", f"{b.end:%H:%M}", f"is after day_end {st.day_end:%H:%M}"))
+            out.append(
+                issue("bells", i, "end", f"{b.end:%H:%M}", f"is after day_end {st.day_end:%H:%M}")
+            )
         for d in b.days:
             key = (b.school_id, b.period, d)
             if key in seen_bells:
-                out.append(issue("bells", i, "period", b.period, f"is given twice for {b.school_id} on {d}"))
+                out.append(
+                    issue(
+                        "bells", i, "period", b.period, f"is given twice for {b.school_id} on {d}"
+                    )
+                )
             seen_bells[key] = i
     for (sid, d), ps in inst._periods.items():
-        for p, q in zip(ps, ps[1:], strict=False):
+        for p, q in pairwise(ps):
             if q.start_min < p.end_min:
-                j = next(i for i, b in enumerate(inst.bells)
-                         if b.school_id == sid and b.period == q.period and d in b.days)
-                out.append(issue("bells", j, "start", f"{q.start:%H:%M}",
-                                 f"overlaps period {p.period} of {sid} on {d}"))
+                j = next(
+                    i
+                    for i, b in enumerate(inst.bells)
+                    if b.school_id == sid and b.period == q.period and d in b.days
+                )
+                out.append(
+                    issue(
+                        "bells",
+                        j,
+                        "start",
+                        f"{q.start:%H:%M}",
+                        f"overlaps period {p.period} of {sid} on {d}",
+                    )
+                )
 
     with_bells = {b.school_id for b in inst.bells}
     for i, c in enumerate(inst.classes):
         school = schools.get(c.school_id)
         if school is None:
-            out.append(issue("classes", i, "school_id", c.school_id, "is not a school_id in schools.csv"))
+            out.append(
+                issue("classes", i, "school_id", c.school_id, "is not a school_id in schools.csv")
+            )
             continue
         if c.grade > MAX_GRADE[school.level]:
-            out.append(issue("classes", i, "class", c.class_,
-                             f"has grade {c.grade}, but {school.level} grades run 1-{MAX_GRADE[school.level]}"))
+            out.append(
+                issue(
+                    "classes",
+                    i,
+                    "class",
+                    c.class_,
+                    f"has grade {c.grade}, but {school.level} grades run "
+                    f"1-{MAX_GRADE[school.level]}",
+                )
+            )
         if c.alt_lessons > 0 and c.school_id not in with_bells:
-            out.append(issue("classes", i, "school_id", c.school_id, "has no periods in bells.csv"))
+            out.append(
+                issue("classes", i, "school_id", c.school_id, "has no periods in bells.csv")
+            )
 
     periods_of: dict[str, set[int]] = {}
     for b in inst.bells:
         periods_of.setdefault(b.school_id, set()).add(b.period)
     for i, bl in enumerate(inst.blocked):
         if bl.school_id not in schools:
-            out.append(issue("blocked", i, "school_id", bl.school_id, "is not a school_id in schools.csv"))
+            out.append(
+                issue("blocked", i, "school_id", bl.school_id, "is not a school_id in schools.csv")
+            )
             continue
         if bl.class_ is not None and (bl.school_id, bl.class_) not in inst.class_by_key:
-            out.append(issue("blocked", i, "class", bl.class_, f"is not a class of {bl.school_id} in classes.csv"))
+            out.append(
+                issue(
+                    "blocked",
+                    i,
+                    "class",
+                    bl.class_,
+                    f"is not a class of {bl.school_id} in classes.csv",
+                )
+            )
         if isinstance(bl.day, date) and (
             (st.term_start and bl.day < st.term_start) or (st.term_end and bl.day > st.term_end)
         ):
-            out.append(issue("blocked", i, "day", bl.day, f"is outside the term {st.term_start} to {st.term_end}"))
+            out.append(
+                issue(
+                    "blocked",
+                    i,
+                    "day",
+                    bl.day,
+                    f"is outside the term {st.term_start} to {st.term_end}",
+                )
+            )
         unknown = [p for p in bl.periods or () if p not in periods_of.get(bl.school_id, set())]
         if unknown:
-            out.append(issue("blocked", i, "periods", ";".join(map(str, unknown)),
-                             f"is not a period of {bl.school_id} in bells.csv"))
+            out.append(
+                issue(
+                    "blocked",
+                    i,
+                    "periods",
+                    ";".join(map(str, unknown)),
+                    f"is not a period of {bl.school_id} in bells.csv",
+                )
+            )
 
     places = set(schools) | set(inst.alt_by_id)
     for i, t in enumerate(inst.travel):
@@ -483,7 +578,12 @@ def reference_issues(inst: Instance, rows: dict[str, list[int]] | None = None) -
     return out
 
 
-def _duplicates(table: str, ids: Iterable[str], column: str, issue) -> list[InputIssue]:  # type: ignore[no-untyped-def]
+def _duplicates(
+    table: str,
+    ids: Iterable[str],
+    column: str,
+    issue: Callable[[str, int, str | None, object, str], InputIssue],
+) -> list[InputIssue]:
     seen: set[str] = set()
     out = []
     for i, v in enumerate(ids):
@@ -506,20 +606,41 @@ def warnings_for(inst: Instance, rows: dict[str, list[int]] | None = None) -> li
             continue
         typical = TYPICAL_PERIOD_MINUTES[school.level]
         if b.minutes != typical:
-            out.append(InputIssue("bells.csv", row("bells", i), "end", f"{b.end:%H:%M}",
-                                  f"makes period {b.period} last {b.minutes} minutes; "
-                                  f"{school.level} periods usually last {typical}"))
+            out.append(
+                InputIssue(
+                    "bells.csv",
+                    row("bells", i),
+                    "end",
+                    f"{b.end:%H:%M}",
+                    f"makes period {b.period} last {b.minutes} minutes; "
+                    f"{school.level} periods usually last {typical}",
+                )
+            )
     for i, a in enumerate(inst.alts):
         if not any(inst.reachable(a, s) for s in inst.schools):
-            out.append(InputIssue("alts.csv", row("alts", i), "alt_id", a.alt_id,
-                                  "can reach no school they are qualified for within "
-                                  f"{inst.settings.max_commute_minutes} minutes"))
+            out.append(
+                InputIssue(
+                    "alts.csv",
+                    row("alts", i),
+                    "alt_id",
+                    a.alt_id,
+                    "can reach no school they are qualified for within "
+                    f"{inst.settings.max_commute_minutes} minutes",
+                )
+            )
     for i, c in enumerate(inst.classes):
         school = inst.school_by_id.get(c.school_id)
         if school is None or c.alt_lessons == 0:
             continue
         if not any(inst.reachable(a, school) for a in inst.alts):
-            out.append(InputIssue("classes.csv", row("classes", i), "class", c.class_,
-                                  f"at {c.school_id} needs {c.alt_lessons} lessons but no qualified "
-                                  f"ALT lives within {inst.settings.max_commute_minutes} minutes"))
+            out.append(
+                InputIssue(
+                    "classes.csv",
+                    row("classes", i),
+                    "class",
+                    c.class_,
+                    f"at {c.school_id} needs {c.alt_lessons} lessons but no qualified "
+                    f"ALT lives within {inst.settings.max_commute_minutes} minutes",
+                )
+            )
     return out

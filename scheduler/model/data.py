@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from itertools import combinations
 
-from scheduler.instance import DAYS, Alt, Day, Instance, Period, School, SchoolClass
+from scheduler.instance import DAYS, Alt, Day, Instance, Period, School, SchoolClass, Settings
 
 ClassKey = tuple[str, str]  # (school_id, class)
 
@@ -31,7 +31,7 @@ class Prepared:
     needy: dict[str, list[SchoolClass]] = field(default_factory=dict)
 
     @property
-    def settings(self):  # type: ignore[no-untyped-def]
+    def settings(self) -> Settings:
         """The instance settings."""
         return self.instance.settings
 

@@ -142,7 +142,7 @@ def _solve_cluster(
 
 def _continuity(
     model: cp_model.CpModel, of_alt_class: dict[tuple[str, ClassKey], list[cp_model.IntVar]]
-) -> cp_model.LinearExprT:
+) -> cp_model.LinearExpr:
     """Extra ALTs per class beyond the first (exact: indicators pinned with max equalities)."""
     by_class: dict[ClassKey, list[cp_model.IntVar]] = defaultdict(list)
     for (_a, ck), vs in of_alt_class.items():
@@ -155,7 +155,7 @@ def _continuity(
             taught = model.new_bool_var("")
             model.add_max_equality(taught, ws)
             extras.append(sum(ws) - taught)
-    return sum(extras)
+    return cp_model.LinearExpr.sum(extras)
 
 
 def _travel(
