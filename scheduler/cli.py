@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -127,7 +127,8 @@ def check_command(
         Path, typer.Argument(metavar="DIR", help="Output folder holding assignments.csv.")
     ],
     weights: Annotated[
-        Path | None, typer.Option("--weights", help="TOML file of objective weights.")
+        Path | None,
+        typer.Option("--weights", help="TOML file of weights (default: those in report.json)."),
     ] = None,
 ) -> None:
     """Check DIR/assignments.csv against every hard rule and recompute its objective."""
@@ -145,21 +146,29 @@ def check_command(
     for w in warnings:
         err_console.print(f"[yellow]warning[/] {w}", highlight=False)
     table = read_assignments(directory / "assignments.csv")
-    wts = Weights.default() if weights is None else Weights.from_toml(weights)
+    report = directory / "report.json"
+    solved_with: dict[str, Any] = {}
+    if report.exists():
+        try:
+            solved_with = dict(json.loads(report.read_text(encoding="utf-8")))
+            recorded = solved_with.get("weights") or {}
+            # The weights the solve recorded, unless the user names others.
+            wts = Weights.model_validate({**Weights.default().model_dump(), **recorded})
+        except (OSError, ValueError, TypeError) as e:
+            issue = InputIssue(report.name, None, None, None, f"cannot be read: {e}")
+            raise InstanceError([issue]) from e
+    else:
+        wts = Weights.default()
+    if weights is not None:
+        wts = Weights.from_toml(weights)
     violations = check(inst, table)
     recomputed = score(inst, table, wts)
 
-    report = directory / "report.json"
-    if report.exists():
-        try:
-            claimed = json.loads(report.read_text(encoding="utf-8")).get("objective")
-        except (OSError, ValueError, AttributeError) as e:
-            issue = InputIssue(report.name, None, None, None, f"cannot be read as JSON: {e}")
-            raise InstanceError([issue]) from e
-        # A solve that found nothing writes no objective; there is nothing to compare then.
-        if claimed is not None and claimed != recomputed.objective:
-            msg = f"report.json says {claimed}, the timetable scores {recomputed.objective}"
-            violations.append(Violation("objective_mismatch", msg))
+    # A solve that found nothing writes no objective; there is nothing to compare then.
+    claimed = solved_with.get("objective")
+    if claimed is not None and claimed != recomputed.objective:
+        msg = f"report.json says {claimed}, the timetable scores {recomputed.objective}"
+        violations.append(Violation("objective_mismatch", msg))
 
     terms = Table(title="Objective recomputed from assignments.csv")
     for col in ("term", "value", "weight", "weighted"):
@@ -486,6 +495,29 @@ def generate_command(
         f"{len(inst.classes)} classes needing {inst.need()} lessons a week, {len(inst.alts)} ALTs",
         soft_wrap=True,
     )
+
+
+@app.command("export-fet")
+def export_fet_command(
+    instance: Annotated[
+        Path, typer.Argument(metavar="INSTANCE", help="A CSV folder, .xlsx or YAML/JSON file.")
+    ],
+    directory: Annotated[
+        Path, typer.Argument(metavar="DIR", help="Output folder of a solve (assignments.csv).")
+    ],
+    out: Annotated[Path, typer.Argument(metavar="OUT.fet", help="The FET file to write.")],
+) -> None:
+    """Write the solve's ALT-to-class choice as a FET file, so FET places the same lessons."""
+    from scheduler.io.fet import write_fet
+    from scheduler.io.read import load_instance
+    from scheduler.validate import read_assignments
+
+    inst, warnings = load_instance(instance)
+    for w in warnings:
+        err_console.print(f"[yellow]warning[/] {w}", highlight=False)
+    table = read_assignments(directory / "assignments.csv")
+    write_fet(inst, table, out)
+    console.print(f"wrote {out}: {len(table)} activities for {len(inst.alts)} ALTs")
 
 
 def main() -> None:

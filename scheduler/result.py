@@ -61,6 +61,7 @@ class Result(BaseModel):
     seconds: float = 0.0
     lessons: tuple[Lesson, ...] = ()
     penalties: dict[str, int] = Field(default_factory=dict)
+    weights: dict[str, int] = Field(default_factory=dict)  # the weights the solve minimised
     notes: tuple[str, ...] = ()
     progress: tuple[tuple[float, float, float], ...] = ()  # (seconds, objective, bound)
 

@@ -217,6 +217,7 @@ def _result(
         seconds=round(time.monotonic() - t0, 3),
         lessons=tuple(sorted(lessons, key=Lesson.sort_key)),
         penalties={k: getattr(weights, k) * v for k, v in scored.terms.items()},
+        weights=weights.model_dump(),
         notes=tuple(notes),
         progress=tuple(trace),
     )

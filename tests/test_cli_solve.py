@@ -91,3 +91,22 @@ def test_out_folder_with_user_files_is_refused_before_solving(tmp_path: Path) ->
     assert "notes.txt" in run.stderr
     assert (out / "notes.txt").read_text(encoding="utf-8") == "keep me"
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+
+
+def test_check_recomputes_with_the_weights_the_solve_used(tmp_path: Path) -> None:
+    weights = tmp_path / "w.toml"
+    weights.write_text("[weights]\ncommute_minute = 5\n", encoding="utf-8")
+    out = tmp_path / "out"
+    run = altsched("solve", INSTANCES / "tiny-floor", "--out", out, "--weights", weights)
+    assert run.returncode == 0, run.stderr
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    # 2270 with default weights; commute 10 + 20 minutes now cost 5 each: 2270 + 4 * 30.
+    assert report["objective"] == 2390
+    assert report["weights"]["commute_minute"] == 5
+    assert altsched("check", INSTANCES / "tiny-floor", out).returncode == 0
+    # Naming other weights makes the recorded objective disagree: a violation, exit 1.
+    default = tmp_path / "default.toml"
+    default.write_text("[weights]\n", encoding="utf-8")
+    mismatch = altsched("check", INSTANCES / "tiny-floor", out, "--weights", default)
+    assert mismatch.returncode == 1
+    assert "objective_mismatch" in mismatch.stdout

@@ -81,6 +81,7 @@ def result() -> Result:
         bound=10000.0,
         seconds=1.23456,
         penalties={"unmet_lesson": 10000, "alt_school": 200, "commute_minute": 30},
+        weights={"unmet_lesson": 10000, "alt_school": 100, "commute_minute": 1},
         notes=("time limit reached",),
         lessons=(
             _lesson("A2", "S2", "1-1", "Thu", 1, "08:40", "09:30"),
@@ -226,6 +227,8 @@ def test_report_json(
         "gap": round((10230 - 10000) / 10230, 6),
         "seconds": 1.235,
         "penalties": {"alt_school": 200, "commute_minute": 30, "unmet_lesson": 10000},
+        # The weights the solve minimised, so `altsched check` can recompute with them.
+        "weights": {"alt_school": 100, "commute_minute": 1, "unmet_lesson": 10000},
         "notes": ["time limit reached"],
         # NaN is not JSON: it becomes null; tuples become lists.
         "kpis": {"coverage": 0.8, "worst": None, "per_day": [1, 2]},

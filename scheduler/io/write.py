@@ -191,6 +191,7 @@ def report_dict(instance: Instance, result: Result, score_kpis: dict[str, Any]) 
             "gap": None if gap is None else round(gap, 6),
             "seconds": round(result.seconds, 3),
             "penalties": dict(sorted(result.penalties.items())),
+            "weights": dict(sorted(result.weights.items())),
             "notes": list(result.notes),
             "kpis": score_kpis,
             "instance": {
