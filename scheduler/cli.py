@@ -520,29 +520,6 @@ def export_fet_command(
     console.print(f"wrote {out}: {len(table)} activities for {len(inst.alts)} ALTs")
 
 
-@app.command("export-fet")
-def export_fet_command(
-    instance: Annotated[
-        Path, typer.Argument(metavar="INSTANCE", help="A CSV folder, .xlsx or YAML/JSON file.")
-    ],
-    directory: Annotated[
-        Path, typer.Argument(metavar="DIR", help="Output folder of a solve (assignments.csv).")
-    ],
-    out: Annotated[Path, typer.Argument(metavar="OUT.fet", help="The FET file to write.")],
-) -> None:
-    """Write the solve's ALT-to-class choice as a FET file, so FET places the same lessons."""
-    from scheduler.io.fet import write_fet
-    from scheduler.io.read import load_instance
-    from scheduler.validate import read_assignments
-
-    inst, warnings = load_instance(instance)
-    for w in warnings:
-        err_console.print(f"[yellow]warning[/] {w}", highlight=False)
-    table = read_assignments(directory / "assignments.csv")
-    write_fet(inst, table, out)
-    console.print(f"wrote {out}: {len(table)} activities for {len(inst.alts)} ALTs")
-
-
 def main() -> None:
     """Entry point of the console script: input errors exit 2, never with a traceback."""
     try:
