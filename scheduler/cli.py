@@ -7,12 +7,14 @@ violations found by ``check`` exit with status 1.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from scheduler.errors import InputIssue, InstanceError
 
@@ -37,6 +39,21 @@ def report_input_errors(e: InstanceError) -> None:
         err_console.print(f"  {issue}", markup=False)
 
 
+def print_warnings(warnings: Sequence[object]) -> None:
+    """Show input warnings on stderr (they never stop a command)."""
+    for w in warnings:
+        # The text is the user's data: never read it as rich markup.
+        err_console.print(Text.assemble(("warning ", "yellow"), str(w)))
+
+
+InstanceArg = Annotated[
+    Path, typer.Argument(metavar="INSTANCE", help="A CSV folder, .xlsx or YAML/JSON file.")
+]
+SolvedDirArg = Annotated[
+    Path, typer.Argument(metavar="DIR", help="Output folder of a solve (holds assignments.csv).")
+]
+
+
 # ---- commands: each block below belongs to one area; keep edits inside your block ----------
 
 # [core: solve, check]
@@ -52,9 +69,7 @@ class SolveMethod(StrEnum):
 
 @app.command("solve")
 def solve_command(
-    instance: Annotated[
-        Path, typer.Argument(metavar="INSTANCE", help="A CSV folder, .xlsx or YAML/JSON file.")
-    ],
+    instance: InstanceArg,
     out: Annotated[Path, typer.Option("--out", help="Output folder (replaced atomically).")],
     time_limit: Annotated[
         float | None, typer.Option("--time-limit", help="Seconds (default 60).", min=0.1)
@@ -79,8 +94,7 @@ def solve_command(
     from scheduler.validate import score
 
     inst, warnings = load_instance(instance)
-    for w in warnings:
-        err_console.print(f"[yellow]warning[/] {w}", highlight=False)
+    print_warnings(warnings)
     wts = Weights.default() if weights is None else Weights.from_toml(weights)
     params = SolverParams.default(time_limit=time_limit, workers=workers, seed=seed, log=log)
     # Refuse a bad --out folder before spending a minute on the search.
@@ -120,12 +134,8 @@ def solve_command(
 
 @app.command("check")
 def check_command(
-    instance: Annotated[
-        Path, typer.Argument(metavar="INSTANCE", help="A CSV folder, .xlsx or YAML/JSON file.")
-    ],
-    directory: Annotated[
-        Path, typer.Argument(metavar="DIR", help="Output folder holding assignments.csv.")
-    ],
+    instance: InstanceArg,
+    directory: SolvedDirArg,
     weights: Annotated[
         Path | None,
         typer.Option("--weights", help="TOML file of weights (default: those in report.json)."),
@@ -143,8 +153,7 @@ def check_command(
     from scheduler.validate import Violation, check, read_assignments, score
 
     inst, warnings = load_instance(instance)
-    for w in warnings:
-        err_console.print(f"[yellow]warning[/] {w}", highlight=False)
+    print_warnings(warnings)
     table = read_assignments(directory / "assignments.csv")
     report = directory / "report.json"
     solved_with: dict[str, Any] = {}
@@ -205,20 +214,10 @@ StoreOption = Annotated[
 _STORE_DEFAULT = Path("altsched.sqlite")
 
 
-def _print_warnings(warnings: list[object]) -> None:
-    """Show input warnings on stderr (they never stop a command)."""
-    for w in warnings:
-        err_console.print(f"[yellow]warning[/] {w}", highlight=False)
-
-
 @app.command("calendar")
 def calendar_command(
-    instance: Annotated[
-        Path, typer.Argument(metavar="INSTANCE", help="A CSV folder, .xlsx or YAML/JSON file.")
-    ],
-    directory: Annotated[
-        Path, typer.Argument(metavar="DIR", help="Output folder holding assignments.csv.")
-    ],
+    instance: InstanceArg,
+    directory: SolvedDirArg,
 ) -> None:
     """Turn the weekly timetable into dated lessons: DIR/lessons.csv and DIR/lost.csv."""
     from rich.table import Table
@@ -226,7 +225,7 @@ def calendar_command(
     from scheduler.calendar.term import expand, load_calendar_instance, read_assignments
 
     inst, warnings = load_calendar_instance(instance)
-    _print_warnings(list(warnings))
+    print_warnings(warnings)
     cal = expand(inst, read_assignments(directory / "assignments.csv"))
     cal.lessons_frame().to_csv(directory / "lessons.csv", index=False, lineterminator="\n")
     lost = cal.lost_frame()
@@ -242,28 +241,22 @@ def calendar_command(
 
 @app.command("ical")
 def ical_command(
-    instance: Annotated[
-        Path, typer.Argument(metavar="INSTANCE", help="A CSV folder, .xlsx or YAML/JSON file.")
-    ],
-    directory: Annotated[
-        Path, typer.Argument(metavar="DIR", help="Output folder holding assignments.csv.")
-    ],
+    instance: InstanceArg,
+    directory: SolvedDirArg,
 ) -> None:
     """Write DIR/ical/<alt_id>.ics and school-<school_id>.ics from DIR/assignments.csv."""
     from scheduler.calendar.ical import write_feeds
     from scheduler.calendar.term import load_calendar_instance, read_assignments
 
     inst, warnings = load_calendar_instance(instance)
-    _print_warnings(list(warnings))
+    print_warnings(warnings)
     paths = write_feeds(inst, read_assignments(directory / "assignments.csv"), directory)
     console.print(f"Wrote {len(paths)} feeds to {directory / 'ical'}.")
 
 
 @app.command("publish")
 def publish_command(
-    directory: Annotated[
-        Path, typer.Argument(metavar="DIR", help="Output folder holding assignments.csv.")
-    ],
+    directory: SolvedDirArg,
     store: StoreOption = _STORE_DEFAULT,
     instance: Annotated[
         Path | None,
@@ -283,7 +276,7 @@ def publish_command(
         msg = "is not there; run altsched ical INSTANCE DIR first, or pass --instance"
         raise InstanceError([InputIssue(f"ical/{SOURCE_FILE}", None, None, None, msg)])
     inst, warnings = load_calendar_instance(source)
-    _print_warnings(list(warnings))
+    print_warnings(warnings)
     table = read_assignments(directory / "assignments.csv")
     with open_store(store, must_exist=False) as st:
         before = st.latest()
@@ -499,9 +492,7 @@ def generate_command(
 
 @app.command("export-fet")
 def export_fet_command(
-    instance: Annotated[
-        Path, typer.Argument(metavar="INSTANCE", help="A CSV folder, .xlsx or YAML/JSON file.")
-    ],
+    instance: InstanceArg,
     directory: Annotated[
         Path, typer.Argument(metavar="DIR", help="Output folder of a solve (assignments.csv).")
     ],
@@ -513,8 +504,7 @@ def export_fet_command(
     from scheduler.validate import read_assignments
 
     inst, warnings = load_instance(instance)
-    for w in warnings:
-        err_console.print(f"[yellow]warning[/] {w}", highlight=False)
+    print_warnings(warnings)
     table = read_assignments(directory / "assignments.csv")
     write_fet(inst, table, out)
     console.print(f"wrote {out}: {len(table)} activities for {len(inst.alts)} ALTs")
