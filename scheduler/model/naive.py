@@ -457,8 +457,8 @@ def solve_naive(
     Returns
     -------
     tuple
-        (status, lessons, objective, bound, trace). Without a solution in time the status is
-        ``UNKNOWN``, the lessons are empty and objective and bound are None.
+        (status, lessons, objective, bound, trace). Without a solution in time the lessons
+        are the hint's, status ``FEASIBLE``, objective and bound None (the caller scores it).
     """
     t0 = time.monotonic()
     m = build_naive(prep, weights)
@@ -474,7 +474,8 @@ def solve_naive(
     if status == cp_model.INFEASIBLE:  # only through a bug: teaching nothing is feasible
         return "INFEASIBLE", [], None, None, progress.trace
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return "UNKNOWN", [], None, None, progress.trace
+        # As the default method does: no solution in time gives back the (valid) hint.
+        return "FEASIBLE", list(hint), None, None, progress.trace
     lessons = [
         Lesson(
             alt_id=a, school_id=ck[0], class_=ck[1], day=d, period=p, start=per.start, end=per.end
