@@ -43,12 +43,13 @@ def _branch() -> Instance:
 
 
 def _rows() -> pd.DataFrame:
-    # A valid week: A at S on Mon p1 and Tue p3; B at J on Wed p1 and p2.
+    # A valid week: A at S on Mon p1 and Tue p3; B at J on Wed p1 and Thu p2 (activity ids
+    # follow the week, Wed before Thu, not the alphabet).
     rows = [
         ("A", "S", "5-1", "Mon", 1, "08:45", "09:30"),
         ("A", "S", "5-1", "Tue", 3, "10:35", "11:20"),
         ("B", "J", "1-1", "Wed", 1, "08:40", "09:30"),
-        ("B", "J", "1-2", "Wed", 2, "09:40", "10:30"),
+        ("B", "J", "1-2", "Thu", 2, "09:40", "10:30"),
     ]
     return pd.DataFrame(rows, columns=ASSIGNMENT_COLUMNS)
 
@@ -117,7 +118,7 @@ def test_each_activity_is_pinned_to_its_day_and_the_usable_periods() -> None:
         "1": [("Mon", "P1"), ("Mon", "P3"), ("Mon", "P4")],  # Monday period 2 is blocked
         "2": [("Tue", f"P{p}") for p in range(1, 5)],
         "3": [("Wed", f"P{p}") for p in range(1, 6)],
-        "4": [("Wed", f"P{p}") for p in range(1, 6)],
+        "4": [("Thu", f"P{p}") for p in range(1, 6)],
     }
     for c in root.iter("ConstraintActivityPreferredStartingTimes"):
         assert int(c.findtext("Number_of_Preferred_Starting_Times", "")) == len(
@@ -198,17 +199,17 @@ def _activities_xml(path: Path, placed: list[tuple[int, str, str]]) -> Path:
 
 
 def test_fet_placement_reads_back_as_assignments(tmp_path: Path) -> None:
-    # FET moved A's Tuesday lesson to period 1 and swapped B's two Wednesday lessons.
+    # FET moved A's Tuesday lesson to period 1, B's Wednesday one to 2, Thursday one to 1.
     xml = _activities_xml(
         tmp_path / "t_activities.xml",
-        [(1, "Mon", "P1"), (2, "Tue", "P1"), (3, "Wed", "P2"), (4, "Wed", "P1")],
+        [(1, "Mon", "P1"), (2, "Tue", "P1"), (3, "Wed", "P2"), (4, "Thu", "P1")],
     )
     got = fet_assignments(_branch(), _rows(), xml)
     assert got.values.tolist() == [
         ["A", "S", "5-1", "Mon", 1, "08:45", "09:30"],
         ["A", "S", "5-1", "Tue", 1, "08:45", "09:30"],
         ["B", "J", "1-1", "Wed", 2, "09:40", "10:30"],
-        ["B", "J", "1-2", "Wed", 1, "08:40", "09:30"],
+        ["B", "J", "1-2", "Thu", 1, "08:40", "09:30"],
     ]
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 import pandas as pd
 
 from scheduler.errors import InputIssue, InstanceError
-from scheduler.instance import DAYS, Instance
+from scheduler.instance import DAYS, Day, Instance
 from scheduler.result import ASSIGNMENT_COLUMNS
 from scheduler.validate import check
 
@@ -124,12 +124,8 @@ def fet_xml(instance: Instance, assignments: pd.DataFrame, *, strict: bool = Tru
             _named(year, "Group", group_name(s.school_id, c.class_), students="0")
 
     activities = ET.SubElement(root, "Activities_List")
-    pinned: list[tuple[int, str, list[int]]] = []
-    rows = assignments.sort_values(
-        ["alt_id", "day", "school_id", "class", "period"], kind="stable"
-    )
-    for i, row in enumerate(rows.itertuples(index=False), start=1):
-        alt_id, school_id, class_, day = row[0], row[1], row[2], row[3]
+    pinned: list[tuple[int, Day, list[int]]] = []
+    for i, (alt_id, school_id, class_, day) in enumerate(_ordered(assignments), start=1):
         c = inst.class_by_key[(school_id, class_)]
         act = ET.SubElement(activities, "Activity")
         _text(act, "Teacher", alt_id)
@@ -218,11 +214,11 @@ def write_fet(
     path.write_text(fet_xml(instance, assignments, strict=strict), encoding="utf-8")
 
 
-def _ordered(assignments: pd.DataFrame) -> list[tuple[str, str, str, str]]:
+def _ordered(assignments: pd.DataFrame) -> list[tuple[str, str, str, Day]]:
     """(ALT, school, class, day) of each lesson in activity-id order (ids count from 1)."""
     rows = assignments[["alt_id", "school_id", "class", "day", "period"]].itertuples(index=False)
-    keyed = sorted((str(a), DAYS.index(d), str(s), str(c), int(p), d) for a, s, c, d, p in rows)
-    return [(a, s, c, d) for a, _, s, c, _, d in keyed]
+    keyed = sorted((str(a), DAYS.index(d), str(s), str(c), int(p)) for a, s, c, d, p in rows)
+    return [(a, s, c, DAYS[di]) for a, di, s, c, _ in keyed]
 
 
 def fet_assignments(
