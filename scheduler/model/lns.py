@@ -1,0 +1,177 @@
+"""Large-neighbourhood search over geographic regions, for branches too big for one master.
+
+A branch of 100+ ALTs has tens of thousands of candidate visits; one CP-SAT master over all
+of them does not even build fast. Each LNS step frees one region instead: the schools
+nearest a seed school, every ALT who teaches there now and the ALTs living nearest. The
+master of :mod:`scheduler.model.master` is built over the region's candidate visits plus
+every other current visit pinned to its value, so its objective is the whole branch's
+(continuity aside, which the placement adds); the best region answer is placed into classes
+and periods and kept when the whole timetable scores better.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import pandas as pd
+from ortools.sat.python import cp_model
+
+from scheduler.config import SolverParams, Weights
+from scheduler.instance import haversine_km
+from scheduler.model.data import Prepared
+from scheduler.model.master import add_cut, build_master
+from scheduler.model.placement import Counts, place
+from scheduler.result import Lesson, lessons_frame
+from scheduler.validate import score
+
+ProgressFn = Callable[[float, float, float], None]
+
+
+@dataclass(frozen=True)
+class LnsSettings:
+    """Sizes of a region and of one step."""
+
+    schools: int = 12  # schools freed around the seed
+    near_alts: int = 6  # ALTs living nearest the seed, freed besides those teaching there
+    step_seconds: float = 1.0
+
+
+def improve(
+    prep: Prepared,
+    weights: Weights,
+    params: SolverParams,
+    start: list[Lesson],
+    deadline: float,
+    t0: float,
+    on_progress: ProgressFn | None = None,
+    settings: LnsSettings | None = None,
+) -> tuple[list[Lesson], int, int]:
+    """Improve a valid timetable region by region until ``deadline`` (a monotonic time).
+
+    Returns the best timetable, its objective and the number of accepted steps.
+    """
+    cfg = settings or LnsSettings()
+    inst = prep.instance
+    rng = random.Random(params.seed)
+    schools = sorted(prep.needy)
+    where = {s: (inst.school_by_id[s].lat, inst.school_by_id[s].lon) for s in schools}
+    home = {a.alt_id: (a.home_lat, a.home_lon) for a in inst.alts}
+    candidates: dict[tuple[str, str], list] = defaultdict(list)
+    for v in prep.visits:
+        candidates[(v[0], v[1])].append(v)
+
+    best = list(start)
+    best_obj = score(inst, _frame(best), weights).objective
+    if on_progress:
+        on_progress(time.monotonic() - t0, best_obj, 0.0)
+    accepted = 0
+    need = {s: sum(c.alt_lessons for c in prep.needy[s]) for s in schools}
+    while time.monotonic() < deadline - 0.5 and schools:
+        # Most steps start where lessons are missing: that is where the objective is.
+        given = Counter(ls.school_id for ls in best)
+        short = [s for s in schools if given[s] < need[s]]
+        seed = rng.choice(short if short and rng.random() < 0.7 else schools)
+        region = sorted(schools, key=lambda s: haversine_km(*where[seed], *where[s]))[
+            : cfg.schools
+        ]
+        in_region = set(region)
+        teaching = {ls.alt_id for ls in best if ls.school_id in in_region}
+        by_distance = sorted(home, key=lambda a: haversine_km(*where[seed], *home[a]))
+        load = Counter(ls.alt_id for ls in best)
+        spare = [a for a in by_distance if load[a] < inst.max_lessons(inst.alt_by_id[a])]
+        free_alts = teaching | set(by_distance[: cfg.near_alts]) | set(spare[: cfg.near_alts])
+        counts = _counts(best)
+        pinned = {v: k for v, k in counts.items() if not (v[0] in free_alts and v[1] in in_region)}
+        # A freed ALT keeps the days they teach outside the region: placing a region lesson
+        # beside a pinned one would need both schools' periods, which stay outside this step.
+        busy = {(v[0], v[2]) for v in pinned}
+        open_visits = [
+            v
+            for a in sorted(free_alts)
+            for s in region
+            for v in candidates.get((a, s), [])
+            if (a, v[2]) not in busy
+        ]
+        visits = sorted(set(open_visits) | set(pinned))
+        touched = {v[1] for v in visits}
+        sub = replace(prep, visits=visits, needy={s: prep.needy[s] for s in touched})
+        left = deadline - time.monotonic()
+        found = _solve_region(sub, weights, params, pinned, counts, min(cfg.step_seconds, left))
+        if found is None:
+            continue
+        new_counts, placed = found
+        # Schools whose visits did not change keep their classes and periods.
+        changed = {v[1] for v in set(new_counts) ^ set(counts) if v[1] in in_region} | {
+            v[1] for v, k in new_counts.items() if counts.get(v) != k
+        }
+        candidate = [ls for ls in best if ls.school_id not in changed] + [
+            ls for ls in placed if ls.school_id in changed
+        ]
+        if candidate == best:
+            continue
+        obj = score(inst, _frame(candidate), weights).objective
+        if obj < best_obj:
+            best, best_obj = candidate, obj
+            accepted += 1
+            if on_progress:
+                on_progress(time.monotonic() - t0, best_obj, 0.0)
+    return best, best_obj, accepted
+
+
+def _solve_region(
+    sub: Prepared,
+    weights: Weights,
+    params: SolverParams,
+    pinned: Counts,
+    current: Counts,
+    seconds: float,
+) -> tuple[Counts, list[Lesson]] | None:
+    """The region's new visit counts and the lessons of the schools whose counts changed,
+    or None when nothing placeable was found."""
+    if seconds <= 0.2:
+        return None
+    master = build_master(sub, weights)
+    for v, k in pinned.items():
+        if v in master.lessons:
+            master.model.add(master.lessons[v] == k)
+    for v, n in master.lessons.items():
+        master.model.add_hint(n, current.get(v, 0))
+        master.model.add_hint(master.y[v], current.get(v, 0) > 0)
+    stop = time.monotonic() + seconds
+    while time.monotonic() < stop - 0.1:
+        solver = cp_model.CpSolver()
+        solver.parameters.max_time_in_seconds = stop - time.monotonic()
+        solver.parameters.num_workers = params.workers or 8
+        solver.parameters.random_seed = params.seed
+        status = solver.solve(master.model)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return None
+        region = {v[1] for v, n in master.lessons.items() if v not in pinned}
+        counts = {
+            v: k
+            for v, n in master.lessons.items()
+            if v[1] in region and (k := solver.value(n)) > 0
+        }
+        changed = {
+            v[1]
+            for v in set(counts) | {v for v in current if v[1] in region}
+            if counts.get(v, 0) != current.get(v, 0)
+        }
+        placed = place(sub, {v: k for v, k in counts.items() if v[1] in changed})
+        if not placed.conflicts:
+            return counts, placed.lessons
+        for conflict in placed.conflicts:
+            add_cut(master, conflict)
+    return None
+
+
+def _counts(lessons: list[Lesson]) -> Counts:
+    return dict(Counter((ls.alt_id, ls.school_id, ls.day) for ls in lessons))
+
+
+def _frame(lessons: list[Lesson]) -> pd.DataFrame:
+    return lessons_frame(lessons)

@@ -1,0 +1,55 @@
+"""Valid bounds for large branches, and the region LNS that improves large timetables."""
+
+from __future__ import annotations
+
+import time
+
+from hypothesis import HealthCheck, given, settings
+from test_solve_property import branches
+from tiny import solved
+
+from scheduler.config import SolverParams, Weights
+from scheduler.generate import generate
+from scheduler.instance import Instance
+from scheduler.model.bounds import coverage_bound, objective_lower_bound
+from scheduler.model.data import prepare
+from scheduler.model.greedy import greedy
+from scheduler.model.lns import LnsSettings, improve
+from scheduler.result import lessons_frame
+from scheduler.validate import check, score
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(branches())
+def test_bounds_never_cut_off_an_optimal_timetable(inst: Instance) -> None:
+    # The solve of a tiny branch is optimal (or at least a real timetable): no timetable
+    # covers more than the coverage bound, and none scores below the objective bound.
+    result = solved(inst, time_limit=5.0)
+    prep = prepare(inst)
+    covered = coverage_bound(prep)
+    assert len(result.lessons) <= covered <= inst.need()
+    assert objective_lower_bound(prep, Weights.default(), covered) <= result.objective  # type: ignore[operator]
+
+
+def test_lns_keeps_a_valid_timetable_and_never_gets_worse() -> None:
+    inst = generate(30, 2)
+    prep = prepare(inst)
+    start = greedy(prep)
+    weights = Weights.default()
+    before = score(inst, lessons_frame(start), weights).objective
+    t0 = time.monotonic()
+    seen: list[float] = []
+    best, objective, _ = improve(
+        prep,
+        weights,
+        SolverParams.default(time_limit=12, workers=2),
+        start,
+        t0 + 12,
+        t0,
+        lambda _s, o, _b: seen.append(o),
+        LnsSettings(step_seconds=1.0),
+    )
+    assert check(inst, lessons_frame(best)) == []
+    assert objective == score(inst, lessons_frame(best), weights).objective
+    assert objective <= before
+    assert seen == sorted(seen, reverse=True)  # each reported timetable is better
