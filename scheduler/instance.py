@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, time
 from functools import cached_property
 from itertools import pairwise
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -214,6 +214,14 @@ class Instance(BaseModel):
     alts: tuple[Alt, ...] = ()
     blocked: tuple[Blocked, ...] = ()
     travel: tuple[Travel, ...] = ()
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy with ``update`` applied; lookups are recomputed, never copied stale."""
+        copy = super().model_copy(update=update, deep=deep)
+        for name, attr in vars(Instance).items():
+            if isinstance(attr, cached_property):
+                copy.__dict__.pop(name, None)
+        return copy
 
     # ---- lookups -------------------------------------------------------------------------
     @cached_property
