@@ -24,6 +24,9 @@ def greedy(prep: Prepared) -> list[Lesson]:
     for (a, s), _ in sorted(prep.commute.items(), key=lambda kv: (kv[1], kv[0])):
         candidates[s].append(a)
 
+    floor = {a.alt_id: inst.min_lessons(a) for a in inst.alts}
+    reach = Counter(a for a, _s in prep.commute)
+    alt_schools: dict[str, set[str]] = defaultdict(set)
     load: Counter[str] = Counter()
     day_load: Counter[tuple[str, Day]] = Counter()
     alt_day_schools: dict[tuple[str, Day], set[str]] = defaultdict(set)
@@ -53,6 +56,16 @@ def greedy(prep: Prepared) -> list[Lesson]:
                 []
                 if len(here) >= inst.school_by_id[s].max_alts_per_day
                 else [a for a in candidates[s] if a not in here and (a, s, d) in possible]
+            )
+            # An ALT already at this school this week first (fewer schools per ALT), then
+            # ALTs still under their floor, then ALTs with few other schools to go to (they
+            # are the scarce ones), nearest first (candidates are sorted by commute).
+            newcomers.sort(
+                key=lambda a: (
+                    s not in alt_schools[a],
+                    load[a] >= floor[a],
+                    reach[a],
+                )
             )
             for a in [*here, *newcomers]:
                 alt = inst.alt_by_id[a]
@@ -84,6 +97,7 @@ def greedy(prep: Prepared) -> list[Lesson]:
                     load[a] += 1
                     day_load[(a, d)] += 1
                     visiting.add(s)
+                    alt_schools[a].add(s)
                     alt_busy[(a, d)].append((s, p))
                     if a not in here:
                         here.append(a)
