@@ -7,9 +7,12 @@ that cannot be placed becomes a cut and the master is solved again with the time
 
 from __future__ import annotations
 
+import math
+import os
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Literal
 
 from ortools.sat.python import cp_model
@@ -19,8 +22,8 @@ from scheduler.instance import Instance
 from scheduler.model.data import Prepared, prepare
 from scheduler.model.diagnose import capacity_notes
 from scheduler.model.greedy import greedy
-from scheduler.model.master import Master, add_cut, build_master
-from scheduler.model.placement import Counts, place
+from scheduler.model.master import Master, add_cut, build_master, coverage_cuts
+from scheduler.model.placement import Counts, Visit, place
 from scheduler.result import Lesson, Result, Status, lessons_frame
 from scheduler.validate import score
 
@@ -80,17 +83,144 @@ def solve(
 
 
 class _Progress(cp_model.CpSolverSolutionCallback):
-    def __init__(self, t0: float, on_progress: ProgressFn | None) -> None:
+    """Reports each better solution as (seconds, whole weighted objective, valid bound)."""
+
+    def __init__(
+        self,
+        t0: float,
+        on_progress: ProgressFn | None,
+        total: cp_model.LinearExprT,
+        bound: Callable[[float], float],
+    ) -> None:
         super().__init__()
         self.t0 = t0
         self.on_progress = on_progress
+        self.total = total
+        self.bound = bound
         self.trace: list[tuple[float, float, float]] = []
 
     def on_solution_callback(self) -> None:
-        point = (time.monotonic() - self.t0, self.objective_value, self.best_objective_bound)
+        objective = float(self.value(self.total))
+        point = (time.monotonic() - self.t0, objective, self.bound(self.best_objective_bound))
         self.trace.append(point)
         if self.on_progress:
             self.on_progress(*point)
+
+
+# The first priority level: solved first, then fixed at its proven optimum.
+FIRST_LEVEL = ("unmet_lesson", "under_floor_lesson")
+
+
+@dataclass
+class _Stage:
+    """How the master's own objective maps to the whole weighted objective.
+
+    The master minimises ``objective``; the whole weighted objective of a solution is its
+    value plus ``offset``, and ``cap`` is a valid lower bound of every timetable the stage
+    excludes (solutions of the first level above its proven optimum), so the whole bound is
+    ``min(offset + master bound, cap)``.
+    """
+
+    objective: cp_model.LinearExprT
+    offset: int = 0
+    cap: float = math.inf
+    fallback: tuple[Counts, int] | None = None
+    fixed: bool = False  # the first level is fixed at its optimum by a constraint
+
+    def bound(self, master_bound: float) -> float:
+        return min(self.offset + master_bound, self.cap)
+
+
+def _solver(
+    params: SolverParams, seconds: float, pair: tuple[str, str] = ("max_lp", "core")
+) -> cp_model.CpSolver:
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.5, seconds)
+    # 0 means every core; more threads than cores only slices the same time thinner.
+    workers = params.workers or os.cpu_count() or 1
+    solver.parameters.num_workers = workers
+    solver.parameters.random_seed = params.seed
+    solver.parameters.log_search_progress = params.log
+    if workers <= 2:
+        # Measured on the demo and generated branches (docs/model.md): with two workers
+        # the default pair (no LP, light LP) neither finds good timetables nor raises the
+        # bound; an LP-heavy worker and a core-based one do both.
+        solver.parameters.subsolvers.extend(pair[:workers])
+    # Ctrl-C stops the search and keeps the best timetable found so far.
+    solver.parameters.catch_sigint_signal = True
+    return solver
+
+
+def _weighted(
+    master: Master, keys: tuple[str, ...] | None = None, *, floors: bool = False
+) -> cp_model.LinearExprT:
+    """Weighted sum of the master's exact terms (of ``keys`` only, when given), plus its
+    lower-bound terms with ``floors``: those are what the master minimises."""
+    items = [*master.terms.items(), *(master.floors.items() if floors else ())]
+    return sum(getattr(master.weights, k) * t for k, t in items if keys is None or k in keys)
+
+
+def _first_level(
+    master: Master, params: SolverParams, t0: float, trace: list, on_progress: ProgressFn | None
+) -> _Stage:
+    """Solve the first priority level alone; when its optimum is proven, fix it and return
+    the stage minimising the rest. Otherwise the stage is the whole weighted objective."""
+    whole = _Stage(_weighted(master))
+    keys = tuple(k for k in FIRST_LEVEL if k in master.terms)
+    rest = tuple(k for k in [*master.terms, *master.floors] if k not in FIRST_LEVEL)
+    if not keys or not rest:
+        return whole
+    first = _weighted(master, keys)
+    master.model.minimize(first)
+    # A small share of the time: the first level is easy when the hint is good.
+    solver = _solver(
+        params, 0.4 * (params.time_limit - (time.monotonic() - t0)), ("default_lp", "core")
+    )
+    progress = _Progress(t0, on_progress, whole.objective, lambda b: b)
+    status = solver.solve(master.model, progress)
+    trace += progress.trace
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        master.model.minimize(_weighted(master, floors=True))
+        return whole
+    counts = {v: k for v, n in master.lessons.items() if (k := solver.value(n)) > 0}
+    fallback = (counts, round(solver.value(whole.objective)))
+    if status != cp_model.OPTIMAL:
+        # The weighted search goes on from the best first-level timetable.
+        master.model.clear_hints()
+        _hint(master, counts)
+        master.model.minimize(_weighted(master, floors=True))
+        return whole
+    best = round(solver.objective_value)
+    values = {k: round(solver.value(master.terms[k])) for k in keys}
+    # Timetables with a worse first level lose at least one step of its weights; a short
+    # solve bounds them from below (the cap of the stage).
+    step = math.gcd(*(getattr(master.weights, k) for k in keys))
+    worse = master.model.clone()
+    worse.add(first >= best + step)
+    worse.minimize(_weighted(master, floors=True))
+    probe = _solver(params, min(2.0, 0.05 * params.time_limit))
+    probe_status = probe.solve(worse)
+    # Both are valid bounds of the excluded timetables (the other terms are never negative);
+    # CP-SAT's bound stays valid even when the probe ends without a solution.
+    cap = (
+        math.inf
+        if probe_status == cp_model.INFEASIBLE
+        else max(best + step, probe.best_objective_bound)
+    )
+    master.model.add(first == best)
+    if best == 0:
+        coverage_cuts(
+            master,
+            all_given=values.get("unmet_lesson") == 0,
+            floors_met=values.get("under_floor_lesson") == 0,
+        )
+    # The greedy hint stays: measured, the second level finds better timetables from it
+    # (repaired by CP-SAT's first-solution search) than from the first level's timetable,
+    # which is kept as the fallback should the second level find nothing in time.
+    master.model.minimize(_weighted(master, rest, floors=True))
+    return _Stage(
+        _weighted(master, rest, floors=True), offset=best, cap=cap, fallback=fallback, fixed=True
+    )
 
 
 def _solve_cpsat(
@@ -106,17 +236,12 @@ def _solve_cpsat(
     master = build_master(prep, weights)
     _hint(master, _counts_of(start))
     trace: list[tuple[float, float, float]] = []
-    cuts = 0
+    whole = _weighted(master)
+    stage = _first_level(master, params, t0, trace, on_progress)
+    cuts: list[list[tuple[Visit, int]]] = []
     while True:
-        left = params.time_limit - (time.monotonic() - t0)
-        solver = cp_model.CpSolver()
-        solver.parameters.max_time_in_seconds = max(0.5, left)
-        solver.parameters.num_workers = params.workers or 8
-        solver.parameters.random_seed = params.seed
-        solver.parameters.log_search_progress = params.log
-        # Ctrl-C stops the search and keeps the best timetable found so far.
-        solver.parameters.catch_sigint_signal = True
-        progress = _Progress(t0, on_progress)
+        solver = _solver(params, params.time_limit - (time.monotonic() - t0))
+        progress = _Progress(t0, on_progress, whole, stage.bound)
         interrupted = False
         try:
             status = solver.solve(master.model, progress)
@@ -124,7 +249,24 @@ def _solve_cpsat(
             interrupted = True
             status = cp_model.UNKNOWN
         trace += progress.trace
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+        if found:
+            counts = {k: v for k, n in master.lessons.items() if (v := solver.value(n)) > 0}
+            master_objective = round(solver.value(whole))
+        elif status == cp_model.UNKNOWN and stage.fallback and not cuts:
+            counts, master_objective = stage.fallback
+        elif status == cp_model.INFEASIBLE and stage.fixed:
+            # The cuts removed every timetable at the first level's relaxed optimum: go on
+            # with the whole weighted objective (bounds stay valid, cuts only remove
+            # timetables that cannot be placed).
+            master = build_master(prep, weights)
+            for conflict in cuts:
+                add_cut(master, conflict)
+            _hint(master, _counts_of(start))
+            whole = _weighted(master)
+            stage = _Stage(whole)
+            continue
+        if not found and not (status == cp_model.UNKNOWN and stage.fallback and not cuts):
             if status == cp_model.INFEASIBLE:  # only possible through a bug: all-zero is feasible
                 return _result(
                     instance, weights, "INFEASIBLE", "cpsat", [], None, None, t0, notes, trace
@@ -133,16 +275,17 @@ def _solve_cpsat(
             return _result(
                 instance, weights, "FEASIBLE", "cpsat", start, None, None, t0, notes, trace
             )
-        counts = {k: v for k, n in master.lessons.items() if (v := solver.value(n)) > 0}
-        master_objective = round(solver.objective_value)
-        bound = solver.best_objective_bound
+        # The master has every exact term and a lower bound of continuity (its floor), so
+        # its bound is a bound of the whole problem.
+        bound = stage.bound(solver.best_objective_bound)
         out_of_time = interrupted or params.time_limit - (time.monotonic() - t0) < 0.5
         placement = place(prep, counts, repair=out_of_time)
         objective = master_objective + weights.continuity * placement.continuity
         if not placement.conflicts and not placement.dropped:
-            final: Status = "OPTIMAL" if status == cp_model.OPTIMAL else "FEASIBLE"
+            # Optimal only when the bound meets the objective, continuity included.
+            final: Status = "OPTIMAL" if bound >= objective - 1e-6 else "FEASIBLE"
             if cuts:
-                notes.append(f"Period placement added {cuts} cut(s) to the master.")
+                notes.append(f"Period placement added {len(cuts)} cut(s) to the master.")
             return _result(
                 instance,
                 weights,
@@ -174,7 +317,7 @@ def _solve_cpsat(
             )
         for conflict in placement.conflicts:
             add_cut(master, conflict)
-            cuts += 1
+            cuts.append(conflict)
         master.model.clear_hints()
         _hint(master, {**counts, **{v: k - 1 for c in placement.conflicts for v, k in c}})
 
@@ -189,10 +332,10 @@ def _hint(master: Master, counts: Counts) -> None:
         k = counts.get(visit, 0)
         master.model.add_hint(n, k)
         master.model.add_hint(master.y[visit], k > 0)
-    for (a, s), z in master.z.items():
-        master.model.add_hint(
-            z, any(k > 0 for (aa, ss, _d), k in counts.items() if (aa, ss) == (a, s))
-        )
+    # One pass over the visits, not one per (ALT, school) pair.
+    taught = {(a, s) for (a, s, _d), k in counts.items() if k > 0}
+    for pair, z in master.z.items():
+        master.model.add_hint(z, pair in taught)
 
 
 def _result(

@@ -29,6 +29,20 @@ class Prepared:
     commute: dict[tuple[str, str], int] = field(default_factory=dict)
     # Classes with need at each school.
     needy: dict[str, list[SchoolClass]] = field(default_factory=dict)
+    # (usable periods of any needy class, lessons the classes can take) per school-day,
+    # filled on first use by :meth:`room`.
+    _room: dict[tuple[str, Day], tuple[int, int]] = field(default_factory=dict, repr=False)
+
+    def room(self, school_id: str, day: Day) -> tuple[int, int]:
+        """Periods some needy class of the school can use that day, and the lessons its
+        classes can take that day (each at most its daily cap)."""
+        key = (school_id, day)
+        if key not in self._room:
+            classes = self.needy.get(school_id, [])
+            periods = {p.period for c in classes for p in self.periods.get((c.key, day), [])}
+            absorb = sum(self.cap.get((c.key, day), 0) for c in classes)
+            self._room[key] = (len(periods), absorb)
+        return self._room[key]
 
     @property
     def settings(self) -> Settings:

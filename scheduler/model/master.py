@@ -38,10 +38,17 @@ class Master:
     y: dict[Visit, cp_model.IntVar] = field(default_factory=dict)
     lessons: dict[Visit, cp_model.IntVar] = field(default_factory=dict)
     z: dict[tuple[str, str], cp_model.IntVar] = field(default_factory=dict)
+    # Upper bound of lessons[visit] (reading it back from the proto is slow).
+    top: dict[Visit, int] = field(default_factory=dict)
     # Unweighted soft terms; the objective is sum(weight * term).
     terms: dict[str, LinearExpr] = field(default_factory=dict)
+    # Valid lower bounds of terms the placement decides exactly (continuity): they enter the
+    # master's objective, so its bound and its choices see them, but a timetable's score
+    # uses the placement's exact value instead.
+    floors: dict[str, LinearExpr] = field(default_factory=dict)
     of_alt_day: dict[tuple[str, Day], list[cp_model.IntVar]] = field(default_factory=dict)
     of_school_day: dict[tuple[str, Day], list[cp_model.IntVar]] = field(default_factory=dict)
+    peak: dict[str, cp_model.IntVar] = field(default_factory=dict)
 
     def load(self, alt_id: str) -> LinearExpr:
         """Weekly lessons of an ALT."""
@@ -73,7 +80,10 @@ def build_master(prep: Prepared, weights: Weights) -> Master:
     commute_minutes(m)
     load_spread(m)
     day_peaks(m)
-    m.model.minimize(sum(getattr(weights, k) * t for k, t in m.terms.items()))
+    continuity_floor(m)
+    m.model.minimize(
+        sum(getattr(weights, k) * t for k, t in [*m.terms.items(), *m.floors.items()])
+    )
     return m
 
 
@@ -82,9 +92,8 @@ def visit_capacity(prep: Prepared, visit: Visit) -> int:
     needy class can use, and what the classes can take that day."""
     a, s, d = visit
     inst = prep.instance
-    periods = {p.period for c in prep.needy[s] for p in prep.periods.get((c.key, d), [])}
-    absorb = sum(prep.cap.get((c.key, d), 0) for c in prep.needy[s])
-    return min(inst.max_lessons_per_day(inst.alt_by_id[a]), len(periods), absorb)
+    periods, absorb = prep.room(s, d)
+    return min(inst.max_lessons_per_day(inst.alt_by_id[a]), periods, absorb)
 
 
 def add_variables(m: Master) -> None:
@@ -94,16 +103,11 @@ def add_variables(m: Master) -> None:
         if top == 0:
             continue
         a, s, d = visit
+        m.top[visit] = top
         m.y[visit] = m.model.new_bool_var(f"y[{a},{s},{d}]")
         m.lessons[visit] = m.model.new_int_var(0, top, f"lessons[{a},{s},{d}]")
         m.of_alt_day.setdefault((a, d), []).append(m.lessons[visit])
         m.of_school_day.setdefault((s, d), []).append(m.lessons[visit])
-
-
-def _top(n: cp_model.IntVar) -> int:
-    """Upper bound of a variable's domain."""
-    # The proto's repeated field does not support negative indexes: [-1] silently gives 0.
-    return max(n.proto.domain)
 
 
 # ---- hard rules ------------------------------------------------------------------------------
@@ -113,7 +117,7 @@ def visit_means_teaching(m: Master) -> None:
     """An ALT gives lessons only at a school they visit, and visits only to teach."""
     for visit, y in m.y.items():
         n = m.lessons[visit]
-        m.model.add(n <= _top(n) * y)
+        m.model.add(n <= m.top[visit] * y)
         m.model.add(n >= y)
 
 
@@ -124,17 +128,20 @@ def classes_can_absorb(m: Master) -> None:
     lessons given on D are at most sum over classes of min(need, usable slots on D).
     """
     prep = m.prep
+    tops: dict[tuple[str, Day], int] = defaultdict(int)
+    for (_a, s, d), top in m.top.items():
+        tops[(s, d)] += top
     for s, classes in prep.needy.items():
         days = [d for d in DAYS if m.of_school_day.get((s, d))]
         for k in range(1, len(days) + 1):
             for subset in combinations(days, k):
-                given = [n for d in subset for n in m.of_school_day[(s, d)]]
                 room = sum(
                     min(c.alt_lessons, sum(prep.cap.get((c.key, d), 0) for d in subset))
                     for c in classes
                 )
-                if sum(_top(n) for n in given) > room:
-                    m.model.add(sum(given) <= room)
+                if sum(tops[(s, d)] for d in subset) > room:
+                    given = [n for d in subset for n in m.of_school_day[(s, d)]]
+                    m.model.add(cp_model.LinearExpr.sum(given) <= room)
 
 
 def alt_weekly_max(m: Master) -> None:
@@ -262,10 +269,9 @@ def lessons_under_floor(m: Master) -> None:
 
 
 def schools_per_alt(m: Master) -> None:
-    """Distinct schools in each ALT's week."""
-    if not _wanted(m, "alt_school"):
+    """Distinct schools in each ALT's week (z is also the continuity floor's variable)."""
+    if not (_wanted(m, "alt_school") or _wanted(m, "continuity")):
         return
-    inst = m.prep.instance
     visits: dict[tuple[str, str], list[Visit]] = defaultdict(list)
     for visit in m.y:
         visits[(visit[0], visit[1])].append(visit)
@@ -273,10 +279,9 @@ def schools_per_alt(m: Master) -> None:
         z = m.z[(a, s)] = m.model.new_bool_var(f"z[{a},{s}]")
         m.model.add_max_equality(z, [m.y[v] for v in vs])
         # Redundant, for a tighter LP bound: lessons at a school need the school in the week.
-        need = sum(c.alt_lessons for c in m.prep.needy[s])
-        top = min(need, inst.max_lessons(inst.alt_by_id[a]))
-        m.model.add(sum(m.lessons[v] for v in vs) <= top * z)
-    m.terms["alt_school"] = sum(m.z.values())
+        m.model.add(sum(m.lessons[v] for v in vs) <= week_capacity(m, vs) * z)
+    if _wanted(m, "alt_school"):
+        m.terms["alt_school"] = sum(m.z.values())
 
 
 def commute_minutes(m: Master) -> None:
@@ -318,8 +323,100 @@ def day_peaks(m: Master) -> None:
         m.model.add_max_equality(peak, days)
         # Redundant, for a tighter LP bound: the busiest day is above the daily mean.
         m.model.add(len(days) * peak >= sum(days))
+        m.peak[alt.alt_id] = peak
         peaks.append(peak)
     m.terms["day_peak"] = sum(peaks)
+
+
+def continuity_floor(m: Master) -> None:
+    """A lower bound of the extra ALTs per class, decided exactly by the placement.
+
+    Every ALT at a school teaches at least one of its classes, so the (ALT, class) pairs
+    there number at least the ALTs; continuity is pairs minus taught classes, hence at least
+    ALTs minus classes with need.
+    """
+    if not _wanted(m, "continuity") or not m.z:
+        return
+    by_school: dict[str, list[cp_model.IntVar]] = defaultdict(list)
+    for (_a, s), z in m.z.items():
+        by_school[s].append(z)
+    extras = []
+    for s, zs in by_school.items():
+        classes = len(m.prep.needy[s])
+        if len(zs) <= classes:
+            continue
+        e = m.model.new_int_var(0, len(zs) - classes, f"continuity_floor[{s}]")
+        m.model.add(e >= sum(zs) - classes)
+        extras.append(e)
+    if extras:
+        m.floors["continuity"] = sum(extras)
+
+
+def week_capacity(m: Master, visits: list[Visit]) -> int:
+    """Most lessons one ALT can give at one school in a week (``visits`` are theirs there):
+    the school's need, the ALT's weekly maximum and the sum of the visit capacities."""
+    inst = m.prep.instance
+    a, s, _d = visits[0]
+    need = sum(c.alt_lessons for c in m.prep.needy[s])
+    days = sum(m.top[v] for v in visits)
+    return min(need, inst.max_lessons(inst.alt_by_id[a]), days)
+
+
+def coverage_cuts(m: Master, *, all_given: bool, floors_met: bool) -> None:
+    """Integer-rounded counting cuts, valid only once the stated level is fixed.
+
+    ``all_given``: every class gets all its lessons, so a school needing n lessons gets at
+    least ceil(n / most lessons of one visit) visits and ceil(n / most lessons of one ALT)
+    distinct ALTs. ``floors_met``: every ALT reaches their floor f, so they make at least
+    ceil(f / most lessons of one visit) visits, see ceil(f / most lessons at one school)
+    schools and have a busiest day of at least ceil(f / working days). The LP relaxation
+    only knows the fractional versions of these counts.
+    """
+    inst = m.prep.instance
+    by_school: dict[str, list[Visit]] = defaultdict(list)
+    by_alt: dict[str, list[Visit]] = defaultdict(list)
+    for v in m.y:
+        by_school[v[1]].append(v)
+        by_alt[v[0]].append(v)
+    of_pair: dict[tuple[str, str], list[Visit]] = defaultdict(list)
+    for v in m.y:
+        of_pair[(v[0], v[1])].append(v)
+    pairs_of_school: dict[str, list[tuple[cp_model.IntVar, int]]] = defaultdict(list)
+    pairs_of_alt: dict[str, list[tuple[cp_model.IntVar, int]]] = defaultdict(list)
+    for (a, s), z in m.z.items():
+        cap = week_capacity(m, of_pair[(a, s)])
+        pairs_of_school[s].append((z, cap))
+        pairs_of_alt[a].append((z, cap))
+    if all_given:
+        for s, classes in m.prep.needy.items():
+            need = sum(c.alt_lessons for c in classes)
+            vs = by_school.get(s, [])
+            if not vs or need == 0:
+                continue
+            most = max(m.top[v] for v in vs)
+            m.model.add(sum(m.y[v] for v in vs) >= -(-need // most))
+            caps = pairs_of_school[s]
+            if caps:
+                most_alt = max(c for _, c in caps)
+                m.model.add(sum(z for z, _ in caps) >= -(-need // most_alt))
+    if floors_met:
+        for alt in inst.alts:
+            floor = inst.min_lessons(alt)
+            vs = by_alt.get(alt.alt_id, [])
+            if floor == 0 or not vs:
+                continue
+            most = max(m.top[v] for v in vs)
+            m.model.add(sum(m.y[v] for v in vs) >= -(-floor // most))
+            caps = pairs_of_alt[alt.alt_id]
+            if caps:
+                most_school = max(c for _, c in caps)
+                m.model.add(sum(z for z, _ in caps) >= -(-floor // most_school))
+                if most_school >= floor and any(c < floor for _, c in caps):
+                    # Lifted cover: one school suffices only if it alone can hold the floor.
+                    m.model.add(sum((2 if c >= floor else 1) * z for z, c in caps) >= 2)
+            if alt.alt_id in m.peak:
+                days = len({d for (_a, _s, d) in vs})
+                m.model.add(m.peak[alt.alt_id] >= -(-floor // days))
 
 
 def add_cut(m: Master, counts: list[tuple[Visit, int]]) -> None:
