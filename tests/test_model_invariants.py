@@ -1,0 +1,169 @@
+"""Invariants of the CP-SAT model: the reported objective is the validator's, the timetable
+breaks no rule, the bound never exceeds the true optimum, and a solve repeats itself.
+
+The true optimum of each tiny branch is found by enumerating every timetable (per class and
+day: no lesson, or one lesson in some period with some ALT), so the bound test can fail.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from itertools import product
+
+import pytest
+from ortools.sat.python import cp_model
+from tiny import alt, bells, branch, klass, school, solved
+
+from scheduler.config import Weights
+from scheduler.generate import generate
+from scheduler.instance import Instance
+from scheduler.model.data import prepare
+from scheduler.model.master import build_master, coverage_cuts
+from scheduler.result import Lesson, lessons_frame
+from scheduler.validate import check, score
+
+
+def brute_force_optimum(inst: Instance, weights: Weights) -> int:
+    """The least objective over every valid timetable (max_class_lessons_per_day is 1)."""
+    assert inst.settings.max_class_lessons_per_day == 1
+    cells = []  # per (class, day): None or one (alt, period)
+    for c in inst.classes:
+        for d in ("Mon", "Tue", "Wed", "Thu", "Fri"):
+            periods = inst.periods(c.school_id, d)
+            if periods:
+                options = [None] + [(a.alt_id, p) for a in inst.alts for p in periods]
+                cells.append((c, d, options))
+    best = math.inf
+    for pick in product(*(options for _c, _d, options in cells)):
+        given: dict[tuple[str, str], int] = {}
+        lessons = []
+        for (c, d, _o), choice in zip(cells, pick, strict=True):
+            if choice is None:
+                continue
+            given[c.key] = given.get(c.key, 0) + 1
+            a, p = choice
+            lessons.append(
+                Lesson(
+                    alt_id=a,
+                    school_id=c.school_id,
+                    class_=c.class_,
+                    day=d,
+                    period=p.period,
+                    start=p.start,
+                    end=p.end,
+                )
+            )
+        if any(n > inst.class_by_key[k].alt_lessons for k, n in given.items()):
+            continue  # cheaper than the validator, which would reject it too
+        frame = lessons_frame(lessons)
+        if check(inst, frame):
+            continue
+        best = min(best, score(inst, frame, weights).objective)
+    return int(best)
+
+
+def _two_schools() -> Instance:
+    # A lives by S1, B by S2 (4 km north); B is off on Monday. Floors of 2 lessons make the
+    # under-floor term compete with commute and schools per ALT.
+    return branch(
+        [school("S1"), school("S2", north_km=4.0)],
+        bells("S1", periods=1, days=("Mon", "Tue")) + bells("S2", periods=1, days=("Mon", "Tue")),
+        [klass("S1", "5-1", 2), klass("S2", "6-1", 1)],
+        [alt("A", min_lessons=2), alt("B", north_km=4.0, min_lessons=2, unavailable=("Mon",))],
+    )
+
+
+def _continuity() -> Instance:
+    # Two classes needing two lessons on two days; A works only Monday, B both days: a
+    # timetable with B alone beats sharing, unless B's floor-free week makes A cheaper.
+    return branch(
+        [school("S", max_alts_per_day=2)],
+        bells("S", periods=2, days=("Mon", "Tue")),
+        [klass("S", "5-1", 2), klass("S", "6-1", 1)],
+        [alt("A", unavailable=("Tue", "Wed", "Thu", "Fri")), alt("B", north_km=3.0)],
+    )
+
+
+def _scarce() -> Instance:
+    # One ALT with a daily maximum of 1 for three lessons on two days: one lesson unmet.
+    return branch(
+        [school("S")],
+        bells("S", periods=2, days=("Mon", "Tue")),
+        [klass("S", "5-1", 2), klass("S", "6-1", 1)],
+        [alt("A", max_lessons_per_day=1)],
+    )
+
+
+TINY: list[tuple[str, Callable[[], Instance]]] = [
+    ("two_schools", _two_schools),
+    ("continuity", _continuity),
+    ("scarce", _scarce),
+]
+
+
+@pytest.mark.parametrize(("name", "make"), TINY, ids=[t[0] for t in TINY])
+def test_bound_never_exceeds_the_enumerated_optimum(
+    name: str, make: Callable[[], Instance]
+) -> None:
+    inst = make()
+    weights = Weights.default()
+    optimum = brute_force_optimum(inst, weights)
+    result = solved(inst, weights, time_limit=10.0)  # also checks rules and the objective
+    assert result.bound is not None
+    assert result.bound <= optimum + 1e-6
+    assert result.objective is not None and result.objective >= optimum
+    if result.status == "OPTIMAL":
+        assert result.objective == optimum
+
+
+def test_generated_branch_objective_is_the_validators() -> None:
+    # A short solve of a generated branch: whatever it reaches, the validator agrees and the
+    # bound stays below the objective.
+    inst = generate(4, 3)
+    result = solved(inst, time_limit=6.0)
+    assert result.bound is not None and result.objective is not None
+    assert result.bound <= result.objective + 1e-6
+
+
+@pytest.mark.parametrize(("name", "make"), TINY, ids=[t[0] for t in TINY])
+def test_same_seed_and_workers_give_the_same_timetable(
+    name: str, make: Callable[[], Instance]
+) -> None:
+    inst = make()
+    first = solved(inst, time_limit=10.0)
+    again = solved(inst, time_limit=10.0)
+    assert (first.status, first.objective, first.lessons) == (
+        again.status,
+        again.objective,
+        again.lessons,
+    )
+
+
+def _coverable() -> Instance:
+    # Everything can be given with every floor met: A teaches S1 on both days, B S2.
+    return branch(
+        [school("S1"), school("S2", north_km=4.0)],
+        bells("S1", periods=1, days=("Mon", "Tue")) + bells("S2", periods=1, days=("Mon", "Tue")),
+        [klass("S1", "5-1", 2), klass("S2", "6-1", 2)],
+        [alt("A", min_lessons=2), alt("B", north_km=4.0, min_lessons=2)],
+    )
+
+
+@pytest.mark.parametrize("make", [_coverable, _continuity], ids=["coverable", "continuity"])
+def test_coverage_cuts_keep_the_optimum_of_full_coverage(make: Callable[[], Instance]) -> None:
+    # The counting cuts claim validity once everything is given and every floor is met:
+    # the master's optimum under those two conditions is the same with and without them.
+    prep = prepare(make())
+    optima = []
+    for with_cuts in (False, True):
+        master = build_master(prep, Weights.default())
+        master.model.add(master.terms["unmet_lesson"] == 0)
+        master.model.add(master.terms["under_floor_lesson"] == 0)
+        if with_cuts:
+            coverage_cuts(master, all_given=True, floors_met=True)
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        assert solver.solve(master.model) == cp_model.OPTIMAL
+        optima.append(solver.objective_value)
+    assert optima[0] == optima[1]
