@@ -95,7 +95,34 @@ def _scarce() -> Instance:
     )
 
 
+def _one_day_visitor() -> Instance:
+    # One period a day on Mon-Wed; A (next door) works only Monday, B (far) Tue-Wed. A's one
+    # lesson should go to 6-1 (needs one), so 5-1 keeps B alone: no extra ALT is forced.
+    return branch(
+        [school("S")],
+        bells("S", periods=1, days=("Mon", "Tue", "Wed")),
+        [klass("S", "5-1", 2), klass("S", "6-1", 1)],
+        [alt("A", unavailable=("Tue", "Wed", "Thu", "Fri")), alt("B", north_km=8.0)],
+    )
+
+
+def _one_day_forced() -> Instance:
+    # Both classes need two lessons on Mon and Tue; A works only Monday, B only Tuesday:
+    # each class sees both ALTs, continuity 2 is forced and the floor must see it.
+    return branch(
+        [school("S")],
+        bells("S", periods=2, days=("Mon", "Tue")),
+        [klass("S", "5-1", 2), klass("S", "6-1", 2)],
+        [
+            alt("A", unavailable=("Tue", "Wed", "Thu", "Fri")),
+            alt("B", unavailable=("Mon", "Wed", "Thu", "Fri")),
+        ],
+    )
+
+
 TINY: list[tuple[str, Callable[[], Instance]]] = [
+    ("one_day_visitor", _one_day_visitor),
+    ("one_day_forced", _one_day_forced),
     ("two_schools", _two_schools),
     ("continuity", _continuity),
     ("scarce", _scarce),

@@ -38,6 +38,8 @@ class Master:
     y: dict[Visit, cp_model.IntVar] = field(default_factory=dict)
     lessons: dict[Visit, cp_model.IntVar] = field(default_factory=dict)
     z: dict[tuple[str, str], cp_model.IntVar] = field(default_factory=dict)
+    # Per school, the continuity floor's variable (schools that two ALTs can reach).
+    continuity: dict[str, cp_model.IntVar] = field(default_factory=dict)
     # Upper bound of lessons[visit] (reading it back from the proto is slow).
     top: dict[Visit, int] = field(default_factory=dict)
     # Unweighted soft terms; the objective is sum(weight * term).
@@ -340,16 +342,40 @@ def continuity_floor(m: Master) -> None:
     by_school: dict[str, list[cp_model.IntVar]] = defaultdict(list)
     for (_a, s), z in m.z.items():
         by_school[s].append(z)
-    extras = []
     for s, zs in by_school.items():
         classes = len(m.prep.needy[s])
-        if len(zs) <= classes:
+        if len(zs) < 2:
+            continue  # one ALT at a school never shares a class
+        e = m.model.new_int_var(0, len(zs) * classes, f"continuity_floor[{s}]")
+        if len(zs) > classes:
+            m.model.add(e >= sum(zs) - classes)
+        m.continuity[s] = e
+    if m.continuity:
+        m.floors["continuity"] = sum(m.continuity.values())
+
+
+def one_day_continuity(m: Master, of_pair: dict[tuple[str, str], list[Visit]]) -> None:
+    """With everything given and one lesson per class a day: the lessons of an ALT who comes
+    to a school on one day only go to distinct classes, and a class needing two or more that
+    takes k such lessons sees at least max(2, k) ALTs, so at least k/2 extra. Classes needing
+    one lesson absorb one such lesson each for free."""
+    if not m.continuity or m.prep.settings.max_class_lessons_per_day != 1:
+        return
+    by_school: dict[str, list[LinearExpr]] = defaultdict(list)
+    for (a, s), z in m.z.items():
+        if s not in m.continuity:
             continue
-        e = m.model.new_int_var(0, len(zs) - classes, f"continuity_floor[{s}]")
-        m.model.add(e >= sum(zs) - classes)
-        extras.append(e)
-    if extras:
-        m.floors["continuity"] = sum(extras)
+        vs = of_pair[(a, s)]
+        cap = week_capacity(m, vs)
+        # one >= 1 exactly when the ALT is at the school on a single day.
+        one = m.model.new_bool_var("")
+        m.model.add(one >= 2 * z - sum(m.y[v] for v in vs))
+        given = m.model.new_int_var(0, cap, "")
+        m.model.add(given >= sum(m.lessons[v] for v in vs) - cap * (1 - one))
+        by_school[s].append(given)
+    for s, given_once in by_school.items():
+        singles = sum(1 for c in m.prep.needy[s] if c.alt_lessons == 1)
+        m.model.add(2 * m.continuity[s] >= sum(given_once) - singles)
 
 
 def week_capacity(m: Master, visits: list[Visit]) -> int:
@@ -388,6 +414,7 @@ def coverage_cuts(m: Master, *, all_given: bool, floors_met: bool) -> None:
         pairs_of_school[s].append((z, cap))
         pairs_of_alt[a].append((z, cap))
     if all_given:
+        one_day_continuity(m, of_pair)
         for s, classes in m.prep.needy.items():
             need = sum(c.alt_lessons for c in classes)
             vs = by_school.get(s, [])
