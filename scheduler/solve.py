@@ -400,9 +400,9 @@ def _result(
 
 
 # ---- large branches -------------------------------------------------------------------------
-# Above this many candidate visits (about 30 ALTs in a generated city) one master is slow to
+# Above this many candidate visits (about 20 ALTs in a generated city) one master is slow to
 # build and its search stalls; the region LNS improves the greedy timetable instead.
-LARGE_BRANCH_VISITS = 20_000
+LARGE_BRANCH_VISITS = 2_500
 
 
 def _solve_large(
