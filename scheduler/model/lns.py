@@ -70,55 +70,63 @@ def improve(
         on_progress(time.monotonic() - t0, best_obj, 0.0)
     accepted = 0
     need = {s: sum(c.alt_lessons for c in prep.needy[s]) for s in schools}
-    while time.monotonic() < deadline - 0.5 and schools:
-        # Most steps start where lessons are missing: that is where the objective is.
-        given = Counter(ls.school_id for ls in best)
-        short = [s for s in schools if given[s] < need[s]]
-        seed = rng.choice(short if short and rng.random() < 0.7 else schools)
-        region = sorted(schools, key=lambda s: haversine_km(*where[seed], *where[s]))[
-            : cfg.schools
-        ]
-        in_region = set(region)
-        teaching = {ls.alt_id for ls in best if ls.school_id in in_region}
-        by_distance = sorted(home, key=lambda a: haversine_km(*where[seed], *home[a]))
-        load = Counter(ls.alt_id for ls in best)
-        spare = [a for a in by_distance if load[a] < inst.max_lessons(inst.alt_by_id[a])]
-        free_alts = teaching | set(by_distance[: cfg.near_alts]) | set(spare[: cfg.near_alts])
-        counts = _counts(best)
-        pinned = {v: k for v, k in counts.items() if not (v[0] in free_alts and v[1] in in_region)}
-        # A freed ALT keeps the days they teach outside the region: placing a region lesson
-        # beside a pinned one would need both schools' periods, which stay outside this step.
-        busy = {(v[0], v[2]) for v in pinned}
-        open_visits = [
-            v
-            for a in sorted(free_alts)
-            for s in region
-            for v in candidates.get((a, s), [])
-            if (a, v[2]) not in busy
-        ]
-        visits = sorted(set(open_visits) | set(pinned))
-        touched = {v[1] for v in visits}
-        sub = replace(prep, visits=visits, needy={s: prep.needy[s] for s in touched})
-        left = deadline - time.monotonic()
-        found = _solve_region(sub, weights, params, pinned, counts, min(cfg.step_seconds, left))
-        if found is None:
-            continue
-        new_counts, placed = found
-        # Schools whose visits did not change keep their classes and periods.
-        changed = {v[1] for v in set(new_counts) ^ set(counts) if v[1] in in_region} | {
-            v[1] for v, k in new_counts.items() if counts.get(v) != k
-        }
-        candidate = [ls for ls in best if ls.school_id not in changed] + [
-            ls for ls in placed if ls.school_id in changed
-        ]
-        if candidate == best:
-            continue
-        obj = score(inst, _frame(candidate), weights).objective
-        if obj < best_obj:
-            best, best_obj = candidate, obj
-            accepted += 1
-            if on_progress:
-                on_progress(time.monotonic() - t0, best_obj, 0.0)
+    try:
+        while time.monotonic() < deadline - 0.5 and schools:
+            # Most steps start where lessons are missing: that is where the objective is.
+            given = Counter(ls.school_id for ls in best)
+            short = [s for s in schools if given[s] < need[s]]
+            seed = rng.choice(short if short and rng.random() < 0.7 else schools)
+            region = sorted(schools, key=lambda s: haversine_km(*where[seed], *where[s]))[
+                : cfg.schools
+            ]
+            in_region = set(region)
+            teaching = {ls.alt_id for ls in best if ls.school_id in in_region}
+            by_distance = sorted(home, key=lambda a: haversine_km(*where[seed], *home[a]))
+            load = Counter(ls.alt_id for ls in best)
+            spare = [a for a in by_distance if load[a] < inst.max_lessons(inst.alt_by_id[a])]
+            free_alts = teaching | set(by_distance[: cfg.near_alts]) | set(spare[: cfg.near_alts])
+            counts = _counts(best)
+            pinned = {
+                v: k for v, k in counts.items() if not (v[0] in free_alts and v[1] in in_region)
+            }
+            # A freed ALT keeps the days they teach outside the region: placing a region lesson
+            # beside a pinned one would need both schools' periods, which stay outside this step.
+            busy = {(v[0], v[2]) for v in pinned}
+            open_visits = [
+                v
+                for a in sorted(free_alts)
+                for s in region
+                for v in candidates.get((a, s), [])
+                if (a, v[2]) not in busy
+            ]
+            visits = sorted(set(open_visits) | set(pinned))
+            touched = {v[1] for v in visits}
+            sub = replace(prep, visits=visits, needy={s: prep.needy[s] for s in touched})
+            left = deadline - time.monotonic()
+            found = _solve_region(
+                sub, weights, params, pinned, counts, min(cfg.step_seconds, left)
+            )
+            if found is None:
+                continue
+            new_counts, placed = found
+            # Schools whose visits did not change keep their classes and periods.
+            changed = {v[1] for v in set(new_counts) ^ set(counts) if v[1] in in_region} | {
+                v[1] for v, k in new_counts.items() if counts.get(v) != k
+            }
+            candidate = [ls for ls in best if ls.school_id not in changed] + [
+                ls for ls in placed if ls.school_id in changed
+            ]
+            if candidate == best:
+                continue
+            obj = score(inst, _frame(candidate), weights).objective
+            if obj < best_obj:
+                best, best_obj = candidate, obj
+                accepted += 1
+                if on_progress:
+                    on_progress(time.monotonic() - t0, best_obj, 0.0)
+    except KeyboardInterrupt:
+        pass  # Ctrl-C: keep the best timetable found so far
+
     return best, best_obj, accepted
 
 
