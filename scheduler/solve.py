@@ -134,7 +134,11 @@ class _Stage:
 
 
 def _solver(
-    params: SolverParams, seconds: float, pair: tuple[str, str] = ("max_lp", "core")
+    params: SolverParams,
+    seconds: float,
+    pair: tuple[str, str] = ("max_lp", "core"),
+    *,
+    keep_hint: bool = True,
 ) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.5, seconds)
@@ -145,7 +149,9 @@ def _solver(
     solver.parameters.log_search_progress = params.log
     # Without it presolve's dual reductions can make a feasible hint infeasible, and CP-SAT
     # then starts from nothing (measured at 30 ALTs: first solution 30x worse than greedy).
-    solver.parameters.keep_all_feasible_solutions_in_presolve = True
+    # Measured: it also weakens presolve, so it is off when the hint is infeasible anyway
+    # (the second level starts from the greedy, which CP-SAT repairs).
+    solver.parameters.keep_all_feasible_solutions_in_presolve = keep_hint
     if workers <= 2:
         # Measured on the demo and generated branches (docs/model.md): with two workers
         # the default pair (no LP, light LP) neither finds good timetables nor raises the
@@ -247,7 +253,9 @@ def _solve_cpsat(
     stage = _first_level(master, params, t0, trace, on_progress)
     cuts: list[list[tuple[Visit, int]]] = []
     while True:
-        solver = _solver(params, params.time_limit - (time.monotonic() - t0))
+        solver = _solver(
+            params, params.time_limit - (time.monotonic() - t0), keep_hint=not stage.fixed
+        )
         progress = _Progress(t0, on_progress, whole, stage.bound)
         interrupted = False
         try:
