@@ -14,7 +14,7 @@ from ortools.graph.python import max_flow
 
 from scheduler.config import Weights
 from scheduler.instance import DAYS, Day
-from scheduler.model.data import Prepared
+from scheduler.model.data import Prepared, alt_week_capacity
 from scheduler.model.master import visit_capacity
 
 Visit = tuple[str, str, Day]
@@ -73,14 +73,7 @@ def objective_lower_bound(prep: Prepared, weights: Weights, covered_at_most: int
     """
     inst = prep.instance
     unmet = inst.need() - covered_at_most
-    reach: dict[str, int] = defaultdict(int)
-    days_of: dict[str, set[Day]] = defaultdict(set)
-    for a, _s, d in prep.visits:
-        days_of[a].add(d)
-    for alt in inst.alts:
-        reach[alt.alt_id] = min(
-            inst.max_lessons(alt), inst.max_lessons_per_day(alt) * len(days_of[alt.alt_id])
-        )
+    reach = alt_week_capacity(prep)
     floors = sum(inst.min_lessons(a) for a in inst.alts)
     out_of_reach = sum(max(0, inst.min_lessons(a) - reach[a.alt_id]) for a in inst.alts)
     under = max(floors - covered_at_most, out_of_reach, 0)

@@ -108,3 +108,16 @@ def alt_school_pairs(prep: Prepared) -> list[tuple[Alt, School]]:
     """Reachable (ALT, school) pairs with need at the school."""
     inst = prep.instance
     return [(inst.alt_by_id[a], inst.school_by_id[s]) for (a, s) in prep.commute]
+
+
+def alt_week_capacity(prep: Prepared) -> dict[str, int]:
+    """Most lessons each ALT can give in a week: their weekly maximum, or their daily maximum
+    times the days on which they can reach some school with need, whichever is smaller."""
+    inst = prep.instance
+    days: dict[str, set[Day]] = {a.alt_id: set() for a in inst.alts}
+    for a, _s, d in prep.visits:
+        days[a].add(d)
+    return {
+        a.alt_id: min(inst.max_lessons(a), inst.max_lessons_per_day(a) * len(days[a.alt_id]))
+        for a in inst.alts
+    }

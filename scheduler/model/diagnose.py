@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from scheduler.instance import DAYS, LEVELS
-from scheduler.model.data import Prepared
+from scheduler.model.data import Prepared, alt_week_capacity
 
 
 def capacity_notes(prep: Prepared) -> list[str]:
@@ -15,13 +15,10 @@ def capacity_notes(prep: Prepared) -> list[str]:
     notes: list[str] = []
     need = inst.need()
 
+    capacity = alt_week_capacity(prep)
+
     def supply(alt_ids: set[str]) -> int:
-        total = 0
-        for a in alt_ids:
-            alt = inst.alt_by_id[a]
-            days = len({d for (aa, _s, d) in prep.visits if aa == a})
-            total += min(inst.max_lessons(alt), inst.max_lessons_per_day(alt) * days)
-        return total
+        return sum(capacity[a] for a in alt_ids)
 
     working = {a for (a, _s, _d) in prep.visits}
     total_supply = supply(working)
