@@ -22,6 +22,7 @@ from ortools.sat.python import cp_model
 
 from scheduler.config import Weights
 from scheduler.instance import DAYS, Day
+from scheduler.model import goals
 from scheduler.model.data import Prepared, overlaps
 
 LinearExpr = cp_model.LinearExprT
@@ -256,18 +257,9 @@ def unmet_lessons(m: Master) -> None:
 
 def lessons_under_floor(m: Master) -> None:
     """Lessons an ALT is below their weekly contract floor."""
-    if not _wanted(m, "under_floor_lesson"):
-        return
-    inst = m.prep.instance
-    shortfalls = []
-    for alt in inst.alts:
-        floor = inst.min_lessons(alt)
-        if floor == 0:
-            continue
-        u = m.model.new_int_var(0, floor, f"under[{alt.alt_id}]")
-        m.model.add_max_equality(u, [floor - m.load(alt.alt_id), 0])
-        shortfalls.append(u)
-    m.terms["under_floor_lesson"] = sum(shortfalls)
+    if _wanted(m, "under_floor_lesson"):
+        shortfalls = goals.under_floor(m.model, m.prep.instance, m.load)
+        m.terms["under_floor_lesson"] = sum(u for u, _ in shortfalls.values())
 
 
 def schools_per_alt(m: Master) -> None:
@@ -277,11 +269,10 @@ def schools_per_alt(m: Master) -> None:
     visits: dict[tuple[str, str], list[Visit]] = defaultdict(list)
     for visit in m.y:
         visits[(visit[0], visit[1])].append(visit)
-    for (a, s), vs in visits.items():
-        z = m.z[(a, s)] = m.model.new_bool_var(f"z[{a},{s}]")
-        m.model.add_max_equality(z, [m.y[v] for v in vs])
+    m.z.update(goals.schools_of_alts(m.model, m.y))
+    for pair, vs in visits.items():
         # Redundant, for a tighter LP bound: lessons at a school need the school in the week.
-        m.model.add(sum(m.lessons[v] for v in vs) <= week_capacity(m, vs) * z)
+        m.model.add(sum(m.lessons[v] for v in vs) <= week_capacity(m, vs) * m.z[pair])
     if _wanted(m, "alt_school"):
         m.terms["alt_school"] = sum(m.z.values())
 
@@ -289,9 +280,7 @@ def schools_per_alt(m: Master) -> None:
 def commute_minutes(m: Master) -> None:
     """One-way home-to-school minutes, once per visit day."""
     if _wanted(m, "commute_minute"):
-        m.terms["commute_minute"] = sum(
-            m.prep.commute[(a, s)] * y for (a, s, _d), y in m.y.items()
-        )
+        m.terms["commute_minute"] = goals.commute(m.prep.commute, m.y)
 
 
 def load_spread(m: Master) -> None:
@@ -299,12 +288,8 @@ def load_spread(m: Master) -> None:
     inst = m.prep.instance
     if not _wanted(m, "load_spread") or len(inst.alts) < 2:
         return
-    top = max(inst.max_lessons(a) for a in inst.alts)
-    hi = m.model.new_int_var(0, top, "load_hi")
-    lo = m.model.new_int_var(0, top, "load_lo")
     loads = [m.load(alt.alt_id) for alt in inst.alts]
-    m.model.add_max_equality(hi, loads)
-    m.model.add_min_equality(lo, loads)
+    hi, lo = goals.spread(m.model, inst, loads)
     # Redundant, for a tighter LP bound: the busiest is above the mean, the least below.
     m.model.add(len(loads) * hi >= sum(loads))
     m.model.add(len(loads) * lo <= sum(loads))
@@ -315,19 +300,11 @@ def day_peaks(m: Master) -> None:
     """Lessons on each ALT's busiest day."""
     if not _wanted(m, "day_peak"):
         return
-    inst = m.prep.instance
-    peaks = []
-    for alt in inst.alts:
-        days = [sum(ns) for d in DAYS if (ns := m.of_alt_day.get((alt.alt_id, d)))]
-        if not days:
-            continue
-        peak = m.model.new_int_var(0, inst.max_lessons_per_day(alt), f"peak[{alt.alt_id}]")
-        m.model.add_max_equality(peak, days)
+    for a, (peak, days) in goals.day_peaks(m.model, m.prep.instance, m.of_alt_day).items():
         # Redundant, for a tighter LP bound: the busiest day is above the daily mean.
         m.model.add(len(days) * peak >= sum(days))
-        m.peak[alt.alt_id] = peak
-        peaks.append(peak)
-    m.terms["day_peak"] = sum(peaks)
+        m.peak[a] = peak
+    m.terms["day_peak"] = sum(m.peak.values())
 
 
 def continuity_floor(m: Master) -> None:

@@ -22,6 +22,7 @@ from ortools.sat.python import cp_model
 
 from scheduler.config import SolverParams, Weights
 from scheduler.instance import DAYS, Day, Instance, Period
+from scheduler.model import goals
 from scheduler.model.data import ClassKey, Prepared, overlaps
 from scheduler.result import Lesson, Status
 
@@ -297,76 +298,39 @@ def unmet_lessons(m: Naive) -> None:
 
 def lessons_under_floor(m: Naive) -> None:
     """Lessons an ALT is below their weekly contract floor."""
-    if not _wanted(m, "under_floor_lesson"):
-        return
-    inst = m.prep.instance
-    shortfalls = []
-    for alt in inst.alts:
-        floor = inst.min_lessons(alt)
-        if floor == 0:
-            continue
-        u = m.model.new_int_var(0, floor, f"under[{alt.alt_id}]")
-        m.model.add_max_equality(u, [floor - _load(m, alt.alt_id), 0])
-        m.under[alt.alt_id] = (u, floor)
-        shortfalls.append(u)
-    m.terms["under_floor_lesson"] = sum(shortfalls)
+    if _wanted(m, "under_floor_lesson"):
+        m.under.update(goals.under_floor(m.model, m.prep.instance, lambda a: _load(m, a)))
+        m.terms["under_floor_lesson"] = sum(u for u, _ in m.under.values())
 
 
 def schools_per_alt(m: Naive) -> None:
     """Distinct schools in each ALT's week."""
-    if not _wanted(m, "alt_school"):
-        return
-    visits: dict[tuple[str, str], list[cp_model.IntVar]] = defaultdict(list)
-    for (a, s, _d), y in m.y.items():
-        visits[(a, s)].append(y)
-    zs = []
-    for (a, s), ys in visits.items():
-        z = m.model.new_bool_var(f"z[{a},{s}]")
-        m.model.add_max_equality(z, ys)
-        m.z[(a, s)] = z
-        zs.append(z)
-    m.terms["alt_school"] = sum(zs)
+    if _wanted(m, "alt_school"):
+        m.z.update(goals.schools_of_alts(m.model, m.y))
+        m.terms["alt_school"] = sum(m.z.values())
 
 
 def commute_minutes(m: Naive) -> None:
     """One-way home-to-school minutes, once per visit day."""
     if _wanted(m, "commute_minute"):
-        m.terms["commute_minute"] = sum(
-            m.prep.commute[(a, s)] * y for (a, s, _d), y in m.y.items()
-        )
+        m.terms["commute_minute"] = goals.commute(m.prep.commute, m.y)
 
 
 def load_spread(m: Naive) -> None:
     """Lessons between the busiest and the least busy ALT."""
     inst = m.prep.instance
-    if not _wanted(m, "load_spread") or len(inst.alts) < 2:
-        return
-    top = max(inst.max_lessons(a) for a in inst.alts)
-    hi = m.model.new_int_var(0, top, "load_hi")
-    lo = m.model.new_int_var(0, top, "load_lo")
-    loads = [_load(m, alt.alt_id) for alt in inst.alts]
-    m.model.add_max_equality(hi, loads)
-    m.model.add_min_equality(lo, loads)
-    m.spread = (hi, lo)
-    m.terms["load_spread"] = hi - lo
+    if _wanted(m, "load_spread") and len(inst.alts) > 1:
+        hi, lo = goals.spread(m.model, inst, [_load(m, a.alt_id) for a in inst.alts])
+        m.spread = (hi, lo)
+        m.terms["load_spread"] = hi - lo
 
 
 def day_peaks(m: Naive) -> None:
     """Lessons on each ALT's busiest day."""
-    if not _wanted(m, "day_peak"):
-        return
-    inst = m.prep.instance
-    peaks = []
-    for alt in inst.alts:
-        a = alt.alt_id
-        days = [sum(xs) for d in DAYS if (xs := m.of_alt_day.get((a, d)))]
-        if not days:
-            continue
-        peak = m.model.new_int_var(0, inst.max_lessons_per_day(alt), f"peak[{a}]")
-        m.model.add_max_equality(peak, days)
-        m.peak[a] = peak
-        peaks.append(peak)
-    m.terms["day_peak"] = sum(peaks)
+    if _wanted(m, "day_peak"):
+        peaks = goals.day_peaks(m.model, m.prep.instance, m.of_alt_day)
+        m.peak.update({a: peak for a, (peak, _days) in peaks.items()})
+        m.terms["day_peak"] = sum(m.peak.values())
 
 
 def continuity(m: Naive) -> None:
