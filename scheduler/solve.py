@@ -252,10 +252,11 @@ def _solve_cpsat(
     whole = _weighted(master)
     stage = _first_level(master, params, t0, trace, on_progress)
     cuts: list[list[tuple[Visit, int]]] = []
+    deadline = t0 + params.time_limit
+    # Placement gets its share of the time limit: the master stops early enough for it.
+    reserve = min(3.0, 0.1 * params.time_limit)
     while True:
-        solver = _solver(
-            params, params.time_limit - (time.monotonic() - t0), keep_hint=not stage.fixed
-        )
+        solver = _solver(params, deadline - reserve - time.monotonic(), keep_hint=not stage.fixed)
         progress = _Progress(t0, on_progress, whole, stage.bound)
         interrupted = False
         try:
@@ -293,8 +294,8 @@ def _solve_cpsat(
         # The master has every exact term and a lower bound of continuity (its floor), so
         # its bound is a bound of the whole problem.
         bound = stage.bound(solver.best_objective_bound)
-        out_of_time = interrupted or params.time_limit - (time.monotonic() - t0) < 0.5
-        placement = place(prep, counts, repair=out_of_time)
+        out_of_time = interrupted or deadline - time.monotonic() < reserve + 0.5
+        placement = place(prep, counts, repair=out_of_time, deadline=deadline)
         objective = master_objective + weights.continuity * placement.continuity
         if not placement.conflicts and not placement.dropped:
             # Optimal only when the bound meets the objective, continuity included.

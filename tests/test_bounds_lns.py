@@ -53,3 +53,28 @@ def test_lns_keeps_a_valid_timetable_and_never_gets_worse() -> None:
     assert objective == score(inst, lessons_frame(best), weights).objective
     assert objective <= before
     assert seen == sorted(seen, reverse=True)  # each reported timetable is better
+
+
+def test_a_cluster_search_that_runs_out_of_time_is_never_a_cut(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # A cut claims "these counts cannot be placed"; only a proof may say so. When the
+    # search stops undecided the lessons are placed as far as possible, the rest dropped.
+    from tiny import alt, bells, branch, klass, school
+
+    import scheduler.model.placement as placement
+
+    inst = branch(
+        [school("S")], bells("S"), [klass("S", "3-1", 1), klass("S", "4-1", 1)], [alt("A")]
+    )
+    prep = prepare(inst)
+    counts = {("A", "S", "Mon"): 2}
+    real = placement._solve_cluster
+    calls = iter([placement.UNKNOWN])
+
+    def first_call_times_out(*args, **kwargs):  # type: ignore[no-untyped-def]
+        return next(calls, None) or real(*args, **kwargs)
+
+    monkeypatch.setattr(placement, "_solve_cluster", first_call_times_out)
+    out = placement.place(prep, counts)  # type: ignore[arg-type]
+    assert out.conflicts == []
+    assert len(out.lessons) == 2 and out.dropped == 0  # the maximising retry placed both
+    assert check(inst, lessons_frame(out.lessons)) == []

@@ -20,8 +20,8 @@ from scheduler.validate import check
 def test_any_solved_choice_is_placed_again_validly(inst: Instance) -> None:
     result = solved(inst, time_limit=5.0)
     choice = [(ls.alt_id, (ls.school_id, ls.class_), ls.day) for ls in result.lessons]
-    lessons, failed = place_periods(prepare(inst), choice)
-    assert failed == []
+    lessons, impossible, undecided = place_periods(prepare(inst), choice)
+    assert impossible == [] and undecided == []
     assert check(inst, lessons_frame(lessons)) == []
     assert Counter((ls.alt_id, ls.school_id, ls.class_, ls.day) for ls in lessons) == Counter(
         (a, ck[0], ck[1], d) for a, ck, d in choice
@@ -38,8 +38,8 @@ def test_a_choice_that_cannot_fit_is_reported() -> None:
         blocked=[Blocked(school_id="S", day="Mon", periods=(1,))],
     )
     choice = [("A", ("S", "3-1"), "Mon"), ("A", ("S", "3-2"), "Mon")]
-    lessons, failed = place_periods(prepare(inst), choice)  # type: ignore[arg-type]
-    assert lessons == [] and failed == [choice]
+    lessons, impossible, undecided = place_periods(prepare(inst), choice)  # type: ignore[arg-type]
+    assert lessons == [] and impossible == [choice] and undecided == []
 
 
 def test_two_alts_and_a_shared_co_teacher_use_the_cpsat_path() -> None:
@@ -52,6 +52,6 @@ def test_two_alts_and_a_shared_co_teacher_use_the_cpsat_path() -> None:
         [alt("A"), alt("B")],
     )
     choice = [("A", ("J", "1-1"), "Mon"), ("B", ("J", "1-2"), "Mon")]
-    lessons, failed = place_periods(prepare(inst), choice)  # type: ignore[arg-type]
-    assert failed == [] and check(inst, lessons_frame(lessons)) == []
+    lessons, impossible, undecided = place_periods(prepare(inst), choice)  # type: ignore[arg-type]
+    assert impossible == undecided == [] and check(inst, lessons_frame(lessons)) == []
     assert sorted(ls.period for ls in lessons) == [1, 2]

@@ -22,22 +22,27 @@ from scheduler.result import Lesson
 Choice = tuple[str, ClassKey, Day]  # (alt_id, class, day): one lesson, period still open
 
 
-def place_periods(prep: Prepared, choice: list[Choice]) -> tuple[list[Lesson], list[list[Choice]]]:
+def place_periods(
+    prep: Prepared, choice: list[Choice]
+) -> tuple[list[Lesson], list[list[Choice]], list[list[Choice]]]:
     """Give every chosen lesson a period.
 
-    Returns the placed lessons and, for each component that cannot be placed, its lessons
-    (none of them is placed then).
+    Returns the placed lessons, the components proven impossible and the components whose
+    search stopped undecided (none of their lessons is placed).
     """
     placed: list[Lesson] = []
-    failed: list[list[Choice]] = []
+    impossible: list[list[Choice]] = []
+    undecided: list[list[Choice]] = []
     for d in DAYS:
         for comp in _components([c for c in choice if c[2] == d]):
             got = _place(prep, d, comp)
             if got is None:
-                failed.append(comp)
+                impossible.append(comp)
+            elif isinstance(got, str):
+                undecided.append(comp)
             else:
                 placed += got
-    return placed, failed
+    return placed, impossible, undecided
 
 
 def _components(items: list[Choice]) -> list[list[Choice]]:
@@ -58,7 +63,7 @@ def _components(items: list[Choice]) -> list[list[Choice]]:
     return [groups[k] for k in sorted(groups)]
 
 
-def _place(prep: Prepared, d: Day, comp: list[Choice]) -> list[Lesson] | None:
+def _place(prep: Prepared, d: Day, comp: list[Choice]) -> list[Lesson] | str | None:
     if len({a for a, _, _ in comp}) == 1 and len({ck[0] for _, ck, _ in comp}) == 1:
         return _match(prep, d, comp)
     return _cpsat(prep, d, comp)
@@ -85,7 +90,8 @@ def _match(prep: Prepared, d: Day, comp: list[Choice]) -> list[Lesson] | None:
     return [_lesson(prep, units[i], pnum) for pnum, i in sorted(owner.items())]
 
 
-def _cpsat(prep: Prepared, d: Day, comp: list[Choice]) -> list[Lesson] | None:
+def _cpsat(prep: Prepared, d: Day, comp: list[Choice]) -> list[Lesson] | str | None:
+    """Exact placement; None when proven impossible, "unknown" when the search stopped."""
     inst = prep.instance
     model = cp_model.CpModel()
     x: dict[tuple[int, int], cp_model.IntVar] = {}
@@ -123,8 +129,11 @@ def _cpsat(prep: Prepared, d: Day, comp: list[Choice]) -> list[Lesson] | None:
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = 0
     solver.parameters.max_deterministic_time = 5.0
-    if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    status = solver.solve(model)
+    if status == cp_model.INFEASIBLE:
         return None
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return "unknown"
     return [_lesson(prep, comp[i], pnum) for (i, pnum), v in sorted(x.items()) if solver.value(v)]
 
 

@@ -14,6 +14,7 @@ no-good, because fewer lessons are never harder to place).
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -37,23 +38,28 @@ class Placement:
     dropped: int = 0
 
 
-def place(prep: Prepared, counts: Counts, *, repair: bool = False) -> Placement:
+def place(
+    prep: Prepared, counts: Counts, *, repair: bool = False, deadline: float | None = None
+) -> Placement:
     """Place every visit's lessons into classes and periods.
 
-    With ``repair`` False, a cluster that cannot be placed contributes a conflict and no
-    lessons; with ``repair`` True it places as many lessons as it can (used when there is
-    no time left to ask the master again).
+    A cluster proven impossible contributes a minimal conflict (a valid cut) and no lessons,
+    unless ``repair`` is set; then, as for a cluster whose search ran out of time (never a
+    cut: nothing was proven), as many lessons as possible are placed and the rest dropped.
+    ``deadline`` (a ``time.monotonic()`` value) caps every cluster's search.
     """
     out = Placement()
     for cluster in clusters(counts):
-        got = _solve_cluster(prep, cluster)
-        if got is None and repair:
-            got = _solve_cluster(prep, cluster, maximize=True)
-            assert got is not None  # placing nothing is always possible
-            out.dropped += sum(cluster.values()) - len(got[0])
-        if got is None:
-            out.conflicts.append(_minimal_conflict(prep, cluster))
+        got = _solve_cluster(prep, cluster, deadline=deadline)
+        if got is INFEASIBLE and not repair:
+            out.conflicts.append(_minimal_conflict(prep, cluster, deadline))
             continue
+        if not isinstance(got, tuple):
+            best = _solve_cluster(prep, cluster, maximize=True, deadline=deadline)
+            # Placing nothing is always possible; with no time left even that may not be
+            # found, and the cluster's lessons are then all dropped.
+            got = best if isinstance(best, tuple) else ([], 0)
+            out.dropped += sum(cluster.values()) - len(got[0])
         out.lessons += got[0]
         out.continuity += got[1]
     return out
@@ -79,9 +85,13 @@ def clusters(counts: Counts) -> list[Counts]:
     return [groups[key] for key in sorted(groups)]
 
 
+INFEASIBLE = "infeasible"  # proven: no placement exists
+UNKNOWN = "unknown"  # the search stopped before finding one or proving there is none
+
+
 def _solve_cluster(
-    prep: Prepared, cluster: Counts, maximize: bool = False
-) -> tuple[list[Lesson], int] | None:
+    prep: Prepared, cluster: Counts, maximize: bool = False, deadline: float | None = None
+) -> tuple[list[Lesson], int] | str:
     inst = prep.instance
     model = cp_model.CpModel()
     x: dict[tuple[str, ClassKey, Day, int], cp_model.IntVar] = {}
@@ -129,11 +139,16 @@ def _solve_cluster(
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = 0
-    # A deterministic time limit keeps the answer the same on every machine.
+    # A deterministic time limit keeps the answer the same on every machine; the deadline
+    # only matters when the whole solve is about to run out of time.
     solver.parameters.max_deterministic_time = 2.0
+    if deadline is not None:
+        solver.parameters.max_time_in_seconds = max(0.05, deadline - time.monotonic())
     status = solver.solve(model)
+    if status == cp_model.INFEASIBLE:
+        return INFEASIBLE
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None
+        return UNKNOWN
     lessons = [
         _lesson(prep, a, ck, d, pnum) for (a, ck, d, pnum), v in x.items() if solver.value(v)
     ]
@@ -190,9 +205,12 @@ def _travel(
                     model.add_bool_or([busy[(s1, p1.period)].Not(), busy[(s2, p2.period)].Not()])
 
 
-def _minimal_conflict(prep: Prepared, cluster: Counts) -> list[tuple[Visit, int]]:
-    """Deletion filter: lower counts one lesson at a time while the rest still cannot be
-    placed; what remains is a minimal infeasible set of lesson counts."""
+def _minimal_conflict(
+    prep: Prepared, cluster: Counts, deadline: float | None = None
+) -> list[tuple[Visit, int]]:
+    """Deletion filter: lower counts one lesson at a time while the rest is still proven
+    impossible; what remains is a minimal infeasible set of lesson counts (or a larger,
+    still proven one when a check runs out of time)."""
     core = dict(cluster)
     for visit in sorted(cluster):
         while core.get(visit, 0) > 0:
@@ -200,7 +218,7 @@ def _minimal_conflict(prep: Prepared, cluster: Counts) -> list[tuple[Visit, int]
             trial[visit] -= 1
             if trial[visit] == 0:
                 del trial[visit]
-            if trial and _solve_cluster(prep, trial) is None:
+            if trial and _solve_cluster(prep, trial, deadline=deadline) is INFEASIBLE:
                 core = trial
             else:
                 break
