@@ -24,6 +24,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -99,6 +101,32 @@ async def _run(
     return lat, errors, time.monotonic() - t0
 
 
+@contextmanager
+def served(instance: Path, directory: Path) -> Iterator[tuple[str, list[tuple[str, str]]]]:
+    """Publish DIR's timetable to a temporary store, issue a token per feed and run
+    ``altsched serve`` on a free local port; yields the base URL and (token, ETag) pairs."""
+    inst, _ = load_calendar_instance(instance)
+    table = read_assignments(directory / "assignments.csv")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.sqlite"
+        with Store(path) as st:
+            publish(st, inst, table, label="bench")
+            latest = st.latest()
+            assert latest is not None
+            etags = {f.key: f.etag for f in st.feeds(latest.version)}
+            feeds = [(tk.issue(st, key).token, etag) for key, etag in etags.items()]
+        port = _free_port()
+        cmd = [sys.executable, "-m", "scheduler.cli", "serve", "--store", str(path),
+               "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            _wait_up(port, proc)
+            yield f"http://127.0.0.1:{port}", feeds
+        finally:
+            proc.terminate()
+            proc.wait(10)
+
+
 def _pct(sorted_lat: list[float], p: float) -> float:
     if not sorted_lat:
         return float("nan")
@@ -117,27 +145,8 @@ def main() -> None:
     if not 1 <= args.clients <= MAX_CLIENTS or not 0 < args.seconds <= MAX_SECONDS:
         raise SystemExit(f"keep it bounded: 1-{MAX_CLIENTS} clients, up to {MAX_SECONDS} s")
 
-    inst, _ = load_calendar_instance(args.instance)
-    table = read_assignments(args.dir / "assignments.csv")
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "bench.sqlite"
-        with Store(path) as st:
-            publish(st, inst, table, label="bench")
-            latest = st.latest()
-            assert latest is not None
-            etags = {f.key: f.etag for f in st.feeds(latest.version)}
-            feeds = [(tk.issue(st, key).token, etag) for key, etag in etags.items()]
-        port = _free_port()
-        cmd = [sys.executable, "-m", "scheduler.cli", "serve", "--store", str(path),
-               "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            _wait_up(port, proc)
-            base = f"http://127.0.0.1:{port}"
-            lat, errors, took = asyncio.run(_run(base, feeds, args.clients, args.seconds))
-        finally:
-            proc.terminate()
-            proc.wait(10)
+    with served(args.instance, args.dir) as (base, feeds):
+        lat, errors, took = asyncio.run(_run(base, feeds, args.clients, args.seconds))
 
     lat.sort()
     n_err = sum(errors.values())
