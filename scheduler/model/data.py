@@ -121,3 +121,23 @@ def alt_week_capacity(prep: Prepared) -> dict[str, int]:
         a.alt_id: min(inst.max_lessons(a), inst.max_lessons_per_day(a) * len(days[a.alt_id]))
         for a in inst.alts
     }
+
+
+class Links:
+    """Union-find over string keys: which things end up linked together."""
+
+    def __init__(self) -> None:
+        self._parent: dict[str, str] = {}
+
+    def find(self, x: str) -> str:
+        """The representative of x's group."""
+        parent = self._parent
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def link(self, x: str, y: str) -> None:
+        """Put x and y in one group."""
+        self._parent[self.find(x)] = self.find(y)

@@ -22,7 +22,7 @@ from ortools.sat.python import cp_model
 
 from scheduler.config import Weights
 from scheduler.instance import DAYS, Day
-from scheduler.model import goals
+from scheduler.model import goals, visit_rules
 from scheduler.model.data import Prepared, overlaps
 
 LinearExpr = cp_model.LinearExprT
@@ -166,25 +166,12 @@ def alt_daily_max(m: Master) -> None:
 
 def schools_per_alt_day(m: Master) -> None:
     """An ALT visits at most max_schools_per_day schools a day."""
-    limit = m.prep.settings.max_schools_per_day
-    by_alt_day: dict[tuple[str, Day], list[cp_model.IntVar]] = defaultdict(list)
-    for (a, _s, d), y in m.y.items():
-        by_alt_day[(a, d)].append(y)
-    for ys in by_alt_day.values():
-        if len(ys) > limit:
-            m.model.add(sum(ys) <= limit)
+    visit_rules.schools_per_alt_day(m.model, m.y, m.prep.settings.max_schools_per_day)
 
 
 def alts_per_school_day(m: Master) -> None:
     """A school takes at most max_alts_per_day ALTs on one day."""
-    inst = m.prep.instance
-    by_school_day: dict[tuple[str, Day], list[cp_model.IntVar]] = defaultdict(list)
-    for (_a, s, d), y in m.y.items():
-        by_school_day[(s, d)].append(y)
-    for (s, _d), ys in by_school_day.items():
-        limit = inst.school_by_id[s].max_alts_per_day
-        if len(ys) > limit:
-            m.model.add(sum(ys) <= limit)
+    visit_rules.alts_per_school_day(m.model, m.y, m.prep.instance)
 
 
 def periods_fit_each_alt(m: Master) -> None:

@@ -22,7 +22,7 @@ from ortools.sat.python import cp_model
 
 from scheduler.config import SolverParams, Weights
 from scheduler.instance import DAYS, Day, Instance, Period
-from scheduler.model import goals
+from scheduler.model import goals, visit_rules
 from scheduler.model.data import ClassKey, Prepared, overlaps
 from scheduler.result import Lesson, Status
 
@@ -220,13 +220,7 @@ def alt_daily_max(m: Naive) -> None:
 
 def schools_per_alt_day(m: Naive) -> None:
     """An ALT visits at most max_schools_per_day schools a day."""
-    limit = m.prep.settings.max_schools_per_day
-    by_alt_day: dict[tuple[str, Day], list[cp_model.IntVar]] = defaultdict(list)
-    for (a, _s, d), y in m.y.items():
-        by_alt_day[(a, d)].append(y)
-    for ys in by_alt_day.values():
-        if len(ys) > limit:
-            m.model.add(sum(ys) <= limit)
+    visit_rules.schools_per_alt_day(m.model, m.y, m.prep.settings.max_schools_per_day)
 
 
 def class_need(m: Naive) -> None:
@@ -273,14 +267,7 @@ def co_teacher_one_class_at_a_time(m: Naive) -> None:
 
 def alts_per_school_day(m: Naive) -> None:
     """A school takes at most max_alts_per_day ALTs on one day."""
-    inst = m.prep.instance
-    by_school_day: dict[tuple[str, Day], list[cp_model.IntVar]] = defaultdict(list)
-    for (_a, s, d), y in m.y.items():
-        by_school_day[(s, d)].append(y)
-    for (s, _d), ys in by_school_day.items():
-        cap = inst.school_by_id[s].max_alts_per_day
-        if len(ys) > cap:
-            m.model.add(sum(ys) <= cap)
+    visit_rules.alts_per_school_day(m.model, m.y, m.prep.instance)
 
 
 # ---- soft goals ------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from collections import defaultdict
 from ortools.sat.python import cp_model
 
 from scheduler.instance import DAYS, Day, Period
-from scheduler.model.data import ClassKey, Prepared, overlaps
+from scheduler.model.data import ClassKey, Links, Prepared, overlaps
 from scheduler.result import Lesson
 
 Choice = tuple[str, ClassKey, Day]  # (alt_id, class, day): one lesson, period still open
@@ -46,20 +46,12 @@ def place_periods(
 
 
 def _components(items: list[Choice]) -> list[list[Choice]]:
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    links = Links()
     for a, ck, _ in items:
-        parent[find("a\0" + a)] = find("s\0" + ck[0])
+        links.link("a\0" + a, "s\0" + ck[0])
     groups: dict[str, list[Choice]] = defaultdict(list)
     for item in sorted(items):
-        groups[find("a\0" + item[0])].append(item)
+        groups[links.find("a\0" + item[0])].append(item)
     return [groups[k] for k in sorted(groups)]
 
 

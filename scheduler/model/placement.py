@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from scheduler.instance import Day, Period
-from scheduler.model.data import ClassKey, Prepared, overlaps
+from scheduler.model.data import ClassKey, Links, Prepared, overlaps
 from scheduler.result import Lesson
 
 Visit = tuple[str, str, Day]
@@ -67,21 +67,13 @@ def place(
 
 def clusters(counts: Counts) -> list[Counts]:
     """Split visits into independent groups: schools linked by an ALT's shared day."""
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    links = Links()
     for a, s, d in counts:
-        parent[find(s)] = find(f"{a}\0{d}")
+        links.link(s, f"{a}\0{d}")
     groups: dict[str, Counts] = defaultdict(dict)
     for visit, k in sorted(counts.items()):
         if k > 0:
-            groups[find(visit[1])][visit] = k
+            groups[links.find(visit[1])][visit] = k
     return [groups[key] for key in sorted(groups)]
 
 
