@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -74,6 +75,11 @@ class SolverParams(BaseModel):
     workers: int = Field(ge=0)
     seed: int = Field(ge=0)
     log: bool = False
+
+    @property
+    def threads(self) -> int:
+        """CP-SAT workers to run: ``workers``, or one per core when it is 0."""
+        return self.workers or os.cpu_count() or 1
 
     @classmethod
     def default(cls, **overrides: Any) -> SolverParams:

@@ -8,7 +8,6 @@ that cannot be placed becomes a cut and the master is solved again with the time
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -143,7 +142,7 @@ def _solver(
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.5, seconds)
     # 0 means every core; more threads than cores only slices the same time thinner.
-    workers = params.workers or os.cpu_count() or 1
+    workers = params.threads
     solver.parameters.num_workers = workers
     solver.parameters.random_seed = params.seed
     solver.parameters.log_search_progress = params.log

@@ -29,6 +29,9 @@ class Prepared:
     commute: dict[tuple[str, str], int] = field(default_factory=dict)
     # Classes with need at each school.
     needy: dict[str, list[SchoolClass]] = field(default_factory=dict)
+    # Weekly lessons each ALT already gives outside this model's visits (set by the region
+    # LNS for the ALTs it keeps fixed; empty for a whole-branch model).
+    fixed_load: dict[str, int] = field(default_factory=dict)
     # (usable periods of any needy class, lessons the classes can take) per school-day,
     # filled on first use by :meth:`room`.
     _room: dict[tuple[str, Day], tuple[int, int]] = field(default_factory=dict, repr=False)

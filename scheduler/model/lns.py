@@ -101,13 +101,23 @@ def improve(
                 for v in candidates.get((a, s), [])
                 if (a, v[2]) not in busy
             ]
-            visits = sorted(set(open_visits) | set(pinned))
+            # ALTs that are not freed only matter through their weekly load (load spread):
+            # their visits stay out of the model, their lessons become a fixed load.
+            kept = {v: k for v, k in pinned.items() if v[0] in free_alts}
+            fixed_load: Counter[str] = Counter()
+            for v, k in pinned.items():
+                if v[0] not in free_alts:
+                    fixed_load[v[0]] += k
+            visits = sorted(set(open_visits) | set(kept))
             touched = {v[1] for v in visits}
-            sub = replace(prep, visits=visits, needy={s: prep.needy[s] for s in touched})
-            left = deadline - time.monotonic()
-            found = _solve_region(
-                sub, weights, params, pinned, counts, min(cfg.step_seconds, left)
+            sub = replace(
+                prep,
+                visits=visits,
+                needy={s: prep.needy[s] for s in touched},
+                fixed_load=dict(fixed_load),
             )
+            left = deadline - time.monotonic()
+            found = _solve_region(sub, weights, params, kept, counts, min(cfg.step_seconds, left))
             if found is None:
                 continue
             new_counts, placed = found
@@ -155,7 +165,7 @@ def _solve_region(
     while time.monotonic() < stop - 0.1:
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = stop - time.monotonic()
-        solver.parameters.num_workers = params.workers or 8
+        solver.parameters.num_workers = params.threads
         solver.parameters.random_seed = params.seed
         status = solver.solve(master.model)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):

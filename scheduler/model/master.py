@@ -54,8 +54,9 @@ class Master:
     peak: dict[str, cp_model.IntVar] = field(default_factory=dict)
 
     def load(self, alt_id: str) -> LinearExpr:
-        """Weekly lessons of an ALT."""
-        return sum(sum(self.of_alt_day.get((alt_id, d), [])) for d in DAYS)
+        """Weekly lessons of an ALT (including those given outside this model)."""
+        fixed = self.prep.fixed_load.get(alt_id, 0)
+        return fixed + sum(sum(self.of_alt_day.get((alt_id, d), [])) for d in DAYS)
 
 
 def build_master(prep: Prepared, weights: Weights) -> Master:

@@ -416,7 +416,7 @@ def solve_naive(
     add_hint(m, hint)
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.5, params.time_limit - (time.monotonic() - t0))
-    solver.parameters.num_workers = params.workers or 8
+    solver.parameters.num_workers = params.threads
     solver.parameters.random_seed = params.seed
     solver.parameters.log_search_progress = params.log
     solver.parameters.catch_sigint_signal = True
