@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 
@@ -79,22 +80,24 @@ def summary_table(instance: Instance, result: Result, per_alt: pd.DataFrame) -> 
     if absent:
         raise ValueError(f"per_alt frame lacks columns {absent}")
     branch = instance.settings.branch
+    # Light borders and short headers keep one line per ALT on an 80-column terminal.
     table = Table(
         title=f"{branch}: ALT weeks" if branch else "ALT weeks",
-        caption=f"{len(result.lessons)} lessons in {len(per_alt)} ALT weeks",
+        caption=f"{len(result.lessons)} lessons in {len(per_alt)} ALT weeks; load/floor-max, "
+        "schools, visit days, commute minutes, lessons a day",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
     )
-    table.add_column("ALT")
-    table.add_column("load / floor-max", justify="right")
-    table.add_column("schools", justify="right")
-    table.add_column("visit days", justify="right")
-    table.add_column("commute min", justify="right")
-    for d in DAYS:
-        table.add_column(d, justify="right")
+    table.add_column("ALT", no_wrap=True, overflow="ellipsis", max_width=22)
+    table.add_column("load", justify="right", no_wrap=True)
+    for header in ("sch", "days", "min", *DAYS):
+        table.add_column(header, justify="right", no_wrap=True, min_width=3)
     for r in per_alt.to_dict("records"):
         alt_id = str(r["alt_id"])
         alt = instance.alt_by_id.get(alt_id)
         load, floor, top = int(r["load"]), int(r["floor"]), int(r["max"])
-        load_text = f"{load} / {floor}-{top}"
+        load_text = f"{load}/{floor}-{top}"
         if load < floor or load > top:
             load_text = f"[red]{load_text}[/]"
         days = [
