@@ -10,6 +10,7 @@ from tiny import alt, bells, branch, klass, school, solved
 
 from scheduler import plot, scenarios
 from scheduler.config import SolverParams
+from scheduler.validate import check
 
 
 def _branch():  # type: ignore[no-untyped-def]
@@ -52,6 +53,9 @@ def test_scenario_helpers_and_comparison() -> None:
     assert list(table["scenario"]) == ["today", "closed"]
     assert list(table["given"]) == [4, 2] and list(table["unmet"]) == [0, 0]
     assert set(results) == {"today", "closed"}
+    # Every solve in the tests passes the independent validator.
+    scenario = {"today": inst, "closed": closed}
+    assert all(check(scenario[n], r.assignments) == [] for n, r in results.items())
 
 
 def test_copies_never_keep_stale_lookups() -> None:
