@@ -9,14 +9,25 @@ Models add their own redundant cuts on the returned variables.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from ortools.sat.python import cp_model
 
+from scheduler.config import Weights
 from scheduler.instance import DAYS, Day, Instance
 
 LinearExpr = cp_model.LinearExprT
 Visit = tuple[str, str, Day]
+
+
+def wanted(weights: Weights, key: str) -> bool:
+    """A term enters a model only when its weight is positive."""
+    return getattr(weights, key) > 0
+
+
+def unmet(inst: Instance, given: Iterable[cp_model.IntVar]) -> LinearExpr:
+    """Class lessons asked for and not given (classes nobody can reach count as a constant)."""
+    return inst.need() - sum(given)
 
 
 def under_floor(

@@ -234,13 +234,13 @@ def travel_between_schools(m: Master) -> None:
 
 
 def _wanted(m: Master, key: str) -> bool:
-    return getattr(m.weights, key) > 0
+    return goals.wanted(m.weights, key)
 
 
 def unmet_lessons(m: Master) -> None:
     """Class lessons asked for and not given (a constant part counts classes nobody can reach)."""
     if _wanted(m, "unmet_lesson"):
-        m.terms["unmet_lesson"] = m.prep.instance.need() - sum(m.lessons.values())
+        m.terms["unmet_lesson"] = goals.unmet(m.prep.instance, m.lessons.values())
 
 
 def lessons_under_floor(m: Master) -> None:

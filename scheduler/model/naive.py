@@ -274,13 +274,13 @@ def alts_per_school_day(m: Naive) -> None:
 
 
 def _wanted(m: Naive, key: str) -> bool:
-    return getattr(m.weights, key) > 0
+    return goals.wanted(m.weights, key)
 
 
 def unmet_lessons(m: Naive) -> None:
     """Class lessons asked for and not given (classes nobody can reach count as a constant)."""
     if _wanted(m, "unmet_lesson"):
-        m.terms["unmet_lesson"] = m.prep.instance.need() - sum(m.x.values())
+        m.terms["unmet_lesson"] = goals.unmet(m.prep.instance, m.x.values())
 
 
 def lessons_under_floor(m: Naive) -> None:
