@@ -33,6 +33,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from scheduler.validate import TERMS
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "benchmarks.csv"
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -62,6 +64,8 @@ COLUMNS = [
     "violations",
     "peak_rss_mb",
     "exit",
+    # Every KPI of the objective, recomputed by the validator (unweighted).
+    *(f"term_{k}" for k in TERMS),
 ]
 
 
@@ -107,6 +111,7 @@ def child(size: int, seed: int, method: str, time_limit: float, workers: int) ->
         "gap": result.gap,
         **gaps(trace, result.seconds, result.status, result.gap, time_limit),
         "violations": len(check(inst, table)) if found else None,
+        **{f"term_{k}": (v if found else None) for k, v in scored.terms.items()},
         "trace": trace,
     }
 
@@ -236,6 +241,7 @@ def summary(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "gap": _median([r.get("gap") for r in rs]),
                 **{f"gap_{t}s": _median([r.get(f"gap_{t}s") for r in rs]) for t in CHECKPOINTS},
                 "peak_rss_mb": _median([r.get("peak_rss_mb") for r in rs]),
+                **{f"term_{k}": _median([r.get(f"term_{k}") for r in rs]) for k in TERMS},
             }
         )
     return out
@@ -268,7 +274,9 @@ def _fmt(v: Any, kind: str = "") -> str:
     return str(v)
 
 
-def results_markdown(rows: list[dict[str, Any]], label: str, command: str) -> str:
+def results_markdown(
+    rows: list[dict[str, Any]], label: str, command: str, figure: str = PLOT.name
+) -> str:
     """The generated part of docs/benchmarks.md: provenance, medians, exponents, plot."""
     sizes = sorted({int(r["size"]) for r in rows})
     seeds = sorted({int(r["seed"]) for r in rows})
@@ -309,6 +317,18 @@ def results_markdown(rows: list[dict[str, Any]], label: str, command: str) -> st
         )
     lines += [
         "",
+        "Every KPI of the objective (medians, unweighted, recomputed by the validator): unmet "
+        "lessons, lessons under floor, ALT-schools, commute minutes, load spread, day peaks, "
+        "extra ALTs per class.",
+        "",
+        "| ALTs | method | " + " | ".join(TERMS) + " |",
+        "|---:|---|" + "---:|" * len(TERMS),
+    ]
+    for s in summary(rows):
+        cells = " | ".join(_fmt(s.get(f"term_{k}"), "int") for k in TERMS)
+        lines.append(f"| {s['size']} | {s['method']} | {cells} |")
+    lines += [
+        "",
         "Growth with the number of lessons (least-squares exponent b of y ~ lessons^b):",
         "",
     ]
@@ -319,7 +339,7 @@ def results_markdown(rows: list[dict[str, Any]], label: str, command: str) -> st
             f"| {m} | {'–' if t is None else f'{t:.2f}'} | "
             f"{'–' if mem is None else f'{mem:.2f}'} |"
         )
-    lines += ["", f"![time and gap against size]({PLOT.name})", "", MARK_END]
+    lines += ["", f"![time and gap against size]({figure})", "", MARK_END]
     return "\n".join(lines)
 
 
@@ -409,9 +429,10 @@ def main() -> None:
         text = args.doc.read_text(encoding="utf-8") if args.doc.exists() else ""
         old = [ln.strip() for ln in text.splitlines() if ln.startswith("    python bench/run.py")]
         command = old[-1] if old else command
-    figure = args.doc.parent / PLOT.name
+    # The figure sits beside its page and shares its name: docs/x.md -> docs/x.png.
+    figure = args.doc.with_suffix(".png")
     plot(rows, figure)
-    update_doc(args.doc, results_markdown(rows, args.label, command))
+    update_doc(args.doc, results_markdown(rows, args.label, command, figure.name))
     print(f"wrote {args.csv}, {args.doc}, {figure}")
 
 
