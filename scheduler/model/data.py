@@ -7,9 +7,8 @@ functions read like the rules they state.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from itertools import combinations
 
-from scheduler.instance import DAYS, Alt, Day, Instance, Period, School, SchoolClass, Settings
+from scheduler.instance import DAYS, Day, Instance, Period, SchoolClass, Settings
 
 ClassKey = tuple[str, str]  # (school_id, class)
 
@@ -84,33 +83,9 @@ def prepare(inst: Instance) -> Prepared:
     return prep
 
 
-def period_unions(sets: list[frozenset[int]], limit: int = 5) -> list[frozenset[int]]:
-    """Unions of distinct period sets: the right-hand sides of Hall's condition.
-
-    Lessons of classes whose usable periods all lie in U can only go into U, so their
-    count is at most |U| for one ALT (or one co-teacher). With more than ``limit``
-    distinct sets we keep the singletons and the full union, which is still valid.
-    """
-    distinct = sorted(set(sets), key=lambda s: (len(s), sorted(s)))
-    if len(distinct) > limit:
-        full = frozenset().union(*distinct)
-        return sorted({*distinct, full}, key=lambda s: (len(s), sorted(s)))
-    out: set[frozenset[int]] = set()
-    for k in range(1, len(distinct) + 1):
-        for combo in combinations(distinct, k):
-            out.add(frozenset().union(*combo))
-    return sorted(out, key=lambda s: (len(s), sorted(s)))
-
-
 def overlaps(p: Period, q: Period, gap: int = 0) -> bool:
     """True when p and q are closer than ``gap`` minutes (overlap for gap 0)."""
     return p.start_min < q.end_min + gap and q.start_min < p.end_min + gap
-
-
-def alt_school_pairs(prep: Prepared) -> list[tuple[Alt, School]]:
-    """Reachable (ALT, school) pairs with need at the school."""
-    inst = prep.instance
-    return [(inst.alt_by_id[a], inst.school_by_id[s]) for (a, s) in prep.commute]
 
 
 def alt_week_capacity(prep: Prepared) -> dict[str, int]:

@@ -74,7 +74,8 @@ def build_master(prep: Prepared, weights: Weights) -> Master:
     alt_daily_max(m)
     schools_per_alt_day(m)
     alts_per_school_day(m)
-    periods_fit_each_alt(m)
+    # An ALT gives one lesson per period: enforced by the domain of lessons[a,s,d]
+    # (visit_capacity), so it needs no constraint of its own.
     periods_fit_co_teachers(m)
     travel_between_schools(m)
     # Soft goals, in priority order.
@@ -173,13 +174,6 @@ def schools_per_alt_day(m: Master) -> None:
 def alts_per_school_day(m: Master) -> None:
     """A school takes at most max_alts_per_day ALTs on one day."""
     visit_rules.alts_per_school_day(m.model, m.y, m.prep.instance)
-
-
-def periods_fit_each_alt(m: Master) -> None:
-    """An ALT gives one lesson per period: a visit's lessons fit in the usable periods.
-
-    Enforced by the domain of lessons[a,s,d] (see :func:`visit_capacity`).
-    """
 
 
 def periods_fit_co_teachers(m: Master) -> None:
