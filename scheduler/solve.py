@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -22,7 +21,7 @@ from scheduler.model.data import Prepared, prepare
 from scheduler.model.diagnose import capacity_notes
 from scheduler.model.greedy import greedy
 from scheduler.model.master import Master, add_cut, build_master, coverage_cuts
-from scheduler.model.placement import Counts, Visit, place
+from scheduler.model.placement import Counts, Visit, counts_of, place
 from scheduler.result import Lesson, Result, Status, lessons_frame
 from scheduler.validate import score
 
@@ -246,7 +245,7 @@ def _solve_cpsat(
 ) -> Result:
     instance = prep.instance
     master = build_master(prep, weights)
-    _complete_hint(master, _counts_of(start))
+    _complete_hint(master, counts_of(start))
     trace: list[tuple[float, float, float]] = []
     whole = _weighted(master)
     stage = _first_level(master, params, t0, trace, on_progress)
@@ -265,11 +264,13 @@ def _solve_cpsat(
             status = cp_model.UNKNOWN
         trace += progress.trace
         found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+        # Nothing new in time: the first level's timetable, unless cuts have since ruled it out.
+        fallback = stage.fallback if status == cp_model.UNKNOWN and not cuts else None
         if found:
             counts = {k: v for k, n in master.lessons.items() if (v := solver.value(n)) > 0}
             master_objective = round(solver.value(whole))
-        elif status == cp_model.UNKNOWN and stage.fallback and not cuts:
-            counts, master_objective = stage.fallback
+        elif fallback is not None:
+            counts, master_objective = fallback
         elif status == cp_model.INFEASIBLE and stage.fixed:
             # The cuts removed every timetable at the first level's relaxed optimum: go on
             # with the whole weighted objective (bounds stay valid, cuts only remove
@@ -277,11 +278,11 @@ def _solve_cpsat(
             master = build_master(prep, weights)
             for conflict in cuts:
                 add_cut(master, conflict)
-            _hint(master, _counts_of(start))
+            _hint(master, counts_of(start))
             whole = _weighted(master)
             stage = _Stage(whole)
             continue
-        if not found and not (status == cp_model.UNKNOWN and stage.fallback and not cuts):
+        if not found and fallback is None:
             if status == cp_model.INFEASIBLE:  # only possible through a bug: all-zero is feasible
                 return _result(
                     instance, weights, "INFEASIBLE", "cpsat", [], None, None, t0, notes, trace
@@ -335,10 +336,6 @@ def _solve_cpsat(
             cuts.append(conflict)
         master.model.clear_hints()
         _hint(master, {**counts, **{v: k - 1 for c in placement.conflicts for v, k in c}})
-
-
-def _counts_of(lessons: list[Lesson]) -> Counts:
-    return dict(Counter((ls.alt_id, ls.school_id, ls.day) for ls in lessons))
 
 
 def _complete_hint(master: Master, counts: Counts) -> None:

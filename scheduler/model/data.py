@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from scheduler.instance import DAYS, Day, Instance, Period, SchoolClass, Settings
+from scheduler.result import Lesson
 
 ClassKey = tuple[str, str]  # (school_id, class)
 
@@ -119,3 +120,22 @@ class Links:
     def link(self, x: str, y: str) -> None:
         """Put x and y in one group."""
         self._parent[self.find(x)] = self.find(y)
+
+
+def period_of(prep: Prepared, school_id: str, day: Day, pnum: int) -> Period:
+    """The period numbered ``pnum`` of a school on a weekday."""
+    return next(p for p in prep.instance.periods(school_id, day) if p.period == pnum)
+
+
+def lesson_at(prep: Prepared, alt_id: str, ck: ClassKey, day: Day, pnum: int) -> Lesson:
+    """The lesson an ALT gives class ``ck`` in period ``pnum`` of a weekday."""
+    p = period_of(prep, ck[0], day, pnum)
+    return Lesson(
+        alt_id=alt_id,
+        school_id=ck[0],
+        class_=ck[1],
+        day=day,
+        period=pnum,
+        start=p.start,
+        end=p.end,
+    )

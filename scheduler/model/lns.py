@@ -17,14 +17,13 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-import pandas as pd
 from ortools.sat.python import cp_model
 
 from scheduler.config import SolverParams, Weights
 from scheduler.instance import haversine_km
 from scheduler.model.data import Prepared
 from scheduler.model.master import add_cut, build_master
-from scheduler.model.placement import Counts, place
+from scheduler.model.placement import Counts, counts_of, place
 from scheduler.result import Lesson, lessons_frame
 from scheduler.validate import score
 
@@ -67,7 +66,7 @@ def improve(
         candidates[(v[0], v[1])].append(v)
 
     best = list(start)
-    best_obj = score(inst, _frame(best), weights).objective
+    best_obj = score(inst, lessons_frame(best), weights).objective
     if on_progress:
         on_progress(time.monotonic() - t0, best_obj, 0.0)
     accepted = 0
@@ -87,7 +86,7 @@ def improve(
             load = Counter(ls.alt_id for ls in best)
             spare = [a for a in by_distance if load[a] < inst.max_lessons(inst.alt_by_id[a])]
             free_alts = teaching | set(by_distance[: cfg.near_alts]) | set(spare[: cfg.near_alts])
-            counts = _counts(best)
+            counts = counts_of(best)
             pinned = {
                 v: k for v, k in counts.items() if not (v[0] in free_alts and v[1] in in_region)
             }
@@ -120,17 +119,12 @@ def improve(
             found = _solve_region(sub, weights, params, kept, counts, min(cfg.step_seconds, left))
             if found is None:
                 continue
-            new_counts, placed = found
+            changed, placed = found
             # Schools whose visits did not change keep their classes and periods.
-            changed = {v[1] for v in set(new_counts) ^ set(counts) if v[1] in in_region} | {
-                v[1] for v, k in new_counts.items() if counts.get(v) != k
-            }
-            candidate = [ls for ls in best if ls.school_id not in changed] + [
-                ls for ls in placed if ls.school_id in changed
-            ]
+            candidate = [ls for ls in best if ls.school_id not in changed] + placed
             if candidate == best:
                 continue
-            obj = score(inst, _frame(candidate), weights).objective
+            obj = score(inst, lessons_frame(candidate), weights).objective
             if obj < best_obj:
                 best, best_obj = candidate, obj
                 accepted += 1
@@ -149,9 +143,9 @@ def _solve_region(
     pinned: Counts,
     current: Counts,
     seconds: float,
-) -> tuple[Counts, list[Lesson]] | None:
-    """The region's new visit counts and the lessons of the schools whose counts changed,
-    or None when nothing placeable was found."""
+) -> tuple[set[str], list[Lesson]] | None:
+    """The region's schools whose visit counts changed and their newly placed lessons, or
+    None when nothing placeable was found."""
     if seconds <= 0.2:
         return None
     master = build_master(sub, weights)
@@ -183,15 +177,7 @@ def _solve_region(
         }
         placed = place(sub, {v: k for v, k in counts.items() if v[1] in changed})
         if not placed.conflicts:
-            return counts, placed.lessons
+            return changed, placed.lessons
         for conflict in placed.conflicts:
             add_cut(master, conflict)
     return None
-
-
-def _counts(lessons: list[Lesson]) -> Counts:
-    return dict(Counter((ls.alt_id, ls.school_id, ls.day) for ls in lessons))
-
-
-def _frame(lessons: list[Lesson]) -> pd.DataFrame:
-    return lessons_frame(lessons)

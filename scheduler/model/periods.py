@@ -16,7 +16,7 @@ from collections import defaultdict
 from ortools.sat.python import cp_model
 
 from scheduler.instance import DAYS, Day, Period
-from scheduler.model.data import ClassKey, Links, Prepared, overlaps
+from scheduler.model.data import ClassKey, Links, Prepared, lesson_at, overlaps, period_of
 from scheduler.result import Lesson
 
 Choice = tuple[str, ClassKey, Day]  # (alt_id, class, day): one lesson, period still open
@@ -79,7 +79,7 @@ def _match(prep: Prepared, d: Day, comp: list[Choice]) -> list[Lesson] | None:
     for i in range(len(units)):
         if not augment(i, set()):
             return None
-    return [_lesson(prep, units[i], pnum) for pnum, i in sorted(owner.items())]
+    return [lesson_at(prep, *units[i], pnum) for pnum, i in sorted(owner.items())]
 
 
 def _cpsat(prep: Prepared, d: Day, comp: list[Choice]) -> list[Lesson] | str | None:
@@ -111,7 +111,7 @@ def _cpsat(prep: Prepared, d: Day, comp: list[Choice]) -> list[Lesson] | str | N
         if key[0] == "alt":
             busy = model.new_bool_var("")
             model.add_max_equality(busy, vs)
-            slots[key[1]].append((key[2], _period(prep, key[2], d, int(key[3])), busy))
+            slots[key[1]].append((key[2], period_of(prep, key[2], d, int(key[3])), busy))
     for items in slots.values():
         for i, (s1, p1, b1) in enumerate(items):
             for s2, p2, b2 in items[i + 1 :]:
@@ -126,16 +126,6 @@ def _cpsat(prep: Prepared, d: Day, comp: list[Choice]) -> list[Lesson] | str | N
         return None
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return "unknown"
-    return [_lesson(prep, comp[i], pnum) for (i, pnum), v in sorted(x.items()) if solver.value(v)]
-
-
-def _period(prep: Prepared, school_id: str, d: Day, pnum: int) -> Period:
-    return next(p for p in prep.instance.periods(school_id, d) if p.period == pnum)
-
-
-def _lesson(prep: Prepared, c: Choice, pnum: int) -> Lesson:
-    a, ck, d = c
-    p = _period(prep, ck[0], d, pnum)
-    return Lesson(
-        alt_id=a, school_id=ck[0], class_=ck[1], day=d, period=pnum, start=p.start, end=p.end
-    )
+    return [
+        lesson_at(prep, *comp[i], pnum) for (i, pnum), v in sorted(x.items()) if solver.value(v)
+    ]

@@ -15,13 +15,14 @@ no-good, because fewer lessons are never harder to place).
 from __future__ import annotations
 
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from scheduler.instance import Day, Period
-from scheduler.model.data import ClassKey, Links, Prepared, overlaps
+from scheduler.instance import Day
+from scheduler.model.data import ClassKey, Links, Prepared, lesson_at, overlaps
 from scheduler.result import Lesson
 
 Visit = tuple[str, str, Day]
@@ -63,6 +64,11 @@ def place(
         out.lessons += got[0]
         out.continuity += got[1]
     return out
+
+
+def counts_of(lessons: Iterable[Lesson]) -> Counts:
+    """Lessons per visit (ALT, school, day) of a timetable."""
+    return dict(Counter((ls.alt_id, ls.school_id, ls.day) for ls in lessons))
 
 
 def clusters(counts: Counts) -> list[Counts]:
@@ -142,7 +148,7 @@ def _solve_cluster(
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return UNKNOWN
     lessons = [
-        _lesson(prep, a, ck, d, pnum) for (a, ck, d, pnum), v in x.items() if solver.value(v)
+        lesson_at(prep, a, ck, d, pnum) for (a, ck, d, pnum), v in x.items() if solver.value(v)
     ]
     return lessons, int(solver.value(extra))
 
@@ -215,16 +221,3 @@ def _minimal_conflict(
             else:
                 break
     return sorted(core.items())
-
-
-def _lesson(prep: Prepared, a: str, ck: ClassKey, d: Day, pnum: int) -> Lesson:
-    period: Period = next(p for p in prep.instance.periods(ck[0], d) if p.period == pnum)
-    return Lesson(
-        alt_id=a,
-        school_id=ck[0],
-        class_=ck[1],
-        day=d,
-        period=pnum,
-        start=period.start,
-        end=period.end,
-    )
