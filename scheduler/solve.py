@@ -17,6 +17,7 @@ from ortools.sat.python import cp_model
 
 from scheduler.config import SolverParams, Weights
 from scheduler.instance import Instance
+from scheduler.model.bounds import coverage_bound, objective_lower_bound
 from scheduler.model.data import Prepared, prepare
 from scheduler.model.diagnose import capacity_notes
 from scheduler.model.greedy import greedy
@@ -118,7 +119,8 @@ class _Stage:
     The master minimises ``objective``; the whole weighted objective of a solution is its
     value plus ``offset``, and ``cap`` is a valid lower bound of every timetable the stage
     excludes (solutions of the first level above its proven optimum), so the whole bound is
-    ``min(offset + master bound, cap)``.
+    ``min(offset + master bound, cap)``, or ``floor`` (a bound found without the master,
+    :func:`scheduler.model.bounds.objective_lower_bound`) when that is higher.
     """
 
     objective: cp_model.LinearExprT
@@ -126,9 +128,10 @@ class _Stage:
     cap: float = math.inf
     fallback: tuple[Counts, int] | None = None
     fixed: bool = False  # the first level is fixed at its optimum by a constraint
+    floor: float = 0.0
 
     def bound(self, master_bound: float) -> float:
-        return min(self.offset + master_bound, self.cap)
+        return max(self.floor, min(self.offset + master_bound, self.cap))
 
 
 def _solver(
@@ -170,11 +173,17 @@ def _weighted(
 
 
 def _first_level(
-    master: Master, params: SolverParams, t0: float, trace: list, on_progress: ProgressFn | None
+    master: Master,
+    params: SolverParams,
+    t0: float,
+    trace: list,
+    on_progress: ProgressFn | None,
+    floor: float,
 ) -> _Stage:
     """Solve the first priority level alone; when its optimum is proven, fix it and return
-    the stage minimising the rest. Otherwise the stage is the whole weighted objective."""
-    whole = _Stage(_weighted(master))
+    the stage minimising the rest. Otherwise the stage is the whole weighted objective.
+    ``floor`` is a valid bound of the whole objective known beforehand."""
+    whole = _Stage(_weighted(master), floor=floor)
     keys = tuple(k for k in FIRST_LEVEL if k in master.terms)
     rest = tuple(k for k in [*master.terms, *master.floors] if k not in FIRST_LEVEL)
     if not keys or not rest:
@@ -185,7 +194,7 @@ def _first_level(
     solver = _solver(
         params, 0.4 * (params.time_limit - (time.monotonic() - t0)), ("default_lp", "core")
     )
-    progress = _Progress(t0, on_progress, whole.objective, lambda b: b)
+    progress = _Progress(t0, on_progress, whole.objective, lambda b: max(floor, b))
     status = solver.solve(master.model, progress)
     trace += progress.trace
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -200,7 +209,7 @@ def _first_level(
         for index, value in enumerate(solution):
             master.model.add_hint(master.model.get_int_var_from_proto_index(index), value)
         master.model.minimize(_weighted(master, floors=True))
-        return _Stage(whole.objective, fallback=fallback)
+        return _Stage(whole.objective, fallback=fallback, floor=floor)
     best = round(solver.objective_value)
     values = {k: round(solver.value(master.terms[k])) for k in keys}
     # Timetables with a worse first level lose at least one step of its weights; a short
@@ -230,7 +239,12 @@ def _first_level(
     # which is kept as the fallback should the second level find nothing in time.
     master.model.minimize(_weighted(master, rest, floors=True))
     return _Stage(
-        _weighted(master, rest, floors=True), offset=best, cap=cap, fallback=fallback, fixed=True
+        _weighted(master, rest, floors=True),
+        offset=best,
+        cap=cap,
+        fallback=fallback,
+        fixed=True,
+        floor=floor,
     )
 
 
@@ -248,7 +262,9 @@ def _solve_cpsat(
     _complete_hint(master, counts_of(start))
     trace: list[tuple[float, float, float]] = []
     whole = _weighted(master)
-    stage = _first_level(master, params, t0, trace, on_progress)
+    # Cheap and valid whatever the master proves: progress lines show a bound from the start.
+    floor = objective_lower_bound(prep, weights, coverage_bound(prep))
+    stage = _first_level(master, params, t0, trace, on_progress, floor)
     cuts: list[list[tuple[Visit, int]]] = []
     deadline = t0 + params.time_limit
     # Placement gets its share of the time limit: the master stops early enough for it.
@@ -280,7 +296,7 @@ def _solve_cpsat(
                 add_cut(master, conflict)
             _hint(master, counts_of(start))
             whole = _weighted(master)
-            stage = _Stage(whole)
+            stage = _Stage(whole, floor=floor)
             continue
         if not found and fallback is None:
             if status == cp_model.INFEASIBLE:  # only possible through a bug: all-zero is feasible
@@ -420,7 +436,6 @@ def _solve_large(
     on_progress: ProgressFn | None,
 ) -> Result:
     """Greedy start, then large-neighbourhood search by region until the time limit."""
-    from scheduler.model.bounds import coverage_bound, objective_lower_bound
     from scheduler.model.lns import improve
 
     instance = prep.instance
@@ -428,7 +443,7 @@ def _solve_large(
     bound = objective_lower_bound(prep, weights, covered)
     notes.append(
         f"No timetable can give more than {covered} of the {instance.need()} lessons "
-        "(a maximum-flow bound); the objective bound counts only what that bound forces."
+        "(a maximum-flow bound)."
     )
     trace: list[tuple[float, float, float]] = []
 

@@ -18,6 +18,7 @@ from tiny import alt, bells, branch, klass, school, solved
 from scheduler.config import Weights
 from scheduler.generate import generate
 from scheduler.instance import Instance
+from scheduler.model.bounds import coverage_bound, objective_lower_bound
 from scheduler.model.data import prepare
 from scheduler.model.master import build_master, coverage_cuts
 from scheduler.result import Lesson, lessons_frame
@@ -194,3 +195,16 @@ def test_coverage_cuts_keep_the_optimum_of_full_coverage(make: Callable[[], Inst
         assert solver.solve(master.model) == cp_model.OPTIMAL
         optima.append(solver.objective_value)
     assert optima[0] == optima[1]
+
+
+@pytest.mark.parametrize(("name", "make"), TINY, ids=[t[0] for t in TINY])
+def test_large_branch_bound_never_exceeds_the_enumerated_optimum(
+    name: str, make: Callable[[], Instance]
+) -> None:
+    # The bound the region LNS reports: per-ALT and per-school relaxations of every term.
+    inst = make()
+    weights = Weights.default()
+    prep = prepare(inst)
+    bound = objective_lower_bound(prep, weights, coverage_bound(prep))
+    optimum = brute_force_optimum(inst, weights)
+    assert bound <= optimum

@@ -1,15 +1,19 @@
 """Valid bounds that stay cheap at any size: the most lessons that can be covered, and a lower
-bound on the objective derived from it.
+bound on the objective.
 
 The coverage bound is a maximum flow through ALTs, their days, school-days and schools; it
 relaxes the master (schools per ALT-day, and absorption over several days, are dropped), so
-no timetable covers more. It takes well under a second at 250 ALTs.
+no timetable covers more. The objective bound relaxes the branch into independent ALT weeks
+(or independent school weeks), each priced exactly by a small dynamic programme, joined by a
+knapsack over the lessons given. Both take a few seconds at 250 ALTs.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
+import numpy as np
 from ortools.graph.python import max_flow
 
 from scheduler.config import Weights
@@ -65,16 +69,198 @@ def coverage_bound(prep: Prepared) -> int:
 
 
 def objective_lower_bound(prep: Prepared, weights: Weights, covered_at_most: int) -> int:
-    """A lower bound on the objective of every timetable, from the coverage bound.
+    """A lower bound on the objective of every timetable, valid at any size.
 
-    Unmet lessons are at least need - covered_at_most. Lessons under the floor are at least
-    (sum of floors) - covered_at_most, and at least each ALT's floor above what they could
-    ever teach. The other goals are bounded by 0.
+    The given lessons T are at most ``covered_at_most`` and the need (no class gets more
+    than it asks for); unmet lessons are the need minus T. Two relaxations each bound the
+    rest, for every T, as a knapsack solved exactly by min-plus convolution:
+
+    - by ALT: lessons under floor, schools, commute and busiest day are sums over ALTs,
+      and an ALT teaching l lessons pays at least :func:`alt_week_floor` (l) on them;
+    - by school: schools per ALT and commute are also sums over schools (ALT-school pairs,
+      visits), and a school given g lessons pays at least :func:`school_week_floor` (g);
+      lessons under floor and busiest days, per ALT, come from the loads alone.
+
+    The better of the two counts. Load spread and continuity are bounded by 0.
     """
     inst = prep.instance
-    unmet = inst.need() - covered_at_most
-    reach = alt_week_capacity(prep)
-    floors = sum(inst.min_lessons(a) for a in inst.alts)
-    out_of_reach = sum(max(0, inst.min_lessons(a) - reach[a.alt_id]) for a in inst.alts)
-    under = max(floors - covered_at_most, out_of_reach, 0)
-    return weights.unmet_lesson * unmet + weights.under_floor_lesson * under
+    cap = min(inst.need(), covered_at_most)
+    index = VisitIndex.of(prep)
+    alts = [a.alt_id for a in inst.alts]
+    by_alt = _knapsack([alt_week_floor(index, weights, a) for a in alts], cap)
+    loads_only = _knapsack([alt_week_floor(index, weights, a, pairs=False) for a in alts], cap)
+    by_school = _knapsack([school_week_floor(index, weights, s) for s in prep.needy], cap)
+    size = min(len(loads_only), len(by_school))
+    unmet = weights.unmet_lesson * (inst.need() - np.arange(len(by_alt)))
+    alt_side = by_alt + unmet
+    school_side = loads_only[:size] + by_school[:size] + unmet[:size]
+    return int(max(alt_side.min(), school_side.min()))
+
+
+def _knapsack(costs: list[list[float]], cap: int) -> np.ndarray:
+    """best[t]: the least total cost when the parts take t units in all (t <= cap);
+    ``costs[i][u]`` is what part i costs taking u units."""
+    best = np.zeros(1)
+    for part in costs:
+        grown = np.full(min(cap, len(best) + len(part) - 2) + 1, np.inf)
+        for units, cost in enumerate(part):
+            n = min(len(best), len(grown) - units)
+            if n > 0:
+                np.minimum(grown[units : units + n], best[:n] + cost, out=grown[units : units + n])
+        best = grown
+    return best
+
+
+# Schools per ALT (ALTs per school) are counted exactly up to this many; more count as this
+# many, which only lowers the bound.
+MOST_PAIRS = 5
+
+
+def _least_commute(
+    members: list[tuple[list[int], int]], top: int, slots: int, weights: Weights
+) -> np.ndarray:
+    """least[l, n, k]: the least weighted commute of using n members (saturating at
+    MOST_PAIRS) on k visits that hold l lessons (l = top: at least top).
+
+    ``members`` are (visit capacities, minutes a visit) of the ALT-school pairs on one side;
+    visiting a member on j days holds at most its j largest capacities (already capped)."""
+    least = np.full((top + 1, MOST_PAIRS + 1, slots + 1), np.inf)
+    least[0, 0, 0] = 0.0
+    for held, minutes in _undominated(members, slots):
+        grown = least.copy()
+        # From n members to n + 1, the last (saturated) row staying where it is.
+        more = np.concatenate([np.full_like(least[:, :1, :], np.inf), least[:, :-1, :]], axis=1)
+        more[:, -1, :] = np.minimum(more[:, -1, :], least[:, -1, :])
+        for j, h in enumerate(held[:slots], start=1):
+            src = more[:, :, : slots + 1 - j] + weights.commute_minute * j * minutes
+            shifted = np.full_like(src, np.inf)
+            shifted[h:] = src[: top + 1 - h]
+            shifted[top] = np.minimum(shifted[top], src[top + 1 - h :].min(axis=0))
+            np.minimum(grown[:, :, j:], shifted, out=grown[:, :, j:])
+        least = grown
+    # Holding at least l: the least over every larger capacity.
+    out: np.ndarray = np.minimum.accumulate(least[::-1], axis=0)[::-1]
+    return out
+
+
+def _undominated(members: list[tuple[list[int], int]], slots: int) -> list[tuple[list[int], int]]:
+    """The members without ``slots`` others that hold as much on every number of visits
+    for no more minutes. A choice uses at most ``slots`` members, so one of a dropped
+    member's dominators is always free to take its place at no more cost."""
+    ordered = sorted(members, key=lambda m: (m[1], [-h for h in m[0]]))
+    kept: list[tuple[list[int], int]] = []
+    for i, (held, minutes) in enumerate(ordered):
+        better = 0
+        for other, other_minutes in ordered[:i]:
+            if (
+                other_minutes <= minutes
+                and len(other) >= len(held)
+                and all(o >= h for o, h in zip(other, held, strict=False))
+            ):
+                better += 1
+                if better >= slots:
+                    break
+        if better < slots:
+            kept.append((held, minutes))
+    return kept
+
+
+def _held(caps: list[int], most: int) -> list[int]:
+    """Lessons held by 1, 2, ... visits: the largest capacities first, at most ``most``."""
+    return [min(most, int(h)) for h in np.cumsum(sorted(caps, reverse=True))]
+
+
+@dataclass
+class VisitIndex:
+    """Visit capacities grouped by ALT and by school, computed once for every bound."""
+
+    prep: Prepared
+    # caps[(alt, school)] = (capacity, day) of each candidate visit with room.
+    caps: dict[tuple[str, str], list[tuple[int, Day]]]
+    schools_of: dict[str, list[str]]
+    alts_of: dict[str, list[str]]
+    week: dict[str, int]  # alt_week_capacity
+
+    @classmethod
+    def of(cls, prep: Prepared) -> VisitIndex:
+        """Index the candidate visits of ``prep``."""
+        caps: dict[tuple[str, str], list[tuple[int, Day]]] = defaultdict(list)
+        for v in prep.visits:
+            if (c := visit_capacity(prep, v)) > 0:
+                caps[(v[0], v[1])].append((c, v[2]))
+        schools_of: dict[str, list[str]] = defaultdict(list)
+        alts_of: dict[str, list[str]] = defaultdict(list)
+        for a, s in caps:
+            schools_of[a].append(s)
+            alts_of[s].append(a)
+        return cls(prep, caps, schools_of, alts_of, alt_week_capacity(prep))
+
+    def need(self, school_id: str) -> int:
+        """Lessons the school's classes ask for."""
+        return sum(c.alt_lessons for c in self.prep.needy[school_id])
+
+
+def alt_week_floor(
+    index: VisitIndex, weights: Weights, alt_id: str, *, pairs: bool = True
+) -> list[float]:
+    """A lower bound, per load l = 0, 1, ... (up to what the ALT can teach), of an ALT's
+    weighted lessons under floor, schools, commute and busiest day (with ``pairs``; else
+    only lessons under floor and busiest day) when teaching l lessons.
+
+    A dynamic programme over the ALT's reachable schools: each is left out or visited on j
+    days, which holds at most the j largest visit capacities there (and the school's need),
+    costs j commutes and uses j of the ALT's visit slots (max_schools_per_day a day). The
+    busiest day is at least the load over the visit days. Other ALTs compete for nothing
+    here, so it relaxes the ALT's real week.
+    """
+    prep = index.prep
+    inst = prep.instance
+    alt = inst.alt_by_id[alt_id]
+    floor = max(0, inst.min_lessons(alt) - prep.fixed_load.get(alt_id, 0))
+    schools = index.schools_of.get(alt_id, [])
+    days = {d for s in schools for _c, d in index.caps[(alt_id, s)]}
+    top = min(inst.max_lessons(alt), index.week[alt_id]) if schools else 0
+    slots = prep.settings.max_schools_per_day * len(days)
+    under = [weights.under_floor_lesson * max(0, floor - load) for load in range(top + 1)]
+    if not pairs:
+        peaks = [weights.day_peak * -(-load // max(1, len(days))) for load in range(top + 1)]
+        return [u + p for u, p in zip(under, peaks, strict=True)]
+    members = [
+        (
+            _held([c for c, _d in index.caps[(alt_id, s)]], min(top, index.need(s))),
+            prep.commute[(alt_id, s)],
+        )
+        for s in schools
+    ]
+    least = _least_commute(members, top, slots, weights)
+    least = least + weights.alt_school * np.arange(MOST_PAIRS + 1)[None, :, None]
+    visit_days = np.maximum(1, np.minimum(np.arange(slots + 1), len(days)))
+    out = []
+    for load in range(top + 1):
+        peak = weights.day_peak * np.ceil(load / visit_days - 1e-9)
+        out.append(under[load] + float((least[load] + peak[None, :]).min()))
+    return out
+
+
+def school_week_floor(index: VisitIndex, weights: Weights, school_id: str) -> list[float]:
+    """A lower bound, per lessons given g = 0, 1, ... (up to the need), of the ALT-school
+    pairs and commutes a school's visits cost: the same programme as
+    :func:`alt_week_floor` over the ALTs that can come, with max_alts_per_day visits a day."""
+    prep = index.prep
+    inst = prep.instance
+    need = index.need(school_id)
+    alts = index.alts_of.get(school_id, [])
+    if not alts:
+        return [0.0]
+    days = {d for a in alts for _c, d in index.caps[(a, school_id)]}
+    slots = inst.school_by_id[school_id].max_alts_per_day * len(days)
+    members = [
+        (
+            _held([c for c, _d in index.caps[(a, school_id)]], min(need, index.week[a])),
+            prep.commute[(a, school_id)],
+        )
+        for a in alts
+    ]
+    least = _least_commute(members, need, slots, weights)
+    least = least + weights.alt_school * np.arange(MOST_PAIRS + 1)[None, :, None]
+    return [float(least[g].min()) for g in range(need + 1)]
