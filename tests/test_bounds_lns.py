@@ -5,13 +5,20 @@ from __future__ import annotations
 import time
 
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_solve_property import branches
 from tiny import solved
 
 from scheduler.config import SolverParams, Weights
 from scheduler.generate import generate
 from scheduler.instance import Instance
-from scheduler.model.bounds import coverage_bound, objective_lower_bound
+from scheduler.model.bounds import (
+    _held,
+    _least_commute,
+    _undominated,
+    coverage_bound,
+    objective_lower_bound,
+)
 from scheduler.model.data import prepare
 from scheduler.model.greedy import greedy
 from scheduler.model.lns import LnsSettings, improve
@@ -78,3 +85,23 @@ def test_a_cluster_search_that_runs_out_of_time_is_never_a_cut(monkeypatch) -> N
     assert out.conflicts == []
     assert len(out.lessons) == 2 and out.dropped == 0  # the maximising retry placed both
     assert check(inst, lessons_frame(out.lessons)) == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.lists(st.integers(1, 6), min_size=1, max_size=5), st.integers(0, 40)),
+        min_size=1,
+        max_size=9,
+    ),
+    st.integers(1, 5),
+)
+def test_dropping_dominated_members_never_changes_the_least_commute(
+    raw: list[tuple[list[int], int]], slots: int
+) -> None:
+    # The dominance rule must be exact: the pruned programme equals the full one.
+    members = [(_held(caps, 25), minutes) for caps, minutes in raw]
+    top = 25
+    full = _least_commute(members, top, slots, Weights.default())
+    pruned = _least_commute(_undominated(members, slots), top, slots, Weights.default())
+    assert (full == pruned).all()

@@ -121,7 +121,23 @@ def _one_day_forced() -> Instance:
     )
 
 
+def _two_day_forced() -> Instance:
+    # One period a day, Mon-Thu; both classes need two. A works Mon-Wed, B only Thursday:
+    # B's one lesson leaves some class with two ALTs (continuity 1), since A's three lessons
+    # keep at most one class whole; the master's continuity floor (ALTs minus classes) is 0.
+    return branch(
+        [school("S")],
+        bells("S", periods=1, days=("Mon", "Tue", "Wed", "Thu")),
+        [klass("S", "5-1", 2), klass("S", "6-1", 2)],
+        [
+            alt("A", unavailable=("Thu", "Fri")),
+            alt("B", north_km=3.0, unavailable=("Mon", "Tue", "Wed", "Fri")),
+        ],
+    )
+
+
 TINY: list[tuple[str, Callable[[], Instance]]] = [
+    ("two_day_forced", _two_day_forced),
     ("one_day_visitor", _one_day_visitor),
     ("one_day_forced", _one_day_forced),
     ("two_schools", _two_schools),

@@ -126,7 +126,7 @@ def _least_commute(
     visiting a member on j days holds at most its j largest capacities (already capped)."""
     least = np.full((top + 1, MOST_PAIRS + 1, slots + 1), np.inf)
     least[0, 0, 0] = 0.0
-    for held, minutes in _undominated(members, slots):
+    for held, minutes in members:
         grown = least.copy()
         # From n members to n + 1, the last (saturated) row staying where it is.
         more = np.concatenate([np.full_like(least[:, :1, :], np.inf), least[:, :-1, :]], axis=1)
@@ -232,7 +232,7 @@ def alt_week_floor(
         )
         for s in schools
     ]
-    least = _least_commute(members, top, slots, weights)
+    least = _least_commute(_undominated(members, slots), top, slots, weights)
     least = least + weights.alt_school * np.arange(MOST_PAIRS + 1)[None, :, None]
     visit_days = np.maximum(1, np.minimum(np.arange(slots + 1), len(days)))
     out = []
@@ -261,6 +261,6 @@ def school_week_floor(index: VisitIndex, weights: Weights, school_id: str) -> li
         )
         for a in alts
     ]
-    least = _least_commute(members, need, slots, weights)
+    least = _least_commute(_undominated(members, slots), need, slots, weights)
     least = least + weights.alt_school * np.arange(MOST_PAIRS + 1)[None, :, None]
     return [float(least[g].min()) for g in range(need + 1)]
