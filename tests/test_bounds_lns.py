@@ -14,7 +14,7 @@ from scheduler.generate import generate
 from scheduler.instance import Instance
 from scheduler.model.bounds import (
     _held,
-    _least_commute,
+    _least_cost,
     _undominated,
     coverage_bound,
     objective_lower_bound,
@@ -96,12 +96,12 @@ def test_a_cluster_search_that_runs_out_of_time_is_never_a_cut(monkeypatch) -> N
     ),
     st.integers(1, 5),
 )
-def test_dropping_dominated_members_never_changes_the_least_commute(
+def test_dropping_dominated_members_never_changes_the_least_cost(
     raw: list[tuple[list[int], int]], slots: int
 ) -> None:
     # The dominance rule must be exact: the pruned programme equals the full one.
     members = [(_held(caps, 25), minutes) for caps, minutes in raw]
     top = 25
-    full = _least_commute(members, top, slots, Weights.default())
-    pruned = _least_commute(_undominated(members, slots), top, slots, Weights.default())
+    full = _least_cost(members, top, slots, Weights.default())
+    pruned = _least_cost(_undominated(members, slots), top, slots, Weights.default())
     assert (full == pruned).all()

@@ -116,11 +116,11 @@ def _knapsack(costs: list[list[float]], cap: int) -> np.ndarray:
 MOST_PAIRS = 5
 
 
-def _least_commute(
+def _least_cost(
     members: list[tuple[list[int], int]], top: int, slots: int, weights: Weights
 ) -> np.ndarray:
-    """least[l, n, k]: the least weighted commute of using n members (saturating at
-    MOST_PAIRS) on k visits that hold l lessons (l = top: at least top).
+    """least[l, n, k]: the least weighted ALT-schools and commute of using n members
+    (saturating at MOST_PAIRS) on k visits that hold l lessons (l = top: at least top).
 
     ``members`` are (visit capacities, minutes a visit) of the ALT-school pairs on one side;
     visiting a member on j days holds at most its j largest capacities (already capped)."""
@@ -140,7 +140,7 @@ def _least_commute(
         least = grown
     # Holding at least l: the least over every larger capacity.
     out: np.ndarray = np.minimum.accumulate(least[::-1], axis=0)[::-1]
-    return out
+    return out + weights.alt_school * np.arange(MOST_PAIRS + 1)[None, :, None]
 
 
 def _undominated(members: list[tuple[list[int], int]], slots: int) -> list[tuple[list[int], int]]:
@@ -232,8 +232,7 @@ def alt_week_floor(
         )
         for s in schools
     ]
-    least = _least_commute(_undominated(members, slots), top, slots, weights)
-    least = least + weights.alt_school * np.arange(MOST_PAIRS + 1)[None, :, None]
+    least = _least_cost(_undominated(members, slots), top, slots, weights)
     visit_days = np.maximum(1, np.minimum(np.arange(slots + 1), len(days)))
     out = []
     for load in range(top + 1):
@@ -261,6 +260,5 @@ def school_week_floor(index: VisitIndex, weights: Weights, school_id: str) -> li
         )
         for a in alts
     ]
-    least = _least_commute(_undominated(members, slots), need, slots, weights)
-    least = least + weights.alt_school * np.arange(MOST_PAIRS + 1)[None, :, None]
+    least = _least_cost(_undominated(members, slots), need, slots, weights)
     return [float(least[g].min()) for g in range(need + 1)]
