@@ -24,46 +24,57 @@ from scheduler.model.master import visit_capacity
 Visit = tuple[str, str, Day]
 
 
-def coverage_bound(prep: Prepared) -> int:
-    """Most lessons any timetable can give (an upper bound, often exact).
+Node = tuple[str, ...]
+Arc = tuple[Node, Node, int, Visit | None]  # (tail, head, capacity, the visit it stands for)
+SOURCE: Node = ("source",)
+SINK: Node = ("sink",)
 
-    A maximum flow: source -> ALT (weekly maximum) -> ALT-day (daily maximum) -> school-day
-    (one edge per candidate visit, at most the visit's capacity) -> school-day total (what
-    its classes can absorb that day, and its ALTs-per-day limit times the largest visit) ->
-    school (its need) -> sink. Every timetable is a feasible flow, so none covers more.
-    """
+
+def visit_network(prep: Prepared) -> list[Arc]:
+    """The arcs of the branch's lesson network: source -> ALT (weekly maximum) -> ALT-day
+    (daily maximum) -> school-day (one arc per candidate visit, at most the visit's
+    capacity) -> school (what its classes can absorb that day, and its ALTs-per-day limit
+    times the largest visit) -> sink (the school's need). Every timetable is a flow of it."""
+    inst = prep.instance
+    arcs: list[Arc] = []
+    largest: dict[tuple[str, Day], int] = defaultdict(int)
+    alt_days: set[tuple[str, Day]] = set()
+    for v in prep.visits:
+        if (cap := visit_capacity(prep, v)) > 0:
+            a, s, d = v
+            arcs.append((("alt-day", a, d), ("visit", s, d), cap, v))
+            largest[(s, d)] = max(largest[(s, d)], cap)
+            alt_days.add((a, d))
+    for alt in inst.alts:
+        arcs.append((SOURCE, ("alt", alt.alt_id), inst.max_lessons(alt), None))
+        for d in DAYS:
+            if (alt.alt_id, d) in alt_days:
+                cap = inst.max_lessons_per_day(alt)
+                arcs.append((("alt", alt.alt_id), ("alt-day", alt.alt_id, d), cap, None))
+    for (s, d), most in largest.items():
+        cap = min(prep.room(s, d)[1], inst.school_by_id[s].max_alts_per_day * most)
+        arcs.append((("visit", s, d), ("school", s), cap, None))
+    reached = {s for s, _d in largest}
+    for s, classes in prep.needy.items():
+        if s in reached:
+            arcs.append((("school", s), SINK, sum(c.alt_lessons for c in classes), None))
+    return arcs
+
+
+def coverage_bound(prep: Prepared) -> int:
+    """Most lessons any timetable can give (an upper bound, often exact): the maximum flow
+    of :func:`visit_network`. It relaxes the master (schools per ALT-day, and absorption
+    over several days, are dropped), so no timetable covers more."""
     inst = prep.instance
     flow = max_flow.SimpleMaxFlow()
-    ids: dict[tuple[str, ...], int] = {}
-
-    def node(*key: str) -> int:
-        return ids.setdefault(key, len(ids))
-
-    source, sink = node("source"), node("sink")
-    visits = [(v, cap) for v in prep.visits if (cap := visit_capacity(prep, v)) > 0]
-    largest: dict[tuple[str, Day], int] = defaultdict(int)
-    for (a, s, d), cap in visits:
-        flow.add_arc_with_capacity(node("alt-day", a, d), node("visit", s, d), cap)
-        largest[(s, d)] = max(largest[(s, d)], cap)
-    for alt in inst.alts:
-        flow.add_arc_with_capacity(source, node("alt", alt.alt_id), inst.max_lessons(alt))
-        for d in DAYS:
-            if ("alt-day", alt.alt_id, d) in ids:
-                flow.add_arc_with_capacity(
-                    node("alt", alt.alt_id),
-                    node("alt-day", alt.alt_id, d),
-                    inst.max_lessons_per_day(alt),
-                )
-    for (s, d), most in largest.items():
-        absorb = sum(prep.cap.get((c.key, d), 0) for c in prep.needy[s])
-        cap = min(absorb, inst.school_by_id[s].max_alts_per_day * most)
-        flow.add_arc_with_capacity(node("visit", s, d), node("school", s), cap)
-    for s, classes in prep.needy.items():
-        if ("school", s) in ids:
-            flow.add_arc_with_capacity(
-                node("school", s), sink, sum(c.alt_lessons for c in classes)
-            )
-    if flow.solve(source, sink) != flow.OPTIMAL:  # pragma: no cover - always solvable
+    ids: dict[Node, int] = {}
+    for tail, head, cap, _v in visit_network(prep):
+        flow.add_arc_with_capacity(
+            ids.setdefault(tail, len(ids)), ids.setdefault(head, len(ids)), cap
+        )
+    if SOURCE not in ids or SINK not in ids:
+        return 0
+    if flow.solve(ids[SOURCE], ids[SINK]) != flow.OPTIMAL:  # pragma: no cover - always solvable
         return inst.need()
     return min(inst.need(), int(flow.optimal_flow()))
 
