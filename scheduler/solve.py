@@ -17,7 +17,7 @@ from ortools.sat.python import cp_model
 
 from scheduler.config import SolverParams, Weights
 from scheduler.instance import Instance
-from scheduler.model.bounds import coverage_bound, objective_lower_bound
+from scheduler.model.bounds import VisitIndex, coverage_bound, objective_lower_bound
 from scheduler.model.data import Prepared, prepare
 from scheduler.model.diagnose import capacity_notes
 from scheduler.model.greedy import greedy
@@ -437,6 +437,7 @@ def _solve_large(
 ) -> Result:
     """Greedy start, then large-neighbourhood search by region until the time limit."""
     from scheduler.model.lns import improve
+    from scheduler.model.skeleton import flow_week
 
     instance = prep.instance
     covered = coverage_bound(prep)
@@ -452,8 +453,11 @@ def _solve_large(
         if on_progress:
             on_progress(seconds, objective, float(bound))
 
+    # Who teaches where for the week, planned over the whole branch: steps that free the
+    # schools and ALTs between the timetable and this plan move ALTs across the city.
+    plan = flow_week(VisitIndex.of(prep), weights)
     lessons, objective, steps = improve(
-        prep, weights, params, start, t0 + params.time_limit, t0, report
+        prep, weights, params, start, t0 + params.time_limit, t0, report, plan=plan
     )
     notes.append(f"Large branch: {steps} improving region steps after the greedy start.")
     status: Status = "OPTIMAL" if objective <= bound else "FEASIBLE"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 from ortools.sat.python import cp_model
@@ -28,6 +28,11 @@ from scheduler.result import Lesson, lessons_frame
 from scheduler.validate import score
 
 ProgressFn = Callable[[float, float, float], None]
+
+# Share of steps that free a plan region when a plan is given.
+PLAN_STEPS = 0.5
+# Steps without progress before a region grows by one more base size.
+STUCK_STEPS = 10
 
 
 @dataclass(frozen=True)
@@ -50,10 +55,14 @@ def improve(
     t0: float,
     on_progress: ProgressFn | None = None,
     settings: LnsSettings | None = None,
+    plan: Mapping[tuple[str, str], int] | None = None,
 ) -> tuple[list[Lesson], int, int]:
     """Improve a valid timetable region by region until ``deadline`` (a monotonic time).
 
-    Returns the best timetable, its objective and the number of accepted steps.
+    With a weekly ``plan`` of who teaches where (:func:`scheduler.model.skeleton.flow_week`),
+    some steps free the schools and ALTs between the timetable and the plan instead of a
+    geographic region. Returns the best timetable, its objective and the number of
+    accepted steps.
     """
     cfg = settings or LnsSettings()
     inst = prep.instance
@@ -71,21 +80,39 @@ def improve(
         on_progress(time.monotonic() - t0, best_obj, 0.0)
     accepted = 0
     need = {s: sum(c.alt_lessons for c in prep.needy[s]) for s in schools}
+    since = 0  # steps since the last accepted one
     try:
         while time.monotonic() < deadline - 0.5 and schools:
-            # Most steps start where lessons are missing: that is where the objective is.
+            since += 1
+            # Stuck on the last missing lessons: they need a longer chain of moves, so the
+            # region and its time grow (up to 3x) until a step is accepted again.
+            grow = min(3, 1 + since // STUCK_STEPS)
+            size = replace(
+                cfg,
+                schools=cfg.schools * grow,
+                near_alts=cfg.near_alts * grow,
+                step_seconds=cfg.step_seconds * grow,
+            )
             given = Counter(ls.school_id for ls in best)
             short = [s for s in schools if given[s] < need[s]]
-            seed = rng.choice(short if short and rng.random() < 0.7 else schools)
-            region = sorted(schools, key=lambda s: haversine_km(*where[seed], *where[s]))[
-                : cfg.schools
-            ]
-            in_region = set(region)
-            teaching = {ls.alt_id for ls in best if ls.school_id in in_region}
-            by_distance = sorted(home, key=lambda a: haversine_km(*where[seed], *home[a]))
             load = Counter(ls.alt_id for ls in best)
-            spare = [a for a in by_distance if load[a] < inst.max_lessons(inst.alt_by_id[a])]
-            free_alts = teaching | set(by_distance[: cfg.near_alts]) | set(spare[: cfg.near_alts])
+            if plan and rng.random() < PLAN_STEPS:
+                # While lessons are missing, the plan's ALTs of a short school: the plan
+                # covers everything, so they are ALTs that have room for it.
+                region, free_alts = _plan_region(best, plan, where, cfg, rng, short)
+            else:
+                # Most steps start where lessons are missing: that is where the objective is.
+                seed = rng.choice(short if short and rng.random() < 0.7 else schools)
+                region = sorted(schools, key=lambda s: haversine_km(*where[seed], *where[s]))[
+                    : size.schools
+                ]
+                teaching = {ls.alt_id for ls in best if ls.school_id in set(region)}
+                by_distance = sorted(home, key=lambda a: haversine_km(*where[seed], *home[a]))
+                spare = [a for a in by_distance if load[a] < inst.max_lessons(inst.alt_by_id[a])]
+                free_alts = (
+                    teaching | set(by_distance[: size.near_alts]) | set(spare[: size.near_alts])
+                )
+            in_region = set(region)
             counts = counts_of(best)
             pinned = {
                 v: k for v, k in counts.items() if not (v[0] in free_alts and v[1] in in_region)
@@ -116,7 +143,7 @@ def improve(
                 fixed_load=dict(fixed_load),
             )
             left = deadline - time.monotonic()
-            found = _solve_region(sub, weights, params, kept, counts, min(cfg.step_seconds, left))
+            found = _solve_region(sub, weights, params, kept, counts, min(size.step_seconds, left))
             if found is None:
                 continue
             changed, placed = found
@@ -128,12 +155,43 @@ def improve(
             if obj < best_obj:
                 best, best_obj = candidate, obj
                 accepted += 1
+                since = 0
                 if on_progress:
                     on_progress(time.monotonic() - t0, best_obj, 0.0)
     except KeyboardInterrupt:
         pass  # Ctrl-C: keep the best timetable found so far
 
     return best, best_obj, accepted
+
+
+def _plan_region(
+    best: list[Lesson],
+    plan: Mapping[tuple[str, str], int],
+    where: Mapping[str, tuple[float, float]],
+    cfg: LnsSettings,
+    rng: random.Random,
+    short: list[str],
+) -> tuple[list[str], set[str]]:
+    """A school short of lessons (or else taught otherwise than planned), the ALTs planned
+    there and teaching there, and the schools those ALTs teach at now (the nearest first):
+    one step can then swap ALTs between far-apart schools, which no geographic region
+    holds together."""
+    now: dict[str, set[str]] = defaultdict(set)
+    schools_of: dict[str, set[str]] = defaultdict(set)
+    for ls in best:
+        now[ls.school_id].add(ls.alt_id)
+        schools_of[ls.alt_id].add(ls.school_id)
+    planned: dict[str, set[str]] = defaultdict(set)
+    for a, s in plan:
+        planned[s].add(a)
+    off = short or sorted(s for s in where if planned[s] != now[s]) or sorted(where)
+    seed = rng.choice(off)
+    alts = planned[seed] | now[seed]
+    linked = {s for a in alts for s in schools_of[a] if s in where} | {seed}
+    region = sorted(linked, key=lambda s: haversine_km(*where[seed], *where[s]))
+    region = region[: cfg.schools + cfg.schools // 2]
+    teaching = {a for s in region for a in now[s]}
+    return region, teaching | alts
 
 
 def _solve_region(

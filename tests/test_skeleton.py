@@ -1,0 +1,105 @@
+"""The weekly plan of large branches (a min-cost flow) and the LNS steps that follow it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import time
+from collections import Counter
+
+from hypothesis import HealthCheck, given, settings
+from test_solve_property import branches
+from tiny import alt, bells, branch, klass, school
+
+from scheduler.config import SolverParams, Weights
+from scheduler.generate import generate
+from scheduler.instance import Instance
+from scheduler.model.bounds import VisitIndex, coverage_bound
+from scheduler.model.data import alt_week_capacity, prepare
+from scheduler.model.greedy import greedy
+from scheduler.model.lns import LnsSettings, _plan_region, improve
+from scheduler.model.skeleton import flow_week
+from scheduler.result import Lesson, lessons_frame
+from scheduler.validate import check, score
+
+
+def _crossed() -> Instance:
+    # North ES is 10 km north of South ES; ALT N lives beside North, ALT S beside South.
+    # Each school needs 5 lessons, each ALT can give at most 5.
+    schools = [school("South"), school("North", north_km=10)]
+    classes = [klass(s, f"3-{i}", 1) for s in ("South", "North") for i in range(1, 6)]
+    alts = [alt("N", north_km=10, max_lessons=5), alt("S", max_lessons=5)]
+    return branch(schools, bells("South") + bells("North"), classes, alts)
+
+
+def test_the_plan_sends_each_alt_to_the_school_near_home() -> None:
+    prep = prepare(_crossed())
+    plan = flow_week(VisitIndex.of(prep), Weights.default())
+    assert plan == {("N", "North"): 5, ("S", "South"): 5}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(branches())
+def test_the_plan_gives_every_coverable_lesson_within_every_limit(inst: Instance) -> None:
+    # The plan's network is the coverage bound's, so a maximum flow of it covers as much.
+    prep = prepare(inst)
+    plan = flow_week(VisitIndex.of(prep), Weights.default())
+    assert sum(plan.values()) == coverage_bound(prep)
+    week = alt_week_capacity(prep)
+    by_alt: Counter[str] = Counter()
+    by_school: Counter[str] = Counter()
+    for (a, s), k in plan.items():
+        assert (a, s) in prep.commute  # reachable and qualified
+        by_alt[a] += k
+        by_school[s] += k
+    assert all(k <= week[a] for a, k in by_alt.items())
+    assert all(k <= sum(c.alt_lessons for c in prep.needy[s]) for s, k in by_school.items())
+
+
+def test_a_plan_step_frees_both_ends_of_a_crossed_pair() -> None:
+    # ALT N teaches at South and ALT S at North: one step must hold both schools and both
+    # ALTs to swap them, whatever seed it starts from.
+    inst = _crossed()
+    prep = prepare(inst)
+    crossed = [
+        Lesson(
+            alt_id=a,
+            school_id=s,
+            class_="3-1",
+            day="Mon",
+            period=1,
+            start=dt.time(8, 45),
+            end=dt.time(9, 30),
+        )
+        for a, s in (("N", "South"), ("S", "North"))
+    ]
+    plan = {("N", "North"): 5, ("S", "South"): 5}
+    where = {s: (inst.school_by_id[s].lat, inst.school_by_id[s].lon) for s in prep.needy}
+    for seed in range(5):
+        region, free = _plan_region(crossed, plan, where, LnsSettings(), random.Random(seed), [])
+        assert set(region) == {"North", "South"} and free == {"N", "S"}
+
+
+def test_lns_with_a_plan_keeps_a_valid_timetable_and_never_gets_worse() -> None:
+    inst = generate(30, 3)
+    prep = prepare(inst)
+    start = greedy(prep)
+    weights = Weights.default()
+    before = score(inst, lessons_frame(start), weights).objective
+    plan = flow_week(VisitIndex.of(prep), weights)
+    t0 = time.monotonic()
+    seen: list[float] = []
+    best, objective, _ = improve(
+        prep,
+        weights,
+        SolverParams.default(time_limit=12, workers=2),
+        start,
+        t0 + 12,
+        t0,
+        lambda _s, o, _b: seen.append(o),
+        plan=plan,
+    )
+    assert check(inst, lessons_frame(best)) == []
+    assert objective == score(inst, lessons_frame(best), weights).objective
+    assert objective <= before
+    assert seen == sorted(seen, reverse=True)
