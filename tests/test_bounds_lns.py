@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_solve_property import branches
@@ -13,6 +14,7 @@ from scheduler.config import SolverParams, Weights
 from scheduler.generate import generate
 from scheduler.instance import Instance
 from scheduler.model.bounds import (
+    VisitIndex,
     _held,
     _least_cost,
     _undominated,
@@ -22,6 +24,7 @@ from scheduler.model.bounds import (
 from scheduler.model.data import prepare
 from scheduler.model.greedy import greedy
 from scheduler.model.lns import LnsSettings, improve
+from scheduler.model.skeleton import flow_week
 from scheduler.result import lessons_frame
 from scheduler.validate import check, score
 
@@ -38,7 +41,9 @@ def test_bounds_never_cut_off_an_optimal_timetable(inst: Instance) -> None:
     assert objective_lower_bound(prep, Weights.default(), covered) <= result.objective  # type: ignore[operator]
 
 
-def test_lns_keeps_a_valid_timetable_and_never_gets_worse() -> None:
+@pytest.mark.parametrize("planned", [False, True])
+def test_lns_keeps_a_valid_timetable_and_never_gets_worse(planned: bool) -> None:
+    # With the weekly plan, half the steps free plan regions instead of geographic ones.
     inst = generate(30, 2)
     prep = prepare(inst)
     start = greedy(prep)
@@ -55,6 +60,7 @@ def test_lns_keeps_a_valid_timetable_and_never_gets_worse() -> None:
         t0,
         lambda _s, o, _b: seen.append(o),
         LnsSettings(step_seconds=1.0),
+        plan=flow_week(VisitIndex.of(prep), weights) if planned else None,
     )
     assert check(inst, lessons_frame(best)) == []
     assert objective == score(inst, lessons_frame(best), weights).objective

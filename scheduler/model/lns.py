@@ -1,8 +1,10 @@
-"""Large-neighbourhood search over geographic regions, for branches too big for one master.
+"""Large-neighbourhood search over regions, for branches too big for one master.
 
 A branch of 100+ ALTs has tens of thousands of candidate visits; one CP-SAT master over all
 of them does not even build fast. Each LNS step frees one region instead: the schools
-nearest a seed school, every ALT who teaches there now and the ALTs living nearest. The
+nearest a seed school, every ALT who teaches there now and the ALTs living nearest (or, for
+half the steps when a weekly plan is given, a school with the ALTs planned and teaching
+there and those ALTs' schools: :func:`_plan_region`). The
 master of :mod:`scheduler.model.master` is built over the region's candidate visits plus
 every other current visit pinned to its value, so its objective is the whole branch's
 (continuity aside, which the placement adds); the best region answer is placed into classes
