@@ -441,7 +441,8 @@ def _solve_large(
 
     instance = prep.instance
     covered = coverage_bound(prep)
-    bound = objective_lower_bound(prep, weights, covered)
+    index = VisitIndex.of(prep)  # shared by the bound and the plan
+    bound = objective_lower_bound(prep, weights, covered, index)
     notes.append(
         f"No timetable can give more than {covered} of the {instance.need()} lessons "
         "(a maximum-flow bound)."
@@ -455,7 +456,7 @@ def _solve_large(
 
     # Who teaches where for the week, planned over the whole branch: steps that free the
     # schools and ALTs between the timetable and this plan move ALTs across the city.
-    plan = flow_week(VisitIndex.of(prep), weights)
+    plan = flow_week(index, weights)
     lessons, objective, steps = improve(
         prep, weights, params, start, t0 + params.time_limit, t0, report, plan=plan
     )

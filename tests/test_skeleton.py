@@ -69,8 +69,10 @@ def test_a_plan_step_frees_both_ends_of_a_crossed_pair() -> None:
         )
         for a, s in (("N", "South"), ("S", "North"))
     ]
-    plan = {("N", "North"): 5, ("S", "South"): 5}
+    planned = {"North": {"N"}, "South": {"S"}}  # the plan's ALTs of each school
     where = {s: (inst.school_by_id[s].lat, inst.school_by_id[s].lon) for s in prep.needy}
     for seed in range(5):
-        region, free = _plan_region(crossed, plan, where, LnsSettings(), random.Random(seed), [])
+        region, free = _plan_region(
+            crossed, planned, where, LnsSettings(), random.Random(seed), []
+        )
         assert set(region) == {"North", "South"} and free == {"N", "S"}

@@ -79,7 +79,9 @@ def coverage_bound(prep: Prepared) -> int:
     return min(inst.need(), int(flow.optimal_flow()))
 
 
-def objective_lower_bound(prep: Prepared, weights: Weights, covered_at_most: int) -> int:
+def objective_lower_bound(
+    prep: Prepared, weights: Weights, covered_at_most: int, index: VisitIndex | None = None
+) -> int:
     """A lower bound on the objective of every timetable, valid at any size.
 
     The given lessons T are at most ``covered_at_most`` and the need (no class gets more
@@ -92,11 +94,12 @@ def objective_lower_bound(prep: Prepared, weights: Weights, covered_at_most: int
       visits), and a school given g lessons pays at least :func:`school_week_floor` (g);
       lessons under floor and busiest days, per ALT, come from the loads alone.
 
-    The better of the two counts. Load spread and continuity are bounded by 0.
+    The better of the two counts. Load spread and continuity are bounded by 0. ``index``
+    is :meth:`VisitIndex.of` (prep), when the caller has it already.
     """
     inst = prep.instance
     cap = min(inst.need(), covered_at_most)
-    index = VisitIndex.of(prep)
+    index = index or VisitIndex.of(prep)
     alts = [a.alt_id for a in inst.alts]
     by_alt = _knapsack([alt_week_floor(index, weights, a) for a in alts], cap)
     loads_only = _knapsack([alt_week_floor(index, weights, a, pairs=False) for a in alts], cap)

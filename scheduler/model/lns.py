@@ -82,6 +82,9 @@ def improve(
         on_progress(time.monotonic() - t0, best_obj, 0.0)
     accepted = 0
     need = {s: sum(c.alt_lessons for c in prep.needy[s]) for s in schools}
+    planned: dict[str, set[str]] = defaultdict(set)  # the plan's ALTs of each school
+    for a, s in plan or {}:
+        planned[s].add(a)
     since = 0  # steps since the last accepted one
     try:
         while time.monotonic() < deadline - 0.5 and schools:
@@ -97,18 +100,19 @@ def improve(
             )
             given = Counter(ls.school_id for ls in best)
             short = [s for s in schools if given[s] < need[s]]
-            load = Counter(ls.alt_id for ls in best)
             if plan and rng.random() < PLAN_STEPS:
                 # While lessons are missing, the plan's ALTs of a short school: the plan
                 # covers everything, so they are ALTs that have room for it.
-                region, free_alts = _plan_region(best, plan, where, cfg, rng, short)
+                region, free_alts = _plan_region(best, planned, where, cfg, rng, short)
             else:
                 # Most steps start where lessons are missing: that is where the objective is.
                 seed = rng.choice(short if short and rng.random() < 0.7 else schools)
                 region = sorted(schools, key=lambda s: haversine_km(*where[seed], *where[s]))[
                     : size.schools
                 ]
-                teaching = {ls.alt_id for ls in best if ls.school_id in set(region)}
+                near = set(region)
+                teaching = {ls.alt_id for ls in best if ls.school_id in near}
+                load = Counter(ls.alt_id for ls in best)
                 by_distance = sorted(home, key=lambda a: haversine_km(*where[seed], *home[a]))
                 spare = [a for a in by_distance if load[a] < inst.max_lessons(inst.alt_by_id[a])]
                 free_alts = (
@@ -168,7 +172,7 @@ def improve(
 
 def _plan_region(
     best: list[Lesson],
-    plan: Mapping[tuple[str, str], int],
+    planned: Mapping[str, set[str]],
     where: Mapping[str, tuple[float, float]],
     cfg: LnsSettings,
     rng: random.Random,
@@ -183,12 +187,9 @@ def _plan_region(
     for ls in best:
         now[ls.school_id].add(ls.alt_id)
         schools_of[ls.alt_id].add(ls.school_id)
-    planned: dict[str, set[str]] = defaultdict(set)
-    for a, s in plan:
-        planned[s].add(a)
-    off = short or sorted(s for s in where if planned[s] != now[s]) or sorted(where)
+    off = short or sorted(s for s in where if planned.get(s, set()) != now[s]) or sorted(where)
     seed = rng.choice(off)
-    alts = planned[seed] | now[seed]
+    alts = planned.get(seed, set()) | now[seed]
     linked = {s for a in alts for s in schools_of[a] if s in where} | {seed}
     region = sorted(linked, key=lambda s: haversine_km(*where[seed], *where[s]))
     region = region[: cfg.schools + cfg.schools // 2]

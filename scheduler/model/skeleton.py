@@ -6,7 +6,8 @@ city: at 120 ALTs its timetables pay about 16,000 commute minutes a week where a
 transportation plan of the same lessons pays about 5,000. Moving an ALT across the city
 takes a chain of moves through many regions at once, which one region step never sees. A
 min-cost flow over the whole branch sees it: it plans who teaches where for the week, and
-the region search first works inside that plan (:func:`scheduler.solve.solve`).
+half the region steps free the schools and ALTs between the timetable and that plan
+(:func:`scheduler.model.lns.improve`); the plan guides, it never restricts.
 """
 
 from __future__ import annotations
