@@ -454,9 +454,15 @@ def _solve_large(
         if on_progress:
             on_progress(seconds, objective, float(bound))
 
-    # Who teaches where for the week, planned over the whole branch: steps that free the
-    # schools and ALTs between the timetable and this plan move ALTs across the city.
+    # Who teaches where for the week, planned over the whole branch: the search starts from
+    # a greedy pass that follows it, and steps that free the schools and ALTs between the
+    # timetable and this plan move ALTs across the city.
     plan = flow_week(index, weights)
+    start = min(
+        start,
+        greedy(prep, plan),
+        key=lambda ls: score(instance, lessons_frame(ls), weights).objective,
+    )
     lessons, objective, steps = improve(
         prep, weights, params, start, t0 + params.time_limit, t0, report, plan=plan
     )

@@ -14,9 +14,11 @@ from scheduler.config import Weights
 from scheduler.instance import Instance
 from scheduler.model.bounds import VisitIndex, coverage_bound
 from scheduler.model.data import alt_week_capacity, prepare
+from scheduler.model.greedy import greedy
 from scheduler.model.lns import LnsSettings, _plan_region
 from scheduler.model.skeleton import flow_week
-from scheduler.result import Lesson
+from scheduler.result import Lesson, lessons_frame
+from scheduler.validate import check
 
 
 def _crossed() -> Instance:
@@ -50,6 +52,37 @@ def test_the_plan_gives_every_coverable_lesson_within_every_limit(inst: Instance
         by_school[s] += k
     assert all(k <= week[a] for a, k in by_alt.items())
     assert all(k <= sum(c.alt_lessons for c in prep.needy[s]) for s, k in by_school.items())
+
+
+def test_the_greedy_follows_a_plan_before_anything_else() -> None:
+    # A perverse plan (each ALT to the far school) is followed: the plan, not distance,
+    # decides the first pass, and what the plan covers is all that is needed here.
+    prep = prepare(_crossed())
+    perverse = {("N", "South"): 5, ("S", "North"): 5}
+    pairs = Counter((ls.alt_id, ls.school_id) for ls in greedy(prep, perverse))
+    assert pairs == perverse
+    plain = Counter((ls.alt_id, ls.school_id) for ls in greedy(prep))
+    assert plain == {("N", "North"): 5, ("S", "South"): 5}
+
+
+def test_what_the_plan_leaves_is_filled_by_the_plain_pass() -> None:
+    # The plan covers half of North; the plain pass gives the rest to the nearest ALT.
+    prep = prepare(_crossed())
+    pairs = Counter(
+        (ls.alt_id, ls.school_id) for ls in greedy(prep, {("S", "South"): 5, ("N", "North"): 2})
+    )
+    assert pairs == {("N", "North"): 5, ("S", "South"): 5}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(branches())
+def test_following_the_plan_keeps_every_rule(inst: Instance) -> None:
+    # The plan relaxes the week (days, schools per day, periods); the pass that follows it
+    # must still respect every hard rule.
+    prep = prepare(inst)
+    plan = flow_week(VisitIndex.of(prep), Weights.default())
+    lessons = greedy(prep, plan)
+    assert check(inst, lessons_frame(lessons)) == []
 
 
 def test_a_plan_step_frees_both_ends_of_a_crossed_pair() -> None:

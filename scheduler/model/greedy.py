@@ -4,19 +4,26 @@ School by school (hardest to staff first), each class lesson goes to the first d
 period where the nearest free qualified ALT can take it, preferring an ALT already at the
 school that day. Every hard rule is respected, so the result is a valid timetable: the
 baseline of the benchmarks and the solution hint of the CP-SAT master.
+
+Given a weekly plan of who teaches where (:func:`scheduler.model.skeleton.flow_week`), a
+first pass follows it: each school's lessons go only to the ALTs planned there, up to the
+lessons planned; the plain pass then fills what is left. This is the start of the region
+search on large branches (measured in ``docs/model.md``, "Starting from the plan").
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 
 from scheduler.instance import DAYS, Day, Period
 from scheduler.model.data import ClassKey, Prepared, overlaps
 from scheduler.result import Lesson
 
 
-def greedy(prep: Prepared) -> list[Lesson]:
-    """A valid timetable built without search."""
+def greedy(prep: Prepared, plan: Mapping[tuple[str, str], int] | None = None) -> list[Lesson]:
+    """A valid timetable built without search; with a ``plan`` (weekly lessons per ALT-school
+    pair), the plan is followed first."""
     inst = prep.instance
     st = inst.settings
     possible = set(prep.visits)
@@ -42,7 +49,7 @@ def greedy(prep: Prepared) -> list[Lesson]:
             for s2, q in alt_busy[(a, d)]
         )
 
-    def try_place(ck: ClassKey) -> bool:
+    def try_place(ck: ClassKey, quota: dict[tuple[str, str], int] | None) -> bool:
         s = ck[0]
         co = inst.class_by_key[ck].co_teacher
         days = [
@@ -67,7 +74,13 @@ def greedy(prep: Prepared) -> list[Lesson]:
                     reach[a],
                 )
             )
-            for a in [*here, *newcomers]:
+            pool = [*here, *newcomers]
+            if quota is not None:
+                # Following the plan: only its ALTs of this school, most planned first.
+                pool = sorted(
+                    (a for a in pool if quota.get((a, s), 0) > 0), key=lambda a: -quota[(a, s)]
+                )
+            for a in pool:
                 alt = inst.alt_by_id[a]
                 if load[a] >= inst.max_lessons(alt) or day_load[
                     (a, d)
@@ -95,6 +108,8 @@ def greedy(prep: Prepared) -> list[Lesson]:
                         )
                     )
                     load[a] += 1
+                    if quota is not None:
+                        quota[(a, s)] -= 1
                     day_load[(a, d)] += 1
                     visiting.add(s)
                     alt_schools[a].add(s)
@@ -112,17 +127,22 @@ def greedy(prep: Prepared) -> list[Lesson]:
         prep.needy,
         key=lambda s: (len(candidates[s]), -sum(c.alt_lessons for c in prep.needy[s]), s),
     )
-    for s in order:
-        classes = sorted(
-            prep.needy[s], key=lambda c: (sum((c.key, d) in prep.periods for d in DAYS), c.class_)
-        )
-        remaining = {c.key: c.alt_lessons for c in classes}
-        # Round-robin over classes so one class's lessons do not crowd out the others.
-        progress = True
-        while progress:
-            progress = False
-            for c in classes:
-                if remaining[c.key] > 0 and try_place(c.key):
-                    remaining[c.key] -= 1
-                    progress = True
+    remaining = {c.key: c.alt_lessons for cs in prep.needy.values() for c in cs}
+    passes: list[dict[tuple[str, str], int] | None] = [None]
+    if plan:
+        passes.insert(0, dict(plan))
+    for quota in passes:
+        for s in order:
+            classes = sorted(
+                prep.needy[s],
+                key=lambda c: (sum((c.key, d) in prep.periods for d in DAYS), c.class_),
+            )
+            # Round-robin over classes so one class's lessons do not crowd out the others.
+            progress = True
+            while progress:
+                progress = False
+                for c in classes:
+                    if remaining[c.key] > 0 and try_place(c.key, quota):
+                        remaining[c.key] -= 1
+                        progress = True
     return lessons
