@@ -436,7 +436,7 @@ def _solve_large(
     on_progress: ProgressFn | None,
 ) -> Result:
     """Greedy start, then large-neighbourhood search by region until the time limit."""
-    from scheduler.model.lns import improve
+    from scheduler.model.lns import improve, objective_of
     from scheduler.model.skeleton import flow_week
 
     instance = prep.instance
@@ -458,11 +458,7 @@ def _solve_large(
     # a greedy pass that follows it, and steps that free the schools and ALTs between the
     # timetable and this plan move ALTs across the city.
     plan = flow_week(index, weights)
-    start = min(
-        start,
-        greedy(prep, plan),
-        key=lambda ls: score(instance, lessons_frame(ls), weights).objective,
-    )
+    start = min(start, greedy(prep, plan), key=lambda ls: objective_of(prep, ls, weights))
     lessons, objective, steps = improve(
         prep, weights, params, start, t0 + params.time_limit, t0, report, plan=plan
     )

@@ -23,7 +23,7 @@ from scheduler.model.bounds import (
 )
 from scheduler.model.data import prepare
 from scheduler.model.greedy import greedy
-from scheduler.model.lns import LnsSettings, improve
+from scheduler.model.lns import LnsSettings, improve, objective_of
 from scheduler.model.skeleton import flow_week
 from scheduler.result import lessons_frame
 from scheduler.validate import check, score
@@ -39,6 +39,31 @@ def test_bounds_never_cut_off_an_optimal_timetable(inst: Instance) -> None:
     covered = coverage_bound(prep)
     assert len(result.lessons) <= covered <= inst.need()
     assert objective_lower_bound(prep, Weights.default(), covered) <= result.objective  # type: ignore[operator]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(branches(), st.booleans())
+def test_the_search_scores_a_timetable_as_the_validator_does(
+    inst: Instance, planned: bool
+) -> None:
+    # The region search compares timetables by its own count of the objective; it must be
+    # the validator's, term for term, or a step could be kept that makes things worse.
+    prep = prepare(inst)
+    weights = Weights(
+        unmet_lesson=1000,
+        under_floor_lesson=300,
+        alt_school=50,
+        commute_minute=1,
+        load_spread=7,
+        day_peak=5,
+        continuity=3,
+    )
+    plan = flow_week(VisitIndex.of(prep), weights) if planned else None
+    lessons = greedy(prep, plan)
+    assert (
+        objective_of(prep, lessons, weights)
+        == score(inst, lessons_frame(lessons), weights).objective
+    )
 
 
 @pytest.mark.parametrize("planned", [False, True])
