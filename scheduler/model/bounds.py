@@ -162,21 +162,18 @@ def _undominated(members: list[tuple[list[int], int]], slots: int) -> list[tuple
     for no more minutes. A choice uses at most ``slots`` members, so one of a dropped
     member's dominators is always free to take its place at no more cost."""
     ordered = sorted(members, key=lambda m: (m[1], [-h for h in m[0]]))
-    kept: list[tuple[list[int], int]] = []
-    for i, (held, minutes) in enumerate(ordered):
-        better = 0
-        for other, other_minutes in ordered[:i]:
-            if (
-                other_minutes <= minutes
-                and len(other) >= len(held)
-                and all(o >= h for o, h in zip(other, held, strict=False))
-            ):
-                better += 1
-                if better >= slots:
-                    break
-        if better < slots:
-            kept.append((held, minutes))
-    return kept
+    if not ordered:
+        return []
+    # Held lessons padded with -1: a shorter member never holds as much on more visits.
+    width = max(len(held) for held, _m in ordered)
+    held = np.full((len(ordered), width), -1)
+    for i, (h, _m) in enumerate(ordered):
+        held[i, : len(h)] = h
+    # dominates[i, j]: member j holds as much as member i on every number of visits; the
+    # earlier members (j < i) cost no more minutes, by the order.
+    dominates = (held[None, :, :] >= held[:, None, :]).all(axis=2)
+    better = np.tril(dominates, k=-1).sum(axis=1)
+    return [m for m, b in zip(ordered, better, strict=True) if b < slots]
 
 
 def _held(caps: list[int], most: int) -> list[int]:
