@@ -311,7 +311,9 @@ def _solve_cpsat(
         # its bound is a bound of the whole problem.
         bound = stage.bound(solver.best_objective_bound)
         out_of_time = interrupted or deadline - time.monotonic() < reserve + 0.5
-        placement = place(prep, counts, repair=out_of_time, deadline=deadline)
+        placement = place(
+            prep, counts, repair=out_of_time, deadline=deadline, threads=params.threads
+        )
         objective = master_objective + weights.continuity * placement.continuity
         if not placement.conflicts and not placement.dropped:
             # Optimal only when the bound meets the objective, continuity included.

@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
@@ -27,6 +28,10 @@ from scheduler.result import Lesson
 
 Visit = tuple[str, str, Day]
 Counts = dict[Visit, int]
+
+# Deterministic seconds of one cluster's search: enough to prove continuity optimal on
+# nearly every cluster (the hardest of generate(120, 1) take about 2).
+EFFORT = 2.0
 
 
 @dataclass
@@ -40,30 +45,60 @@ class Placement:
 
 
 def place(
-    prep: Prepared, counts: Counts, *, repair: bool = False, deadline: float | None = None
+    prep: Prepared,
+    counts: Counts,
+    *,
+    repair: bool = False,
+    deadline: float | None = None,
+    effort: float = EFFORT,
+    threads: int = 1,
 ) -> Placement:
     """Place every visit's lessons into classes and periods.
 
     A cluster proven impossible contributes a minimal conflict (a valid cut) and no lessons,
     unless ``repair`` is set; then, as for a cluster whose search ran out of time (never a
     cut: nothing was proven), as many lessons as possible are placed and the rest dropped.
-    ``deadline`` (a ``time.monotonic()`` value) caps every cluster's search.
+    ``deadline`` (a ``time.monotonic()`` value) caps every cluster's search; ``effort`` is
+    each cluster's deterministic time (the same answer on every machine); clusters are
+    independent, so ``threads`` place them side by side (CP-SAT runs outside the GIL).
     """
+    groups = clusters(counts)
+
+    def one(cluster: Counts) -> _Placed:
+        return _place_cluster(prep, cluster, repair, deadline, effort)
+
+    if threads > 1 and len(groups) > 1:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            done = list(pool.map(one, groups))
+    else:
+        done = [one(cluster) for cluster in groups]
     out = Placement()
-    for cluster in clusters(counts):
-        got = _solve_cluster(prep, cluster, deadline=deadline)
-        if got is INFEASIBLE and not repair:
-            out.conflicts.append(_minimal_conflict(prep, cluster, deadline))
-            continue
-        if not isinstance(got, tuple):
-            best = _solve_cluster(prep, cluster, maximize=True, deadline=deadline)
-            # Placing nothing is always possible; with no time left even that may not be
-            # found, and the cluster's lessons are then all dropped.
-            got = best if isinstance(best, tuple) else ([], 0)
-            out.dropped += sum(cluster.values()) - len(got[0])
-        out.lessons += got[0]
-        out.continuity += got[1]
+    for lessons, continuity, conflict, dropped in done:
+        out.lessons += lessons
+        out.continuity += continuity
+        out.dropped += dropped
+        if conflict is not None:
+            out.conflicts.append(conflict)
     return out
+
+
+# (lessons, continuity, minimal conflict or None, lessons dropped) of one cluster.
+_Placed = tuple[list[Lesson], int, list[tuple[Visit, int]] | None, int]
+
+
+def _place_cluster(
+    prep: Prepared, cluster: Counts, repair: bool, deadline: float | None, effort: float
+) -> _Placed:
+    got = _solve_cluster(prep, cluster, deadline=deadline, effort=effort)
+    if got is INFEASIBLE and not repair:
+        return [], 0, _minimal_conflict(prep, cluster, deadline, effort), 0
+    if isinstance(got, tuple):
+        return got[0], got[1], None, 0
+    best = _solve_cluster(prep, cluster, maximize=True, deadline=deadline, effort=effort)
+    # Placing nothing is always possible; with no time left even that may not be found, and
+    # the cluster's lessons are then all dropped.
+    lessons, continuity = best if isinstance(best, tuple) else ([], 0)
+    return lessons, continuity, None, sum(cluster.values()) - len(lessons)
 
 
 def counts_of(lessons: Iterable[Lesson]) -> Counts:
@@ -88,7 +123,11 @@ UNKNOWN = "unknown"  # the search stopped before finding one or proving there is
 
 
 def _solve_cluster(
-    prep: Prepared, cluster: Counts, maximize: bool = False, deadline: float | None = None
+    prep: Prepared,
+    cluster: Counts,
+    maximize: bool = False,
+    deadline: float | None = None,
+    effort: float = EFFORT,
 ) -> tuple[list[Lesson], int] | str:
     inst = prep.instance
     model = cp_model.CpModel()
@@ -139,7 +178,7 @@ def _solve_cluster(
     solver.parameters.random_seed = 0
     # A deterministic time limit keeps the answer the same on every machine; the deadline
     # only matters when the whole solve is about to run out of time.
-    solver.parameters.max_deterministic_time = 2.0
+    solver.parameters.max_deterministic_time = effort
     if deadline is not None:
         solver.parameters.max_time_in_seconds = max(0.05, deadline - time.monotonic())
     status = solver.solve(model)
@@ -204,7 +243,7 @@ def _travel(
 
 
 def _minimal_conflict(
-    prep: Prepared, cluster: Counts, deadline: float | None = None
+    prep: Prepared, cluster: Counts, deadline: float | None = None, effort: float = EFFORT
 ) -> list[tuple[Visit, int]]:
     """Deletion filter: lower counts one lesson at a time while the rest is still proven
     impossible; what remains is a minimal infeasible set of lesson counts (or a larger,
@@ -216,7 +255,10 @@ def _minimal_conflict(
             trial[visit] -= 1
             if trial[visit] == 0:
                 del trial[visit]
-            if trial and _solve_cluster(prep, trial, deadline=deadline) is INFEASIBLE:
+            if (
+                trial
+                and _solve_cluster(prep, trial, deadline=deadline, effort=effort) is INFEASIBLE
+            ):
                 core = trial
             else:
                 break
