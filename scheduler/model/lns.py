@@ -44,11 +44,14 @@ PLACE_EFFORT = 0.3
 class LnsSettings:
     """Sizes of a region and of one step."""
 
-    # Measured (generate(n, 1), 2 cores): small, quick steps beat large ones; at 250 ALTs
-    # after 60 s, 8/4/0.5 s left 156 lessons unmet, 12/6/1 s 204, 20/8/2 s 238, 6/3/0.3 s 166.
-    schools: int = 8  # schools freed around the seed
-    near_alts: int = 4  # ALTs living nearest the seed (and as many with spare capacity)
-    step_seconds: float = 0.5
+    # Measured (2 cores, 60 s, from the plan-following start): small, quick steps win; at
+    # 120 ALTs seeds 1 / 2, 6/3/0.3 s 38,110 / 36,917, 8/4/0.5 s 41,281 / 41,050, 4/2/0.2 s
+    # 40,589 / 39,250, 12/6/1 s 44,830 / 41,600; at 250 ALTs seed 1, 6/3/0.3 s 106,229 and
+    # 8/4/0.5 s 105,811. (From the plain greedy start, at 250 ALTs 8/4/0.5 s left 156 lessons
+    # unmet, 6/3/0.3 s 166, 12/6/1 s 204, 20/8/2 s 238.)
+    schools: int = 6  # schools freed around the seed
+    near_alts: int = 3  # ALTs living nearest the seed (and as many with spare capacity)
+    step_seconds: float = 0.3
 
 
 def improve(
