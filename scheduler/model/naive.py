@@ -376,7 +376,10 @@ class _Progress(cp_model.CpSolverSolutionCallback):
         self.trace: Trace = []
 
     def on_solution_callback(self) -> None:
-        point = (time.monotonic() - self.t0, self.objective_value, self.best_objective_bound)
+        # Every term is at least 0, so a bound below 0 (the LP of pinned maxima and minima
+        # can go there before it proves anything) is reported as 0.
+        bound = max(0.0, self.best_objective_bound)
+        point = (time.monotonic() - self.t0, self.objective_value, bound)
         self.trace.append(point)
         if self.on_progress:
             self.on_progress(*point)
@@ -440,6 +443,6 @@ def solve_naive(
         final,
         lessons,
         round(solver.objective_value),
-        solver.best_objective_bound,
+        max(0.0, solver.best_objective_bound),
         progress.trace,
     )
