@@ -24,6 +24,7 @@ from scheduler.model.bounds import (
 from scheduler.model.data import prepare
 from scheduler.model.greedy import greedy
 from scheduler.model.lns import LnsSettings, improve, objective_of
+from scheduler.model.placement import counts_of
 from scheduler.model.skeleton import flow_week
 from scheduler.result import lessons_frame
 from scheduler.validate import check, score
@@ -116,6 +117,21 @@ def test_a_cluster_search_that_runs_out_of_time_is_never_a_cut(monkeypatch) -> N
     assert out.conflicts == []
     assert len(out.lessons) == 2 and out.dropped == 0  # the maximising retry placed both
     assert check(inst, lessons_frame(out.lessons)) == []
+
+
+def test_clusters_placed_side_by_side_give_the_same_timetable() -> None:
+    # Threads only change when each cluster is solved, never its answer (each cluster's
+    # search is single-threaded with a deterministic limit); conflicts come back in order.
+    from scheduler.model.placement import place
+
+    inst = generate(10, 3)
+    prep = prepare(inst)
+    counts = counts_of(greedy(prep))
+    alone = place(prep, counts, effort=0.3)
+    together = place(prep, counts, effort=0.3, threads=2)
+    assert together.lessons == alone.lessons
+    assert (together.continuity, together.conflicts) == (alone.continuity, alone.conflicts)
+    assert check(inst, lessons_frame(together.lessons)) == []
 
 
 @settings(max_examples=60, deadline=None)
