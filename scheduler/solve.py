@@ -102,6 +102,10 @@ class _Progress(cp_model.CpSolverSolutionCallback):
 
     def on_solution_callback(self) -> None:
         objective = float(self.value(self.total))
+        # CP-SAT improves the stage's own objective, which also counts a continuity floor:
+        # a solution can be better there and worse here. Only better ones are reported.
+        if self.trace and objective >= self.trace[-1][1]:
+            return
         point = (time.monotonic() - self.t0, objective, self.bound(self.best_objective_bound))
         self.trace.append(point)
         if self.on_progress:

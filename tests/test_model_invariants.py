@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from itertools import product
+from itertools import pairwise, product
 
 import pytest
 from ortools.sat.python import cp_model
@@ -214,3 +214,22 @@ def test_coverage_cuts_keep_the_optimum_of_full_coverage(make: Callable[[], Inst
         assert solver.solve(master.model) == cp_model.OPTIMAL
         optima.append(solver.objective_value)
     assert optima[0] == optima[1]
+
+
+@pytest.mark.parametrize("size", [10, 30])
+def test_each_progress_line_is_a_better_timetable(size: int) -> None:
+    # The master (10 ALTs) improves its own objective, which counts a continuity floor, and
+    # the region search (30 ALTs) the whole one; either way a line shows a lower objective.
+    from scheduler.config import SolverParams
+    from scheduler.solve import solve
+
+    inst = generate(size, 2)
+    seen: list[float] = []
+    result = solve(
+        inst,
+        params=SolverParams.default(time_limit=8, workers=2),
+        on_progress=lambda _s, objective, _b: seen.append(objective),
+    )
+    assert len(seen) > 1
+    assert all(later < earlier for earlier, later in pairwise(seen))
+    assert check(inst, lessons_frame(result.lessons)) == []
