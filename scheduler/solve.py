@@ -267,7 +267,8 @@ def _solve_cpsat(
     trace: list[tuple[float, float, float]] = []
     whole = _weighted(master)
     # Cheap and valid whatever the master proves: progress lines show a bound from the start.
-    floor = objective_lower_bound(prep, weights, coverage_bound(prep))
+    index = VisitIndex.of(prep)  # the visit capacities, shared by both bounds
+    floor = objective_lower_bound(prep, weights, coverage_bound(prep, index), index)
     stage = _first_level(master, params, t0, trace, on_progress, floor)
     cuts: list[list[tuple[Visit, int]]] = []
     deadline = t0 + params.time_limit
@@ -446,8 +447,8 @@ def _solve_large(
     from scheduler.model.skeleton import flow_week
 
     instance = prep.instance
-    covered = coverage_bound(prep)
-    index = VisitIndex.of(prep)  # shared by the bound and the plan
+    index = VisitIndex.of(prep)  # the visit capacities, shared by the bounds and the plan
+    covered = coverage_bound(prep, index)
     bound = objective_lower_bound(prep, weights, covered, index)
     notes.append(
         f"No timetable can give more than {covered} of the {instance.need()} lessons "

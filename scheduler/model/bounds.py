@@ -30,19 +30,20 @@ SOURCE: Node = ("source",)
 SINK: Node = ("sink",)
 
 
-def visit_network(prep: Prepared) -> list[Arc]:
+def visit_network(index: VisitIndex) -> list[Arc]:
     """The arcs of the branch's lesson network: source -> ALT (weekly maximum) -> ALT-day
     (daily maximum) -> school-day (one arc per candidate visit, at most the visit's
     capacity) -> school (what its classes can absorb that day, and its ALTs-per-day limit
-    times the largest visit) -> sink (the school's need). Every timetable is a flow of it."""
+    times the largest visit) -> sink (the school's need). Every timetable is a flow of it.
+    The visit capacities are the index's, computed once for every bound and the plan."""
+    prep = index.prep
     inst = prep.instance
     arcs: list[Arc] = []
     largest: dict[tuple[str, Day], int] = defaultdict(int)
     alt_days: set[tuple[str, Day]] = set()
-    for v in prep.visits:
-        if (cap := visit_capacity(prep, v)) > 0:
-            a, s, d = v
-            arcs.append((("alt-day", a, d), ("visit", s, d), cap, v))
+    for (a, s), caps in index.caps.items():
+        for cap, d in caps:
+            arcs.append((("alt-day", a, d), ("visit", s, d), cap, (a, s, d)))
             largest[(s, d)] = max(largest[(s, d)], cap)
             alt_days.add((a, d))
     for alt in inst.alts:
@@ -61,14 +62,15 @@ def visit_network(prep: Prepared) -> list[Arc]:
     return arcs
 
 
-def coverage_bound(prep: Prepared) -> int:
+def coverage_bound(prep: Prepared, index: VisitIndex | None = None) -> int:
     """Most lessons any timetable can give (an upper bound, often exact): the maximum flow
     of :func:`visit_network`. It relaxes the master (schools per ALT-day, and absorption
-    over several days, are dropped), so no timetable covers more."""
+    over several days, are dropped), so no timetable covers more. ``index`` is
+    :meth:`VisitIndex.of` (prep), when the caller has it already."""
     inst = prep.instance
     flow = max_flow.SimpleMaxFlow()
     ids: dict[Node, int] = {}
-    for tail, head, cap, _v in visit_network(prep):
+    for tail, head, cap, _v in visit_network(index or VisitIndex.of(prep)):
         flow.add_arc_with_capacity(
             ids.setdefault(tail, len(ids)), ids.setdefault(head, len(ids)), cap
         )

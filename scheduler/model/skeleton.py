@@ -44,7 +44,7 @@ def flow_week(index: VisitIndex, weights: Weights) -> dict[Pair, int]:
         for (a, s), caps in index.caps.items()
     }
     arcs: dict[int, Pair] = {}
-    for tail, head, cap, visit in visit_network(prep):
+    for tail, head, cap, visit in visit_network(index):
         if tail == SOURCE:
             # Lessons above an ALT's floor cost more than any commute: floors fill first.
             floor = min(cap, inst.min_lessons(inst.alt_by_id[head[1]]))
