@@ -71,6 +71,41 @@ def travel_time_enough() -> tuple[Instance, int]:
     ), 2
 
 
+def _one_way(early: str, late: str, there: int, back: int) -> Instance:
+    # ``early``'s period 1 ends 09:30, ``late``'s starts 09:40: the ALT can only go from early
+    # to late, which takes ``there`` minutes (``back`` the other way).
+    return branch(
+        [school("S"), school("T", north_km=0.5)],
+        _mon(early, 1) + _mon(late, 1, first="09:40"),
+        [klass("S", "3-1", 1), klass("T", "3-1", 1)],
+        [alt("A")],
+        travel=[
+            Travel(**{"from": early, "to": late, "minutes": there}),
+            Travel(**{"from": late, "to": early, "minutes": back}),
+        ],
+        max_schools_per_day=2,
+    )
+
+
+def travel_time_one_way() -> tuple[Instance, int]:
+    # 30 minutes from S to T (5 back): the 10-minute gap is too short, only one lesson.
+    return _one_way("S", "T", 30, 5), 1
+
+
+def travel_time_one_way_back() -> tuple[Instance, int]:
+    # The same with T first (schools are often taken in id order).
+    return _one_way("T", "S", 30, 5), 1
+
+
+def travel_time_the_other_way() -> tuple[Instance, int]:
+    # 5 minutes from S to T (30 back): both lessons fit.
+    return _one_way("S", "T", 5, 30), 2
+
+
+def travel_time_the_other_way_back() -> tuple[Instance, int]:
+    return _one_way("T", "S", 5, 30), 2
+
+
 def weekly_maximum() -> tuple[Instance, int]:
     # Five classes need one lesson each; the ALT's contract stops at 3.
     return branch(
@@ -195,6 +230,10 @@ CASES = [
     one_place_at_a_time,
     travel_time,
     travel_time_enough,
+    travel_time_one_way,
+    travel_time_one_way_back,
+    travel_time_the_other_way,
+    travel_time_the_other_way_back,
     weekly_maximum,
     daily_maximum,
     day_window,

@@ -89,6 +89,19 @@ def overlaps(p: Period, q: Period, gap: int = 0) -> bool:
     return p.start_min < q.end_min + gap and q.start_min < p.end_min + gap
 
 
+def too_close(inst: Instance, s1: str, p1: Period, s2: str, p2: Period) -> bool:
+    """True when one ALT cannot teach period ``p1`` at school ``s1`` and ``p2`` at ``s2`` on
+    one day: they overlap, or the gap is shorter than the travel from the earlier school to
+    the later one (travel.csv may give each direction its own time)."""
+    if overlaps(p1, p2):
+        return True
+    if s1 == s2:
+        return False
+    if p1.end_min <= p2.start_min:
+        return p2.start_min - p1.end_min < inst.travel_minutes(s1, s2)
+    return p1.start_min - p2.end_min < inst.travel_minutes(s2, s1)
+
+
 def alt_week_capacity(prep: Prepared) -> dict[str, int]:
     """Most lessons each ALT can give in a week: their weekly maximum, or their daily maximum
     times the days on which they can reach some school with need, whichever is smaller."""

@@ -17,7 +17,7 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 
 from scheduler.instance import DAYS, Day, Period
-from scheduler.model.data import ClassKey, Prepared, overlaps
+from scheduler.model.data import ClassKey, Prepared, too_close
 from scheduler.result import Lesson
 
 
@@ -44,10 +44,7 @@ def greedy(prep: Prepared, plan: Mapping[tuple[str, str], int] | None = None) ->
     lessons: list[Lesson] = []
 
     def alt_free(a: str, s: str, d: Day, p: Period) -> bool:
-        return not any(
-            overlaps(p, q, 0 if s2 == s else inst.travel_minutes(s, s2))
-            for s2, q in alt_busy[(a, d)]
-        )
+        return not any(too_close(inst, s, p, s2, q) for s2, q in alt_busy[(a, d)])
 
     def try_place(ck: ClassKey, quota: dict[tuple[str, str], int] | None) -> bool:
         s = ck[0]

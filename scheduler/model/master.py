@@ -23,7 +23,7 @@ from ortools.sat.python import cp_model
 from scheduler.config import Weights
 from scheduler.instance import DAYS, Day
 from scheduler.model import goals, visit_rules
-from scheduler.model.data import Prepared, overlaps
+from scheduler.model.data import Prepared, too_close
 
 LinearExpr = cp_model.LinearExprT
 Visit = tuple[str, str, Day]  # (alt_id, school_id, day)
@@ -215,9 +215,10 @@ def travel_between_schools(m: Master) -> None:
     for (a, d), schools in by_alt_day.items():
         for i, s1 in enumerate(schools):
             for s2 in schools[i + 1 :]:
-                gap = inst.travel_minutes(s1, s2)
                 if all(
-                    overlaps(p, q, gap) for p in inst.periods(s1, d) for q in inst.periods(s2, d)
+                    too_close(inst, s1, p, s2, q)
+                    for p in inst.periods(s1, d)
+                    for q in inst.periods(s2, d)
                 ):
                     m.model.add_at_most_one([m.y[(a, s1, d)], m.y[(a, s2, d)]])
 

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from scheduler.config import SolverParams, Weights
-from scheduler.instance import DAYS, Day, Instance, Period
+from scheduler.instance import DAYS, Day, Period
 from scheduler.model import goals, visit_rules
-from scheduler.model.data import ClassKey, Prepared, overlaps
+from scheduler.model.data import ClassKey, Prepared, too_close
 from scheduler.result import Lesson, Status
 
 X = tuple[str, ClassKey, Day, int]  # (alt_id, class, day, period)
@@ -187,17 +187,8 @@ def travel_between_schools(m: Naive) -> None:
         keys = sorted(busy)
         for i, k1 in enumerate(keys):
             for k2 in keys[i + 1 :]:
-                if k1[0] != k2[0] and _too_close(inst, k1[0], times[k1], k2[0], times[k2]):
+                if k1[0] != k2[0] and too_close(inst, k1[0], times[k1], k2[0], times[k2]):
                     m.model.add_bool_or([busy[k1].Not(), busy[k2].Not()])
-
-
-def _too_close(inst: Instance, s1: str, p1: Period, s2: str, p2: Period) -> bool:
-    # Travel is directed (travel.csv may differ each way): from the earlier to the later.
-    if overlaps(p1, p2):
-        return True
-    if p1.end_min <= p2.start_min:
-        return p2.start_min - p1.end_min < inst.travel_minutes(s1, s2)
-    return p1.start_min - p2.end_min < inst.travel_minutes(s2, s1)
 
 
 def alt_weekly_max(m: Naive) -> None:

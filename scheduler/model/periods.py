@@ -16,7 +16,7 @@ from collections import defaultdict
 from ortools.sat.python import cp_model
 
 from scheduler.instance import DAYS, Day, Period
-from scheduler.model.data import ClassKey, Links, Prepared, lesson_at, overlaps, period_of
+from scheduler.model.data import ClassKey, Links, Prepared, lesson_at, period_of, too_close
 from scheduler.result import Lesson
 
 Choice = tuple[str, ClassKey, Day]  # (alt_id, class, day): one lesson, period still open
@@ -115,7 +115,7 @@ def _cpsat(prep: Prepared, d: Day, comp: list[Choice]) -> list[Lesson] | str | N
     for items in slots.values():
         for i, (s1, p1, b1) in enumerate(items):
             for s2, p2, b2 in items[i + 1 :]:
-                if s1 != s2 and overlaps(p1, p2, inst.travel_minutes(s1, s2)):
+                if s1 != s2 and too_close(inst, s1, p1, s2, p2):
                     model.add_bool_or([b1.Not(), b2.Not()])
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1

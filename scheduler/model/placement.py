@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from scheduler.instance import Day
-from scheduler.model.data import ClassKey, Links, Prepared, lesson_at, overlaps
+from scheduler.model.data import ClassKey, Links, Prepared, lesson_at, too_close
 from scheduler.result import Lesson
 
 Visit = tuple[str, str, Day]
@@ -238,7 +238,7 @@ def _travel(
             busy[(s, p.period)] = b
         for i, (s1, p1) in enumerate(slots):
             for s2, p2 in slots[i + 1 :]:
-                if s1 != s2 and overlaps(p1, p2, inst.travel_minutes(s1, s2)):
+                if s1 != s2 and too_close(inst, s1, p1, s2, p2):
                     model.add_bool_or([busy[(s1, p1.period)].Not(), busy[(s2, p2.period)].Not()])
 
 
