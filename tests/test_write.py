@@ -296,14 +296,17 @@ def test_replaces_previous_output(
     tmp_path: Path, instance: Instance, result: Result, unmet: pd.DataFrame
 ) -> None:
     out = tmp_path / "out"
-    write_outputs(
-        instance, result, {}, unmet, out, extra=lambda d: (d / "feed.ics").write_text("x")
-    )
-    assert (out / "feed.ics").exists()
+
+    def feeds(folder: Path) -> None:
+        (folder / "ical").mkdir()
+        (folder / "ical" / "A1.ics").write_text("x")
+
+    write_outputs(instance, result, {}, unmet, out, extra=feeds)
+    assert (out / "ical" / "A1.ics").exists()
     fewer = result.model_copy(update={"lessons": result.lessons[:1]})
     write_outputs(instance, fewer, {}, unmet, out)
     assert _read(out / "assignments.csv").count("\n") == 2  # header and one lesson
-    assert not (out / "feed.ics").exists()  # the old folder is replaced, not merged
+    assert not (out / "ical").exists()  # the old folder is replaced, not merged
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no temporary or backup left
 
 
@@ -366,9 +369,14 @@ def test_failure_without_old_folder_leaves_nothing(
     [
         ([], True),  # an empty folder is free to use
         (["assignments.csv", "timetables/A1.csv"], True),  # only our own outputs
-        (["report.json", "feed.ics"], True),  # a previous run that also wrote calendars
+        (["report.json", "ical/A1.ics", "ical/source.json"], True),  # and calendar feeds
         (["notes.txt"], False),  # the user's own file
         (["assignments.csv", "schools.csv"], False),  # an input folder, not an output folder
+        # A previous output the user has added to: replacing it would lose their files.
+        (["report.json", "notes.txt"], False),
+        (["report.json", "timetables/A1.csv", "timetables/mine.txt"], False),
+        (["report.json", "ical/A1.ics", "ical/photo.jpg"], False),
+        (["report.json", "archive/old.csv"], False),
     ],
 )
 def test_refuses_folder_that_is_not_an_output(

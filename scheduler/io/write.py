@@ -28,8 +28,11 @@ from scheduler.result import Lesson, Result
 
 UNMET_COLUMNS = ["school_id", "class", "missing"]
 TIMETABLES = "timetables"
-# Names a previous run may have left in an output folder; anything else is the user's.
-OUTPUT_NAMES = frozenset({"assignments.csv", "unmet.csv", "report.json", "index.html", TIMETABLES})
+# What a previous run leaves in an output folder: these files at the top, and in these folders
+# only files of these kinds (grids; calendar feeds and the instance they were made from).
+# Anything else is the user's, and a folder holding it is never replaced.
+OUTPUT_FILES = frozenset({"assignments.csv", "unmet.csv", "report.json", "index.html"})
+OUTPUT_FOLDERS = {TIMETABLES: (".csv", ".html"), "ical": (".ics", ".json")}
 LEVEL_NAMES = {"elementary": "elementary school", "junior_high": "junior high school"}
 
 
@@ -290,14 +293,33 @@ def refusal(out_dir: Path) -> str | None:
     target = out_dir.resolve()
     if target == here or target in here.parents:
         return "holds the current folder; choose another --out folder"
-    names = {p.name for p in out_dir.iterdir()}
-    if "report.json" in names or names <= OUTPUT_NAMES:
+    strangers = _strangers(out_dir)
+    if not strangers:
         return None
-    strangers = ", ".join(sorted(names - OUTPUT_NAMES)[:3])
+    more = f" and {len(strangers) - 3} more" if len(strangers) > 3 else ""
     return (
-        f"already holds files that are not altsched outputs ({strangers}); "
-        "choose another --out folder or empty it"
+        f"holds files that are not altsched outputs ({', '.join(strangers[:3])}{more}); "
+        "they would be lost: choose another --out folder or move them"
     )
+
+
+def _strangers(out_dir: Path) -> list[str]:
+    """Paths in ``out_dir`` (relative to it) that a solve did not write."""
+    found = []
+    for path in sorted(out_dir.iterdir()):
+        plain = not path.is_symlink()
+        if path.name in OUTPUT_FILES and plain and path.is_file():
+            continue
+        kinds = OUTPUT_FOLDERS.get(path.name)
+        if kinds is not None and plain and path.is_dir():
+            found += [
+                f"{path.name}/{inner.name}"
+                for inner in sorted(path.iterdir())
+                if inner.is_symlink() or not inner.is_file() or inner.suffix not in kinds
+            ]
+            continue
+        found.append(path.name)
+    return found
 
 
 def _sibling(out_dir: Path, tag: str) -> Path:
