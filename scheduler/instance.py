@@ -460,6 +460,22 @@ def reference_issues(inst: Instance, rows: dict[str, list[int]] | None = None) -
                     "is also a school_id; travel.csv could not tell them apart",
                 )
             )
+        # One override against the branch's other bound (both given are checked per row).
+        if (a.min_lessons is None) != (a.max_lessons is None) and inst.min_lessons(
+            a
+        ) > inst.max_lessons(a):
+            if a.max_lessons is not None:
+                msg = (
+                    f"is below the branch's weekly floor min_lessons_per_week "
+                    f"{st.min_lessons_per_week}; give this ALT a min_lessons too"
+                )
+                out.append(issue("alts", i, "max_lessons", a.max_lessons, msg))
+            else:
+                msg = (
+                    f"is above the branch's weekly ceiling max_lessons_per_week "
+                    f"{st.max_lessons_per_week}; give this ALT a max_lessons too"
+                )
+                out.append(issue("alts", i, "min_lessons", a.min_lessons, msg))
 
     schools = inst.school_by_id
     lo, hi = minutes_of(st.day_start), minutes_of(st.day_end)

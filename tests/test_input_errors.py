@@ -162,6 +162,10 @@ ERRORS = [
     ([("schools.csv", "35.00,139.00", "35.00,east")], ("schools.csv", 2, "lon", "east")),
     # an ALT whose minimum is above their maximum
     ([("alts.csv", "junior_high,2,4", "junior_high,5,4")], ("alts.csv", 3, "min_lessons", "5")),
+    # a part-timer's ceiling below the branch's floor (20), no floor of their own
+    ([("alts.csv", "junior_high,2,4", "junior_high,,10")], ("alts.csv", 3, "max_lessons", "10")),
+    # an ALT's floor above the branch's ceiling (25), no ceiling of their own
+    ([("alts.csv", "junior_high,2,4", "junior_high,30,")], ("alts.csv", 3, "min_lessons", "30")),
     # a misspelt day off
     ([("alts.csv", "2,4,Wed", "2,4,Weds")], ("alts.csv", 3, "unavailable", "Weds")),
     # the branch's weekly minimum above its maximum
