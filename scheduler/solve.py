@@ -21,10 +21,12 @@ from scheduler.model.bounds import VisitIndex, coverage_bound, objective_lower_b
 from scheduler.model.data import Prepared, prepare
 from scheduler.model.diagnose import capacity_notes
 from scheduler.model.greedy import greedy
+from scheduler.model.interrupt import interrupted, run, watching
+from scheduler.model.lns import improve, objective_of
 from scheduler.model.master import Master, add_cut, build_master, coverage_cuts
 from scheduler.model.placement import Counts, Visit, counts_of, place
 from scheduler.result import Lesson, Result, Status, lessons_frame
-from scheduler.validate import score
+from scheduler.validate import check, score
 
 Method = Literal["cpsat", "greedy", "naive"]
 ProgressFn = Callable[[float, float, float], None]  # (seconds, objective, bound)
@@ -60,6 +62,68 @@ def solve(
     """
     weights = weights or Weights.default()
     params = params or SolverParams.default()
+    # Ctrl-C from here on stops the search and keeps the best timetable found so far.
+    with watching():
+        result = _solve(instance, weights, params, method, on_progress, on_notes)
+    return _checked(instance, weights, result)
+
+
+def _checked(instance: Instance, weights: Weights, result: Result) -> Result:
+    """The result as the independent validator sees it: a lesson that breaks a hard rule
+    (a bug; none is known) is dropped and said so, never handed to the user.
+
+    Every hard rule is an upper limit or a clash, so dropping lessons never breaks one:
+    one lesson named by each violation goes, until the validator has nothing to say.
+    """
+    lessons = list(result.lessons)
+    broken: list[str] = []
+    while violations := check(instance, lessons_frame(lessons)):
+        broken += [str(v) for v in violations]
+        for v in violations:
+            named = [
+                i
+                for i, ls in enumerate(lessons)
+                if (v.alt_id is None or ls.alt_id == v.alt_id)
+                and (v.school_id is None or ls.school_id == v.school_id)
+                and (v.class_ is None or ls.class_ == v.class_)
+                and (v.day is None or ls.day == v.day)
+                and (v.period is None or ls.period == v.period)
+            ]
+            if named:
+                del lessons[named[-1]]
+            else:  # a violation naming no lesson: nothing is safe to keep
+                lessons = []
+    if not broken:
+        return result
+    dropped = len(result.lessons) - len(lessons)
+    notes = [
+        *result.notes,
+        f"Internal error, please report: {dropped} lesson(s) broke a hard rule and were "
+        f"dropped ({'; '.join(broken[:3])}).",
+    ]
+    out = _result(
+        instance,
+        weights,
+        "FEASIBLE",
+        result.method,
+        lessons,
+        None,
+        result.bound,
+        time.monotonic() - result.seconds,
+        notes,
+        result.progress,
+    )
+    return out
+
+
+def _solve(
+    instance: Instance,
+    weights: Weights,
+    params: SolverParams,
+    method: Method,
+    on_progress: ProgressFn | None,
+    on_notes: Callable[[list[str]], None] | None,
+) -> Result:
     t0 = time.monotonic()
     prep = prepare(instance)
     notes = capacity_notes(prep)
@@ -162,8 +226,6 @@ def _solver(
         # the default pair (no LP, light LP) neither finds good timetables nor raises the
         # bound; an LP-heavy worker and a core-based one do both.
         solver.parameters.subsolvers.extend(pair[:workers])
-    # Ctrl-C stops the search and keeps the best timetable found so far.
-    solver.parameters.catch_sigint_signal = True
     return solver
 
 
@@ -199,7 +261,7 @@ def _first_level(
         params, 0.4 * (params.time_limit - (time.monotonic() - t0)), ("default_lp", "core")
     )
     progress = _Progress(t0, on_progress, whole.objective, lambda b: max(floor, b))
-    status = solver.solve(master.model, progress)
+    status = run(solver, master.model, progress)
     trace += progress.trace
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         master.model.minimize(_weighted(master, floors=True))
@@ -223,7 +285,7 @@ def _first_level(
     worse.add(first >= best + step)
     worse.minimize(_weighted(master, floors=True))
     probe = _solver(params, min(2.0, 0.05 * params.time_limit))
-    probe_status = probe.solve(worse)
+    probe_status = run(probe, worse)
     # Both are valid bounds of the excluded timetables (the other terms are never negative);
     # CP-SAT's bound stays valid even when the probe ends without a solution.
     cap = (
@@ -277,12 +339,8 @@ def _solve_cpsat(
     while True:
         solver = _solver(params, deadline - reserve - time.monotonic(), keep_hint=not stage.fixed)
         progress = _Progress(t0, on_progress, whole, stage.bound)
-        interrupted = False
-        try:
-            status = solver.solve(master.model, progress)
-        except KeyboardInterrupt:  # pragma: no cover - depends on signal timing
-            interrupted = True
-            status = cp_model.UNKNOWN
+        # Ctrl-C stops this search (or skips it): the best timetable so far is placed.
+        status = run(solver, master.model, progress)
         trace += progress.trace
         found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
         # Nothing new in time: the first level's timetable, unless cuts have since ruled it out.
@@ -315,44 +373,34 @@ def _solve_cpsat(
         # The master has every exact term and a lower bound of continuity (its floor), so
         # its bound is a bound of the whole problem.
         bound = stage.bound(solver.best_objective_bound)
-        out_of_time = interrupted or deadline - time.monotonic() < reserve + 0.5
+        out_of_time = interrupted() or deadline - time.monotonic() < reserve + 0.5
         placement = place(
             prep, counts, repair=out_of_time, deadline=deadline, threads=params.threads
         )
         objective = master_objective + weights.continuity * placement.continuity
-        if not placement.conflicts and not placement.dropped:
-            # Optimal only when the bound meets the objective, continuity included.
-            final: Status = "OPTIMAL" if bound >= objective - 1e-6 else "FEASIBLE"
+        done = not placement.conflicts and not placement.dropped
+        if done or out_of_time:
             if cuts:
                 notes.append(f"Period placement added {len(cuts)} cut(s) to the master.")
+            if not done:
+                notes.append(
+                    f"Out of time with {placement.dropped} lesson(s) that did not fit into "
+                    "periods; they are reported as unmet."
+                )
+                objective = objective_of(prep, placement.lessons, weights)
+            lessons = placement.lessons
+            # Placement conflicts (many with several schools a day) can use up the time and
+            # leave lessons out: the greedy start is then the better timetable.
+            if objective > (start_objective := objective_of(prep, start, weights)):
+                notes.append(
+                    f"The search's timetable scored {objective}, worse than the greedy start; "
+                    "this is the greedy timetable."
+                )
+                lessons, objective = start, start_objective
+            # Optimal only when the bound meets the objective, continuity included.
+            final: Status = "OPTIMAL" if bound >= objective - 1e-6 else "FEASIBLE"
             return _result(
-                instance,
-                weights,
-                final,
-                "cpsat",
-                placement.lessons,
-                objective,
-                bound,
-                t0,
-                notes,
-                trace,
-            )
-        if out_of_time:
-            notes.append(
-                f"Out of time with {placement.dropped} lesson(s) that did not fit into "
-                "periods; they are reported as unmet."
-            )
-            return _result(
-                instance,
-                weights,
-                "FEASIBLE",
-                "cpsat",
-                placement.lessons,
-                None,
-                bound,
-                t0,
-                notes,
-                trace,
+                instance, weights, final, "cpsat", lessons, objective, bound, t0, notes, trace
             )
         for conflict in placement.conflicts:
             add_cut(master, conflict)
@@ -378,7 +426,7 @@ def _complete_hint(master: Master, counts: Counts) -> None:
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.max_time_in_seconds = 5.0
-    if solver.solve(fixed) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    if run(solver, fixed) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return
     size = len(master.model.proto.variables)
     values = list(solver.response_proto.solution)[:size]
@@ -443,7 +491,7 @@ def _solve_large(
     on_progress: ProgressFn | None,
 ) -> Result:
     """Greedy start, then large-neighbourhood search by region until the time limit."""
-    from scheduler.model.lns import improve, objective_of
+
     from scheduler.model.skeleton import flow_week
 
     instance = prep.instance

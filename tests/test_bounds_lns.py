@@ -94,6 +94,46 @@ def test_lns_keeps_a_valid_timetable_and_never_gets_worse(planned: bool) -> None
     assert seen == sorted(seen, reverse=True)  # each reported timetable is better
 
 
+@pytest.mark.parametrize("planned", [False, True])
+def test_regions_solved_side_by_side_share_no_school_and_no_alt(planned: bool) -> None:
+    # Two lanes' answers are combined by replacing each region's schools: that is a valid
+    # timetable only if no school is in both regions, no ALT is free in both, and every ALT
+    # teaching at a region's school is free there (so no other step moves their lessons).
+    import random
+
+    from scheduler.model.lns import _Search
+
+    inst = generate(30, 2)
+    prep = prepare(inst)
+    weights = Weights.default()
+    plan = flow_week(VisitIndex.of(prep), weights) if planned else None
+    best = greedy(prep, plan)
+    search = _Search(prep, LnsSettings(), random.Random(7), plan)
+    pairs = 0
+    for grow in (1, 1, 2, 3) * 10:
+        picks = search.regions(best, grow, 2)
+        pairs += len(picks) == 2
+        for schools, free in picks:
+            assert {ls.alt_id for ls in best if ls.school_id in schools} <= free
+        if len(picks) == 2:
+            (s1, a1), (s2, a2) = picks
+            assert not set(s1) & set(s2) and not a1 & a2
+    assert pairs >= 10  # the second lane is often busy (always at 120 ALTs)
+
+
+def test_a_school_sharing_an_alts_day_with_a_changed_one_is_placed_again() -> None:
+    # With two schools a day, A teaches at S and T on Monday. The step changes only S's
+    # count; T's lessons must be placed again beside S's, or A could be in both at once.
+    from scheduler.model.lns import _to_replace
+
+    current = {("A", "S", "Mon"): 1, ("A", "T", "Mon"): 1, ("B", "U", "Tue"): 2}
+    counts = {("A", "S", "Mon"): 2, ("A", "T", "Mon"): 1, ("B", "U", "Tue"): 2}
+    assert _to_replace(counts, current) == {"S", "T"}  # type: ignore[arg-type]
+    # A visit that ends frees its school from the link; a school with no change stays.
+    counts = {("A", "T", "Mon"): 1, ("B", "U", "Tue"): 2}
+    assert _to_replace(counts, current) == {"S"}  # type: ignore[arg-type]
+
+
 def test_a_cluster_search_that_runs_out_of_time_is_never_a_cut(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     # A cut claims "these counts cannot be placed"; only a proof may say so. When the
     # search stops undecided the lessons are placed as far as possible, the rest dropped.

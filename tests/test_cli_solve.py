@@ -58,6 +58,45 @@ def test_demo_solves_writes_every_output_and_passes_the_checker(tmp_path: Path) 
     assert check.returncode == 0, check.stdout
 
 
+@pytest.mark.parametrize("size", ["demo", "30"])
+def test_ctrl_c_keeps_the_best_timetable_found(size: str, tmp_path: Path) -> None:
+    # The demo takes the master path, 30 generated ALTs the region search: on both, Ctrl-C
+    # once the search reports a timetable ends the solve well before its limit, with that
+    # timetable written and valid.
+    import signal
+    import time
+
+    if size == "demo":
+        instance = INSTANCES / "demo"
+    else:
+        instance = tmp_path / "g30"
+        assert altsched("generate", "--alts", "30", "--seed", "2", instance).returncode == 0
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "scheduler.cli", "solve", str(instance), "--out", str(out)]
+    # A child of a non-interactive shell may inherit SIGINT ignored; a terminal's is default.
+    run = subprocess.Popen(
+        [*cmd, "--time-limit", "120"],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert run.stdout is not None
+    for line in run.stdout:
+        if "objective" in line:  # the first progress line: the search is on
+            break
+    time.sleep(2)
+    run.send_signal(signal.SIGINT)
+    sent = time.monotonic()
+    rest, _ = run.communicate(timeout=100)
+    assert run.returncode == 0, rest
+    assert time.monotonic() - sent < 30  # not the 120 s limit
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["status"] == "FEASIBLE" and report["seconds"] < 60
+    check = altsched("check", instance, out)
+    assert check.returncode == 0, check.stdout
+
+
 def test_bad_input_exits_2_names_the_cell_and_keeps_the_old_output(tmp_path: Path) -> None:
     src = tmp_path / "branch"
     shutil.copytree(INSTANCES / "tiny-floor", src)

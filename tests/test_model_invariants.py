@@ -233,3 +233,29 @@ def test_each_progress_line_is_a_better_timetable(size: int) -> None:
     assert len(seen) > 1
     assert all(later < earlier for earlier, later in pairwise(seen))
     assert check(inst, lessons_frame(result.lessons)) == []
+
+
+def test_a_lesson_breaking_a_rule_never_reaches_the_user() -> None:
+    # The last line of defence: a result carrying a lesson that breaks a hard rule (a bug)
+    # comes out of the solve without it, scored anew, and says so.
+    from scheduler.solve import _checked
+
+    inst = branch(
+        [school("S")], bells("S"), [klass("S", "3-1", 1), klass("S", "4-1", 1)], [alt("A")]
+    )
+    weights = Weights.default()
+    result = solved(inst, weights)
+    assert len(result.lessons) == 2
+    first = result.lessons[0]
+    other = next(ls for ls in result.lessons if ls.class_ != first.class_)
+    # The other class in the first one's day and period: A in two classes at once.
+    same = ("day", "period", "start", "end")
+    clash = other.model_copy(update={k: getattr(first, k) for k in same})
+    broken = result.model_copy(update={"lessons": (first, clash)})
+    assert check(inst, broken.assignments)
+    fixed = _checked(inst, weights, broken)
+    assert check(inst, fixed.assignments) == []
+    assert len(fixed.lessons) == 1
+    assert fixed.objective == score(inst, fixed.assignments, weights).objective
+    assert "Internal error" in fixed.notes[-1]
+    assert _checked(inst, weights, result) is result  # a valid result passes untouched

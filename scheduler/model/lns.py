@@ -17,15 +17,18 @@ import random
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from functools import partial
 
 from ortools.sat.python import cp_model
 
 from scheduler.config import SolverParams, Weights
 from scheduler.instance import haversine_km
 from scheduler.model.data import Prepared
-from scheduler.model.master import add_cut, build_master
-from scheduler.model.placement import Counts, counts_of, place
+from scheduler.model.interrupt import interrupted, run
+from scheduler.model.master import build_master
+from scheduler.model.placement import Counts, Visit, clusters, counts_of, place
 from scheduler.result import Lesson
 
 ProgressFn = Callable[[float, float, float], None]
@@ -38,6 +41,12 @@ STUCK_STEPS = 10
 # the full effort (generate(120, 1), greedy visits: 3 at 2.0, 0.5 and 0.2); the rest of the
 # effort goes to proving the earliest periods, which a step does not need.
 PLACE_EFFORT = 0.3
+# Steps run side by side, on regions that share no school and no ALT, each with its share of
+# the threads: a step's time is nearly all CP-SAT (which runs outside the GIL), and a small
+# region gains little from a second worker.
+LANES = 2
+# Draws a further lane gets to find a region apart from the ones already taken.
+DISJOINT_TRIES = 20
 
 
 @dataclass(frozen=True)
@@ -69,111 +78,164 @@ def improve(
 
     With a weekly ``plan`` of who teaches where (:func:`scheduler.model.skeleton.flow_week`),
     some steps free the schools and ALTs between the timetable and the plan instead of a
-    geographic region. Returns the best timetable, its objective and the number of
-    accepted steps.
+    geographic region. With two threads or more, each round runs one step per lane on
+    regions that share no school and no ALT (see :data:`LANES`). Returns the best timetable,
+    its objective and the number of accepted rounds.
     """
-    cfg = settings or LnsSettings()
-    inst = prep.instance
-    rng = random.Random(params.seed)
-    schools = sorted(prep.needy)
-    where = {s: (inst.school_by_id[s].lat, inst.school_by_id[s].lon) for s in schools}
-    home = {a.alt_id: (a.home_lat, a.home_lon) for a in inst.alts}
-    candidates: dict[tuple[str, str], list] = defaultdict(list)
-    for v in prep.visits:
-        candidates[(v[0], v[1])].append(v)
-
+    search = _Search(prep, settings or LnsSettings(), random.Random(params.seed), plan)
     best = list(start)
     best_obj = objective_of(prep, best, weights)
     if on_progress:
         on_progress(time.monotonic() - t0, best_obj, 0.0)
     accepted = 0
-    need = {s: sum(c.alt_lessons for c in prep.needy[s]) for s in schools}
-    planned: dict[str, set[str]] = defaultdict(set)  # the plan's ALTs of each school
-    for a, s in plan or {}:
-        planned[s].add(a)
-    since = 0  # steps since the last accepted one
+    lanes = max(1, min(LANES, params.threads))
+    since = 0  # rounds since the last accepted one
+    pool = ThreadPoolExecutor(max_workers=lanes) if lanes > 1 else None
     try:
-        while time.monotonic() < deadline - 0.5 and schools:
+        while time.monotonic() < deadline - 0.5 and search.schools and not interrupted():
             since += 1
             # Stuck on the last missing lessons: they need a longer chain of moves, so the
             # region and its time grow (up to 3x) until a step is accepted again.
             grow = min(3, 1 + since // STUCK_STEPS)
-            size = replace(
-                cfg,
-                schools=cfg.schools * grow,
-                near_alts=cfg.near_alts * grow,
-                step_seconds=cfg.step_seconds * grow,
-            )
-            given = Counter(ls.school_id for ls in best)
-            short = [s for s in schools if given[s] < need[s]]
-            if plan and rng.random() < PLAN_STEPS:
-                # While lessons are missing, the plan's ALTs of a short school: the plan
-                # covers everything, so they are ALTs that have room for it.
-                region, free_alts = _plan_region(best, planned, where, cfg, rng, short)
+            picks = search.regions(best, grow, lanes)
+            seconds = min(search.cfg.step_seconds * grow, deadline - time.monotonic())
+            threads = max(1, params.threads // len(picks))
+            step_params = params.model_copy(update={"workers": threads})
+
+            step = partial(search.step, best, weights=weights, params=step_params, seconds=seconds)
+            if pool is None or len(picks) == 1:
+                found = [step(pick) for pick in picks]
             else:
-                # Most steps start where lessons are missing: that is where the objective is.
-                seed = rng.choice(short if short and rng.random() < 0.7 else schools)
-                region = sorted(schools, key=lambda s: haversine_km(*where[seed], *where[s]))[
-                    : size.schools
-                ]
-                near = set(region)
-                teaching = {ls.alt_id for ls in best if ls.school_id in near}
-                load = Counter(ls.alt_id for ls in best)
-                by_distance = sorted(home, key=lambda a: haversine_km(*where[seed], *home[a]))
-                spare = [a for a in by_distance if load[a] < inst.max_lessons(inst.alt_by_id[a])]
-                free_alts = (
-                    teaching | set(by_distance[: size.near_alts]) | set(spare[: size.near_alts])
-                )
-            in_region = set(region)
-            counts = counts_of(best)
-            pinned = {
-                v: k for v, k in counts.items() if not (v[0] in free_alts and v[1] in in_region)
-            }
-            # A freed ALT keeps the days they teach outside the region: placing a region lesson
-            # beside a pinned one would need both schools' periods, which stay outside this step.
-            busy = {(v[0], v[2]) for v in pinned}
-            open_visits = [
-                v
-                for a in sorted(free_alts)
-                for s in region
-                for v in candidates.get((a, s), [])
-                if (a, v[2]) not in busy
-            ]
-            # ALTs that are not freed only matter through their weekly load (load spread):
-            # their visits stay out of the model, their lessons become a fixed load.
-            kept = {v: k for v, k in pinned.items() if v[0] in free_alts}
-            fixed_load: Counter[str] = Counter()
-            for v, k in pinned.items():
-                if v[0] not in free_alts:
-                    fixed_load[v[0]] += k
-            visits = sorted(set(open_visits) | set(kept))
-            touched = {v[1] for v in visits}
-            sub = replace(
-                prep,
-                visits=visits,
-                needy={s: prep.needy[s] for s in touched},
-                fixed_load=dict(fixed_load),
-            )
-            left = deadline - time.monotonic()
-            found = _solve_region(sub, weights, params, kept, counts, min(size.step_seconds, left))
-            if found is None:
-                continue
-            changed, placed = found
-            # Schools whose visits did not change keep their classes and periods.
-            candidate = [ls for ls in best if ls.school_id not in changed] + placed
-            if candidate == best:
-                continue
-            obj = objective_of(prep, candidate, weights)
-            if obj < best_obj:
-                best, best_obj = candidate, obj
-                accepted += 1
-                since = 0
-                if on_progress:
-                    on_progress(time.monotonic() - t0, best_obj, 0.0)
-    except KeyboardInterrupt:
-        pass  # Ctrl-C: keep the best timetable found so far
+                found = list(pool.map(step, picks))
+            # The regions share no school and no ALT, so their answers combine: every
+            # school is re-placed by at most one of them and every ALT changed by one.
+            answers = [f for f in found if f is not None]
+            options = [answers] + ([[a] for a in answers] if len(answers) > 1 else [])
+            for option in options:
+                changed = set().union(*(c for c, _ in option))
+                candidate = [ls for ls in best if ls.school_id not in changed]
+                candidate += [ls for _, placed in option for ls in placed]
+                if changed and candidate != best:
+                    obj = objective_of(prep, candidate, weights)
+                    if obj < best_obj:
+                        best, best_obj = candidate, obj
+                        accepted += 1
+                        since = 0
+                        if on_progress:
+                            on_progress(time.monotonic() - t0, best_obj, 0.0)
+                        break  # the first option holds every answer: kept when it helps
+    finally:  # Ctrl-C (scheduler.model.interrupt) stops the round's searches: best is kept
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     return best, best_obj, accepted
+
+
+class _Search:
+    """The fixed data of a region search: schools, homes, candidate visits, the plan."""
+
+    def __init__(
+        self,
+        prep: Prepared,
+        cfg: LnsSettings,
+        rng: random.Random,
+        plan: Mapping[tuple[str, str], int] | None,
+    ) -> None:
+        inst = prep.instance
+        self.prep, self.cfg, self.rng, self.plan = prep, cfg, rng, plan
+        self.schools = sorted(prep.needy)
+        self.where = {
+            s: (inst.school_by_id[s].lat, inst.school_by_id[s].lon) for s in self.schools
+        }
+        self.home = {a.alt_id: (a.home_lat, a.home_lon) for a in inst.alts}
+        self.candidates: dict[tuple[str, str], list[Visit]] = defaultdict(list)
+        for v in prep.visits:
+            self.candidates[(v[0], v[1])].append(v)
+        self.need = {s: sum(c.alt_lessons for c in prep.needy[s]) for s in self.schools}
+        self.planned: dict[str, set[str]] = defaultdict(set)  # the plan's ALTs of each school
+        for a, s in plan or {}:
+            self.planned[s].add(a)
+
+    def regions(
+        self, best: list[Lesson], grow: int, lanes: int
+    ) -> list[tuple[list[str], set[str]]]:
+        """Up to ``lanes`` regions (schools, freed ALTs) that share no school and no ALT.
+
+        The first is drawn as a single step would be; each further lane gets a few draws to
+        find one apart from those already taken and is left idle otherwise.
+        """
+        picks = [self.region(best, grow)]
+        for _ in range(lanes - 1):
+            for _try in range(DISJOINT_TRIES):
+                schools, alts = self.region(best, grow)
+                if all(not (set(schools) & set(s) or alts & a) for s, a in picks):
+                    picks.append((schools, alts))
+                    break
+        return picks
+
+    def region(self, best: list[Lesson], grow: int) -> tuple[list[str], set[str]]:
+        """One region to free: its schools and the ALTs free to move in it."""
+        cfg, inst = self.cfg, self.prep.instance
+        size = replace(cfg, schools=cfg.schools * grow, near_alts=cfg.near_alts * grow)
+        given = Counter(ls.school_id for ls in best)
+        short = [s for s in self.schools if given[s] < self.need[s]]
+        if self.plan and self.rng.random() < PLAN_STEPS:
+            # While lessons are missing, the plan's ALTs of a short school: the plan covers
+            # everything, so they are ALTs that have room for it.
+            return _plan_region(best, self.planned, self.where, cfg, self.rng, short)
+        # Most steps start where lessons are missing: that is where the objective is.
+        seed = self.rng.choice(short if short and self.rng.random() < 0.7 else self.schools)
+        where = self.where
+        region = sorted(self.schools, key=lambda s: haversine_km(*where[seed], *where[s]))[
+            : size.schools
+        ]
+        near = set(region)
+        teaching = {ls.alt_id for ls in best if ls.school_id in near}
+        load = Counter(ls.alt_id for ls in best)
+        home = self.home
+        by_distance = sorted(home, key=lambda a: haversine_km(*where[seed], *home[a]))
+        spare = [a for a in by_distance if load[a] < inst.max_lessons(inst.alt_by_id[a])]
+        return region, teaching | set(by_distance[: size.near_alts]) | set(spare[: size.near_alts])
+
+    def step(
+        self,
+        best: list[Lesson],
+        pick: tuple[list[str], set[str]],
+        weights: Weights,
+        params: SolverParams,
+        seconds: float,
+    ) -> tuple[set[str], list[Lesson]] | None:
+        """Solve one region of ``best``: the schools it changed and their new lessons."""
+        region, free_alts = pick
+        in_region = set(region)
+        counts = counts_of(best)
+        pinned = {v: k for v, k in counts.items() if not (v[0] in free_alts and v[1] in in_region)}
+        # A freed ALT keeps the days they teach outside the region: placing a region lesson
+        # beside a pinned one would need both schools' periods, which stay outside this step.
+        busy = {(v[0], v[2]) for v in pinned}
+        open_visits = [
+            v
+            for a in sorted(free_alts)
+            for s in region
+            for v in self.candidates.get((a, s), [])
+            if (a, v[2]) not in busy
+        ]
+        # ALTs that are not freed only matter through their weekly load (load spread):
+        # their visits stay out of the model, their lessons become a fixed load.
+        kept = {v: k for v, k in pinned.items() if v[0] in free_alts}
+        fixed_load: Counter[str] = Counter()
+        for v, k in pinned.items():
+            if v[0] not in free_alts:
+                fixed_load[v[0]] += k
+        visits = sorted(set(open_visits) | set(kept))
+        touched = {v[1] for v in visits}
+        sub = replace(
+            self.prep,
+            visits=visits,
+            needy={s: self.prep.needy[s] for s in touched},
+            fixed_load=dict(fixed_load),
+        )
+        return _solve_region(sub, weights, params, kept, counts, seconds)
 
 
 def objective_of(prep: Prepared, lessons: list[Lesson], weights: Weights) -> int:
@@ -252,8 +314,8 @@ def _solve_region(
     current: Counts,
     seconds: float,
 ) -> tuple[set[str], list[Lesson]] | None:
-    """The region's schools whose visit counts changed and their newly placed lessons, or
-    None when nothing placeable was found."""
+    """The region's schools to re-place and their newly placed lessons, or None when the
+    search found nothing in time."""
     if seconds <= 0.2:
         return None
     master = build_master(sub, weights)
@@ -263,34 +325,39 @@ def _solve_region(
     for v, n in master.lessons.items():
         master.model.add_hint(n, current.get(v, 0))
         master.model.add_hint(master.y[v], current.get(v, 0) > 0)
-    stop = time.monotonic() + seconds
-    while time.monotonic() < stop - 0.1:
-        solver = cp_model.CpSolver()
-        solver.parameters.max_time_in_seconds = stop - time.monotonic()
-        solver.parameters.num_workers = params.threads
-        solver.parameters.random_seed = params.seed
-        status = solver.solve(master.model)
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return None
-        region = {v[1] for v, n in master.lessons.items() if v not in pinned}
-        counts = {
-            v: k
-            for v, n in master.lessons.items()
-            if v[1] in region and (k := solver.value(n)) > 0
-        }
-        changed = {
-            v[1]
-            for v in set(counts) | {v for v in current if v[1] in region}
-            if counts.get(v, 0) != current.get(v, 0)
-        }
-        placed = place(
-            sub,
-            {v: k for v, k in counts.items() if v[1] in changed},
-            effort=PLACE_EFFORT,
-            threads=params.threads,
-        )
-        if not placed.conflicts:
-            return changed, placed.lessons
-        for conflict in placed.conflicts:
-            add_cut(master, conflict)
-    return None
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = seconds
+    solver.parameters.num_workers = params.threads
+    solver.parameters.random_seed = params.seed
+    status = run(solver, master.model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    region = {v[1] for v in master.lessons if v not in pinned}
+    counts = {
+        v: k for v, n in master.lessons.items() if v[1] in region and (k := solver.value(n)) > 0
+    }
+    changed = _to_replace(counts, {v: k for v, k in current.items() if v[1] in region})
+    # Lessons that do not fit into periods are dropped (they count as unmet and the step is
+    # judged with them) rather than turned into cuts: a minimal conflict takes one search
+    # per lesson, seconds where a step has 0.3 s (with two schools a day, every step did).
+    placed = place(
+        sub,
+        {v: k for v, k in counts.items() if v[1] in changed},
+        repair=True,
+        effort=PLACE_EFFORT,
+        threads=params.threads,
+    )
+    return changed, placed.lessons
+
+
+def _to_replace(counts: Counts, current: Counts) -> set[str]:
+    """The schools to place anew when a region's visits go from ``current`` to ``counts``:
+    those whose visits changed, and every school sharing an ALT's day with one of them
+    (possible with max_schools_per_day > 1): a school kept as it was would have its periods
+    unseen by the new placement, which could put the ALT in two places at once."""
+    changed = {v[1] for v in set(counts) | set(current) if counts.get(v, 0) != current.get(v, 0)}
+    for group in clusters(counts):
+        schools = {v[1] for v in group}
+        if schools & changed:
+            changed |= schools
+    return changed

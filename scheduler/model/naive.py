@@ -24,6 +24,7 @@ from scheduler.config import SolverParams, Weights
 from scheduler.instance import DAYS, Day, Period
 from scheduler.model import goals, visit_rules
 from scheduler.model.data import ClassKey, Prepared, too_close
+from scheduler.model.interrupt import run
 from scheduler.result import Lesson, Status
 
 X = tuple[str, ClassKey, Day, int]  # (alt_id, class, day, period)
@@ -413,9 +414,8 @@ def solve_naive(
     solver.parameters.num_workers = params.threads
     solver.parameters.random_seed = params.seed
     solver.parameters.log_search_progress = params.log
-    solver.parameters.catch_sigint_signal = True
     progress = _Progress(t0, on_progress)
-    status = solver.solve(m.model, progress)
+    status = run(solver, m.model, progress)  # Ctrl-C keeps the best
     if status == cp_model.INFEASIBLE:  # only through a bug: teaching nothing is feasible
         return "INFEASIBLE", [], None, None, progress.trace
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):

@@ -17,6 +17,7 @@ from ortools.sat.python import cp_model
 
 from scheduler.instance import DAYS, Day, Period
 from scheduler.model.data import ClassKey, Links, Prepared, lesson_at, period_of, too_close
+from scheduler.model.interrupt import run
 from scheduler.result import Lesson
 
 Choice = tuple[str, ClassKey, Day]  # (alt_id, class, day): one lesson, period still open
@@ -121,7 +122,7 @@ def _cpsat(prep: Prepared, d: Day, comp: list[Choice]) -> list[Lesson] | str | N
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = 0
     solver.parameters.max_deterministic_time = 5.0
-    status = solver.solve(model)
+    status = run(solver, model, stoppable=False)
     if status == cp_model.INFEASIBLE:
         return None
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):

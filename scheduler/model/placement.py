@@ -24,6 +24,7 @@ from ortools.sat.python import cp_model
 
 from scheduler.instance import Day
 from scheduler.model.data import ClassKey, Links, Prepared, lesson_at, too_close
+from scheduler.model.interrupt import run
 from scheduler.result import Lesson
 
 Visit = tuple[str, str, Day]
@@ -181,7 +182,7 @@ def _solve_cluster(
     solver.parameters.max_deterministic_time = effort
     if deadline is not None:
         solver.parameters.max_time_in_seconds = max(0.05, deadline - time.monotonic())
-    status = solver.solve(model)
+    status = run(solver, model, stoppable=False)
     if status == cp_model.INFEASIBLE:
         return INFEASIBLE
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):

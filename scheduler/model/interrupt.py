@@ -1,0 +1,110 @@
+"""Ctrl-C during a solve: stop the running CP-SAT searches; the pipeline keeps its best.
+
+CP-SAT's own ``catch_sigint_signal`` does not do this job. It ends only the search running at
+that moment (the first level of the master, or one 0.3 s region step, after which the solve
+went on to its time limit), and when that search returns it resets SIGINT to the default
+action, so a Ctrl-C between two searches killed the process with nothing written (measured,
+OR-Tools 9.15). So every search here runs through :func:`run` with that parameter off, and
+:func:`watching` routes SIGINT to a flag and to ``stop_search`` of every running search.
+The main thread is inside CP-SAT most of the time, where no Python signal handler runs;
+Python's C-level handler still writes the signal to a wakeup socket, and a helper thread
+reading it stops the searches at once.
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from ortools.sat.python import cp_model, cp_model_helper
+
+_lock = threading.Lock()
+_running: set[cp_model.CpSolver] = set()
+_hit = threading.Event()
+
+
+def interrupted() -> bool:
+    """Whether Ctrl-C was pressed during the current solve."""
+    return _hit.is_set()
+
+
+def run(
+    solver: cp_model.CpSolver,
+    model: cp_model.CpModel,
+    callback: cp_model.CpSolverSolutionCallback | None = None,
+    *,
+    stoppable: bool = True,
+) -> cp_model_helper.CpSolverStatus:
+    """Solve ``model``; a ``stoppable`` search ends on Ctrl-C (and gets no time after one).
+
+    Searches that turn a found timetable into periods are not stoppable: they are short
+    (a deterministic limit) and the timetable kept after Ctrl-C needs them.
+    """
+    solver.parameters.catch_sigint_signal = False
+    if not stoppable:
+        return solver.solve(model, callback)
+    with _lock:
+        if _hit.is_set():
+            # Not started, but answered (the caller may read the response): no time at all.
+            solver.parameters.max_time_in_seconds = 0.0
+        _running.add(solver)
+    try:
+        return solver.solve(model, callback)
+    finally:
+        with _lock:
+            _running.discard(solver)
+
+
+def _stop() -> None:
+    _hit.set()
+    with _lock:
+        for solver in _running:
+            solver.stop_search()
+
+
+@contextmanager
+def watching() -> Iterator[None]:
+    """Within this block, Ctrl-C stops the searches instead of raising KeyboardInterrupt.
+
+    Signals can only be routed from the main thread; elsewhere (a server's worker) the block
+    changes nothing but clearing the flag.
+    """
+    _hit.clear()
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    reader, writer = socket.socketpair()
+    writer.setblocking(False)
+    old_fd = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    old_handler = signal.signal(signal.SIGINT, lambda _sig, _frame: _stop())
+    done = threading.Event()
+    watcher = threading.Thread(target=_watch, args=(reader, done), daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old_handler)
+        signal.set_wakeup_fd(old_fd)
+        done.set()
+        writer.close()  # the watcher's read returns empty: it ends
+        watcher.join(timeout=2.0)
+        reader.close()
+
+
+def _watch(reader: socket.socket, done: threading.Event) -> None:
+    while not done.is_set():
+        try:
+            data = reader.recv(64)
+        except OSError:
+            return
+        if not data:
+            return
+        if signal.SIGINT in data:
+            _stop()
+            # A search registered a moment before its solver existed missed the stop:
+            # repeat it while the block lasts.
+            while not done.wait(0.1):
+                _stop()
