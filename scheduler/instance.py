@@ -595,10 +595,20 @@ def reference_issues(inst: Instance, rows: dict[str, list[int]] | None = None) -
             )
 
     places = set(schools) | set(inst.alt_by_id)
+    trips: dict[tuple[str, str], int] = {}
     for i, t in enumerate(inst.travel):
         for col, v in (("from", t.from_), ("to", t.to)):
             if v not in places:
                 out.append(issue("travel", i, col, v, "is neither a school_id nor an alt_id"))
+        # Two rows for one trip leave its time ambiguous (the reverse trip is its own row).
+        if (t.from_, t.to) in trips:
+            msg = (
+                f"to {t.to} is given again (first on row {row('travel', trips[(t.from_, t.to)])})"
+            )
+            out.append(issue("travel", i, "from", t.from_, msg))
+        trips.setdefault((t.from_, t.to), i)
+        if t.from_ == t.to:
+            out.append(issue("travel", i, "to", t.to, "is the same place as from"))
     return out
 
 

@@ -210,6 +210,13 @@ ERRORS = [
     ([("travel.csv", "A1,E1,10", "A1,E7,10")], ("travel.csv", 2, "to", "E7")),
     # negative travel minutes
     ([("travel.csv", "A1,E1,10", "A1,E1,-5")], ("travel.csv", 2, "minutes", "-5")),
+    # one trip given twice (which time holds?); the way back is a trip of its own
+    (
+        [("travel.csv", "A1,E1,10\n", "A1,E1,10\nE1,A1,12\nA1,E1,50\n")],
+        ("travel.csv", 4, "from", "A1"),
+    ),
+    # a trip from a place to itself
+    ([("travel.csv", "A1,E1,10", "E1,E1,10")], ("travel.csv", 2, "to", "E1")),
     # a column named twice
     (
         [("travel.csv", "from,to,minutes", "from,to,minutes,to")],
