@@ -39,11 +39,29 @@ def report_input_errors(e: InstanceError) -> None:
         err_console.print(f"  {issue}", markup=False)
 
 
+# Warnings of one kind (file, column, message) shown in full before the rest are counted:
+# a column Excel turned into dates gave one warning per row (184 on the demo).
+SAME_KIND_SHOWN = 3
+
+
 def print_warnings(warnings: Sequence[object]) -> None:
-    """Show input warnings on stderr (they never stop a command)."""
+    """Show input warnings on stderr (they never stop a command), a few of each kind."""
+    kinds: dict[tuple[object, ...], list[object]] = {}
     for w in warnings:
-        # The text is the user's data: never read it as rich markup.
-        err_console.print(Text.assemble(("warning ", "yellow"), str(w)))
+        key = (w.file, w.column, w.message) if isinstance(w, InputIssue) else (str(w),)
+        kinds.setdefault(key, []).append(w)
+    for same in kinds.values():
+        for w in same[:SAME_KIND_SHOWN]:
+            # The text is the user's data: never read it as rich markup.
+            err_console.print(Text.assemble(("warning ", "yellow"), str(w)))
+        rest = same[SAME_KIND_SHOWN:]
+        if rest:
+            rows = [str(w.row) for w in rest if isinstance(w, InputIssue) and w.row is not None]
+            shown = ", ".join(rows[:8]) + (", ..." if len(rows) > 8 else "")
+            where = f" (rows {shown})" if rows else ""
+            err_console.print(
+                Text.assemble(("warning ", "yellow"), f"... and {len(rest)} more like it{where}")
+            )
 
 
 InstanceArg = Annotated[

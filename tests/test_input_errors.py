@@ -341,3 +341,24 @@ def test_missing_path_and_unsupported_file_are_errors(tmp_path: Path) -> None:
     notes.write_text("hello", encoding="utf-8")
     with pytest.raises(InstanceError, match="neither a folder"):
         load_instance(notes)
+
+
+def test_many_warnings_of_one_kind_are_counted_not_repeated(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Excel turning a class column into dates warns on every row: three are shown, the rest
+    # counted with their rows; another kind of warning is still shown in full.
+    from scheduler.cli import print_warnings
+
+    dates = [
+        InputIssue(
+            "book.xlsx sheet classes", r, "class", f"{r}-1", "was stored by Excel as a date"
+        )
+        for r in range(2, 14)
+    ]
+    other = InputIssue("bells.csv", 3, "end", "09:40", "makes period 1 last 55 minutes")
+    print_warnings([*dates, other])
+    err = capsys.readouterr().err
+    assert err.count("was stored by Excel") == 3
+    assert "... and 9 more like it (rows 5, 6, 7, 8, 9, 10, 11, 12, ...)" in err
+    assert "makes period 1 last 55 minutes" in err
