@@ -120,9 +120,12 @@ def solve_command(
     if why is not None:
         raise InstanceError([InputIssue(out.as_posix(), None, None, None, why)])
 
+    shown: list[str] = []
+
     def show_notes(notes: list[str]) -> None:
         for note in notes:
-            console.print(f"[yellow]note[/] {note}", highlight=False)
+            console.print(Text.assemble(("note ", "yellow"), note))
+        shown.extend(notes)
 
     def show_progress(seconds: float, objective: float, bound: float) -> None:
         gap = 0.0 if objective == 0 else max(0.0, (objective - bound) / abs(objective))
@@ -137,6 +140,8 @@ def solve_command(
     result = solve(
         inst, wts, params, method=method.value, on_progress=show_progress, on_notes=show_notes
     )
+    # What the solve learnt on the way (out of time with lessons left, Ctrl-C, ...).
+    show_notes([n for n in result.notes if n not in shown])
     scored = score(inst, result.assignments, wts)
 
     def add_feeds(folder: Path) -> None:

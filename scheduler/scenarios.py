@@ -11,6 +11,7 @@ import pandas as pd
 from scheduler.config import SolverParams, Weights
 from scheduler.errors import InstanceError
 from scheduler.instance import Alt, Instance, reference_issues
+from scheduler.model.interrupt import was_interrupted
 from scheduler.result import Result
 from scheduler.solve import solve
 from scheduler.validate import score
@@ -89,9 +90,15 @@ def compare(
     """Solve every scenario with the same weights and parameters.
 
     Returns the KPI table (one row per scenario, in the given order) and the results.
+    Interrupting (Ctrl-C, or the notebook's stop button) raises ``KeyboardInterrupt``: a
+    table of scenarios solved for different times would compare unlike things.
     """
     weights = weights or Weights.default()
     params = params or SolverParams.default()
-    results = {name: solve(inst, weights, params) for name, inst in scenarios.items()}
+    results = {}
+    for name, inst in scenarios.items():
+        results[name] = solve(inst, weights, params)
+        if was_interrupted():
+            raise KeyboardInterrupt
     rows = [kpis(name, scenarios[name], results[name], weights) for name in scenarios]
     return pd.DataFrame(rows, columns=KPI_COLUMNS), results

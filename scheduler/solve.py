@@ -21,7 +21,7 @@ from scheduler.model.bounds import VisitIndex, coverage_bound, objective_lower_b
 from scheduler.model.data import Prepared, prepare
 from scheduler.model.diagnose import capacity_notes
 from scheduler.model.greedy import greedy
-from scheduler.model.interrupt import interrupted, run, watching
+from scheduler.model.interrupt import interrupted, run, was_interrupted, watching
 from scheduler.model.lns import improve, objective_of
 from scheduler.model.master import Master, add_cut, build_master, coverage_cuts
 from scheduler.model.placement import Counts, Visit, counts_of, place
@@ -65,6 +65,9 @@ def solve(
     # Ctrl-C from here on stops the search and keeps the best timetable found so far.
     with watching():
         result = _solve(instance, weights, params, method, on_progress, on_notes)
+    if was_interrupted():
+        note = f"Stopped by Ctrl-C after {result.seconds:.1f} s: the best timetable found so far."
+        result = result.model_copy(update={"notes": (*result.notes, note)})
     return _checked(instance, weights, result)
 
 

@@ -91,6 +91,7 @@ def test_ctrl_c_keeps_the_best_timetable_found(size: str, tmp_path: Path) -> Non
     rest, _ = run.communicate(timeout=100)
     assert run.returncode == 0, rest
     assert time.monotonic() - sent < 30  # not the 120 s limit
+    assert "Stopped by Ctrl-C" in rest  # said on screen, and in report.json's notes
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert report["status"] == "FEASIBLE" and report["seconds"] < 60
     check = altsched("check", instance, out)

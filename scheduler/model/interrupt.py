@@ -24,11 +24,17 @@ from ortools.sat.python import cp_model, cp_model_helper
 _lock = threading.Lock()
 _running: set[cp_model.CpSolver] = set()
 _hit = threading.Event()
+_last = threading.Event()  # the last watched block saw Ctrl-C
 
 
 def interrupted() -> bool:
     """Whether Ctrl-C was pressed during the current solve."""
     return _hit.is_set()
+
+
+def was_interrupted() -> bool:
+    """Whether Ctrl-C ended the last solve (read after it returned)."""
+    return _last.is_set()
 
 
 def run(
@@ -73,8 +79,12 @@ def watching() -> Iterator[None]:
     changes nothing but clearing the flag.
     """
     _hit.clear()
+    _last.clear()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        try:
+            yield
+        finally:
+            _end()
         return
     reader, writer = socket.socketpair()
     writer.setblocking(False)
@@ -92,6 +102,15 @@ def watching() -> Iterator[None]:
         writer.close()  # the watcher's read returns empty: it ends
         watcher.join(timeout=2.0)
         reader.close()
+        _end()
+
+
+def _end() -> None:
+    # Code run outside a solve (a notebook calling the search directly) must not see a
+    # stale Ctrl-C; was_interrupted() keeps the answer for the caller.
+    if _hit.is_set():
+        _last.set()
+    _hit.clear()
 
 
 def _watch(reader: socket.socket, done: threading.Event) -> None:
