@@ -25,6 +25,7 @@ from scheduler.model.interrupt import interrupted, run, was_interrupted, watchin
 from scheduler.model.lns import improve, objective_of
 from scheduler.model.master import Master, add_cut, build_master, coverage_cuts
 from scheduler.model.placement import Counts, Visit, counts_of, place
+from scheduler.model.skeleton import flow_week
 from scheduler.result import Lesson, Result, Status, lessons_frame
 from scheduler.validate import check, score
 
@@ -147,6 +148,8 @@ def _solve(
         )
     if len(prep.visits) > LARGE_BRANCH_VISITS:
         return _solve_large(prep, weights, params, start, notes, t0, on_progress)
+    if prep.settings.max_schools_per_day > 1:
+        return _solve_mixed(prep, weights, params, start, notes, t0, on_progress)
     return _solve_cpsat(prep, weights, params, start, notes, t0, on_progress)
 
 
@@ -478,6 +481,71 @@ def _result(
     )
 
 
+# Share of the time the master gets on a small branch with several schools a day.
+MASTER_SHARE = 0.5
+
+
+def _solve_mixed(
+    prep: Prepared,
+    weights: Weights,
+    params: SolverParams,
+    start: list[Lesson],
+    notes: list[str],
+    t0: float,
+    on_progress: ProgressFn | None,
+) -> Result:
+    """Several schools a day on a small branch: the master for half the time (its bound, and
+    the optimum it proves on small branches), then region steps from its timetable.
+
+    The master counts lessons per visit; with two or three schools a day its counts often do
+    not fit into periods, and the placement loop spends the time on cuts. Region steps drop
+    what does not fit and keep only better timetables. Measured (30 s, 2 workers, one run
+    each): the demo with two schools a day 12,935 (master alone, one lesson unmet) against
+    2,874; ``generate(12, 3)`` with three 3,730 against 3,342 (region steps alone).
+    """
+    first = _solve_cpsat(
+        prep,
+        weights,
+        params.model_copy(update={"time_limit": params.time_limit * MASTER_SHARE}),
+        start,
+        notes,
+        t0,
+        on_progress,
+    )
+    if first.status == "OPTIMAL" or interrupted():
+        return first
+    index = VisitIndex.of(prep)
+    floor = objective_lower_bound(prep, weights, coverage_bound(prep, index), index)
+    bound = max(float(floor), first.bound or 0.0)
+    trace = list(first.progress)
+
+    def report(seconds: float, objective: float, _bound: float) -> None:
+        if trace and objective >= trace[-1][1]:
+            return  # the search's start is the master's timetable: already reported
+        trace.append((seconds, objective, bound))
+        if on_progress:
+            on_progress(seconds, objective, bound)
+
+    lessons, objective, steps = improve(
+        prep,
+        weights,
+        params,
+        list(first.lessons),
+        t0 + params.time_limit,
+        t0,
+        report,
+        plan=flow_week(index, weights),
+    )
+    more = [
+        *first.notes,
+        f"Several schools a day: {steps} improving region steps after the master.",
+    ]
+    status: Status = "OPTIMAL" if objective <= bound else "FEASIBLE"
+    return _result(
+        prep.instance, weights, status, "cpsat", lessons, objective, bound, t0, more, trace
+    )
+
+
 # ---- large branches -------------------------------------------------------------------------
 # Above this many candidate visits (about 20 ALTs in a generated city) one master is slow to
 # build and its search stalls; the region LNS improves the greedy timetable instead.
@@ -494,8 +562,6 @@ def _solve_large(
     on_progress: ProgressFn | None,
 ) -> Result:
     """Greedy start, then large-neighbourhood search by region until the time limit."""
-
-    from scheduler.model.skeleton import flow_week
 
     instance = prep.instance
     index = VisitIndex.of(prep)  # the visit capacities, shared by the bounds and the plan
