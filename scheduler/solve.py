@@ -11,7 +11,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from ortools.sat.python import cp_model
 
@@ -146,11 +146,25 @@ def _solve(
         return _result(
             instance, weights, status, "naive", lessons, objective, bound, t0, notes, trace
         )
+    job = _Job(prep, weights, params, start, notes, t0, on_progress)
     if len(prep.visits) > LARGE_BRANCH_VISITS:
-        return _solve_large(prep, weights, params, start, notes, t0, on_progress)
+        return _solve_large(job)
     if prep.settings.max_schools_per_day > 1:
-        return _solve_mixed(prep, weights, params, start, notes, t0, on_progress)
-    return _solve_cpsat(prep, weights, params, start, notes, t0, on_progress)
+        return _solve_mixed(job)
+    return _solve_cpsat(job)
+
+
+class _Job(NamedTuple):
+    """What every solve path starts from: the branch, the goals, the greedy start, the notes
+    so far, the clock and where progress goes."""
+
+    prep: Prepared
+    weights: Weights
+    params: SolverParams
+    start: list[Lesson]
+    notes: list[str]
+    t0: float
+    on_progress: ProgressFn | None
 
 
 class _Progress(cp_model.CpSolverSolutionCallback):
@@ -320,15 +334,8 @@ def _first_level(
     )
 
 
-def _solve_cpsat(
-    prep: Prepared,
-    weights: Weights,
-    params: SolverParams,
-    start: list[Lesson],
-    notes: list[str],
-    t0: float,
-    on_progress: ProgressFn | None,
-) -> Result:
+def _solve_cpsat(job: _Job) -> Result:
+    prep, weights, params, start, notes, t0, on_progress = job
     instance = prep.instance
     master = build_master(prep, weights)
     _complete_hint(master, counts_of(start))
@@ -485,15 +492,7 @@ def _result(
 MASTER_SHARE = 0.5
 
 
-def _solve_mixed(
-    prep: Prepared,
-    weights: Weights,
-    params: SolverParams,
-    start: list[Lesson],
-    notes: list[str],
-    t0: float,
-    on_progress: ProgressFn | None,
-) -> Result:
+def _solve_mixed(job: _Job) -> Result:
     """Several schools a day on a small branch: the master for half the time (its bound, and
     the optimum it proves on small branches), then region steps from its timetable.
 
@@ -503,15 +502,9 @@ def _solve_mixed(
     each): the demo with two schools a day 12,935 (master alone, one lesson unmet) against
     2,874; ``generate(12, 3)`` with three 3,730 against 3,342 (region steps alone).
     """
-    first = _solve_cpsat(
-        prep,
-        weights,
-        params.model_copy(update={"time_limit": params.time_limit * MASTER_SHARE}),
-        start,
-        notes,
-        t0,
-        on_progress,
-    )
+    prep, weights, params, _start, _notes, t0, on_progress = job
+    share = params.model_copy(update={"time_limit": params.time_limit * MASTER_SHARE})
+    first = _solve_cpsat(job._replace(params=share))
     if first.status == "OPTIMAL" or interrupted():
         return first
     index = VisitIndex.of(prep)
@@ -552,16 +545,9 @@ def _solve_mixed(
 LARGE_BRANCH_VISITS = 2_500
 
 
-def _solve_large(
-    prep: Prepared,
-    weights: Weights,
-    params: SolverParams,
-    start: list[Lesson],
-    notes: list[str],
-    t0: float,
-    on_progress: ProgressFn | None,
-) -> Result:
+def _solve_large(job: _Job) -> Result:
     """Greedy start, then large-neighbourhood search by region until the time limit."""
+    prep, weights, params, start, notes, t0, on_progress = job
 
     instance = prep.instance
     index = VisitIndex.of(prep)  # the visit capacities, shared by the bounds and the plan
