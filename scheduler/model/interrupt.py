@@ -21,7 +21,8 @@ from contextlib import contextmanager
 
 from ortools.sat.python import cp_model, cp_model_helper
 
-_lock = threading.Lock()
+# Reentrant: the SIGINT handler runs in the main thread, possibly while it holds the lock.
+_lock = threading.RLock()
 _running: set[cp_model.CpSolver] = set()
 _hit = threading.Event()
 _last = threading.Event()  # the last watched block saw Ctrl-C
@@ -67,7 +68,7 @@ def run(
 def _stop() -> None:
     _hit.set()
     with _lock:
-        for solver in _running:
+        for solver in list(_running):
             solver.stop_search()
 
 
