@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tiny import alt, bells, branch, klass, school, solved
 
-from scheduler.instance import DAYS, Blocked, Instance
+from scheduler.instance import DAYS, Blocked, Instance, Travel
 
 
 @st.composite
@@ -31,7 +31,8 @@ def branches(draw: st.DrawFn) -> Instance:
         bell_rows += bells(
             sid,
             draw(st.integers(1, 6)),
-            first="08:40" if jh else "08:45",
+            # Schools' bells start at different times, so two schools' periods interleave.
+            first=draw(st.sampled_from(["08:30", "08:40", "08:45", "09:05", "09:20"])),
             minutes=50 if jh else 45,
             days=days,
         )
@@ -59,12 +60,20 @@ def branches(draw: st.DrawFn) -> Instance:
         )
         for k in range(draw(st.integers(1, 3)))
     ]
+    # Door-to-door times between schools, each way its own (travel.csv need not be symmetric).
+    travel = [
+        Travel(**{"from": f"S{i}", "to": f"S{j}", "minutes": draw(st.integers(0, 90))})
+        for i in range(n_schools)
+        for j in range(n_schools)
+        if i != j and draw(st.booleans())
+    ]
     return branch(
         schools,
         bell_rows,
         classes,
         alts,
         blocked,
+        travel,
         min_lessons_per_week=draw(st.integers(0, 4)),
         max_schools_per_day=draw(st.integers(1, 2)),
         max_class_lessons_per_day=draw(st.integers(1, 2)),
