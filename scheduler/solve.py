@@ -553,9 +553,11 @@ def _solve_large(job: _Job) -> Result:
     index = VisitIndex.of(prep)  # the visit capacities, shared by the bounds and the plan
     covered = coverage_bound(prep, index)
     bound = objective_lower_bound(prep, weights, covered, index)
+    need = instance.need()
     notes.append(
-        f"No timetable can give more than {covered} of the {instance.need()} lessons "
-        "(a maximum-flow bound)."
+        f"No timetable can give more than {covered} of the {need} lessons (a maximum-flow bound)."
+        if covered < need
+        else f"All {need} lessons can be given (a maximum-flow bound)."
     )
     trace: list[tuple[float, float, float]] = []
 
