@@ -105,7 +105,7 @@ def _checked(instance: Instance, weights: Weights, result: Result) -> Result:
         f"Internal error, please report: {dropped} lesson(s) broke a hard rule and were "
         f"dropped ({'; '.join(broken[:3])}).",
     ]
-    out = _result(
+    return _result(
         instance,
         weights,
         "FEASIBLE",
@@ -117,7 +117,6 @@ def _checked(instance: Instance, weights: Weights, result: Result) -> Result:
         notes,
         result.progress,
     )
-    return out
 
 
 def _solve(
@@ -508,8 +507,10 @@ def _solve_mixed(job: _Job) -> Result:
     if first.status == "OPTIMAL" or interrupted():
         return first
     index = VisitIndex.of(prep)
-    floor = objective_lower_bound(prep, weights, coverage_bound(prep, index), index)
-    bound = max(float(floor), first.bound or 0.0)
+    # The master's bound already counts the cheap one; it has none only when it found nothing.
+    bound = first.bound
+    if bound is None:
+        bound = float(objective_lower_bound(prep, weights, coverage_bound(prep, index), index))
     trace = list(first.progress)
 
     def report(seconds: float, objective: float, _bound: float) -> None:
