@@ -8,8 +8,13 @@ reads the clock or draws random numbers, so the same input gives the same bytes.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import sys
 from collections import defaultdict
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from functools import cache
@@ -29,6 +34,10 @@ CONTENT_TYPE = "text/calendar; charset=utf-8"
 # A hint only: Google ignores it, Outlook and Apple honour it.
 REFRESH = timedelta(hours=6)
 SOURCE_FILE = "source.json"
+# Rendering is pure Python (icalendar's encoding and line folding), so a large branch's feeds
+# are rendered in several processes; below this many events (a few seconds of work) one is
+# enough.
+PARALLEL_EVENTS = 20_000
 
 FeedKind = Literal["alt", "school"]
 
@@ -181,9 +190,16 @@ def unpublished_stamp(cal: TermCalendar) -> datetime:
 
 
 def build_feeds(
-    instance: Instance, events: Sequence[Event], cal: TermCalendar
+    instance: Instance,
+    events: Sequence[Event],
+    cal: TermCalendar,
+    processes: int | None = None,
 ) -> list[tuple[Feed, bytes]]:
-    """Render every feed of a set of events."""
+    """Render every feed of a set of events, in instance order.
+
+    With :data:`PARALLEL_EVENTS` events or more the feeds are rendered in ``processes``
+    processes (default: one per core); the bytes are the same either way.
+    """
     desc = calendar_description(cal, instance.settings.branch)
     tzid = instance.settings.timezone
     # Each feed gets only its own events: handing every feed all of them made the work grow
@@ -192,7 +208,34 @@ def build_feeds(
     for e in events:
         mine[f"alt:{e.lesson.alt_id}"].append(e)
         mine[f"school:{e.lesson.school_id}"].append(e)
-    return [(f, render(f, mine[f.key], tzid, desc)) for f in feeds_for(instance, events)]
+    jobs = [(f, mine[f.key], tzid, desc) for f in feeds_for(instance, events)]
+    procs = min(os.cpu_count() or 1, len(jobs)) if processes is None else processes
+    # fork only: spawn and forkserver run the caller's main module again, which breaks any
+    # user script without an ``if __name__ == "__main__"`` guard; fork is safe on Linux.
+    if procs < 2 or len(events) < PARALLEL_EVENTS or sys.platform != "linux":
+        return _render_all(jobs)
+    # Each process gets whole feeds, dealt largest first so the processes finish together.
+    shares: list[list[tuple[Feed, list[Event], str, str]]] = [[] for _ in range(procs)]
+    sizes = [0] * procs
+    for job in sorted(jobs, key=lambda j: -len(j[1])):
+        lightest = sizes.index(min(sizes))
+        shares[lightest].append(job)
+        sizes[lightest] += len(job[1])
+    context = multiprocessing.get_context("fork")
+    try:
+        with ProcessPoolExecutor(max_workers=procs, mp_context=context) as pool:
+            bodies = {
+                feed.key: body for done in pool.map(_render_all, shares) for feed, body in done
+            }
+    except (OSError, BrokenProcessPool):  # no processes allowed here: one is enough
+        return _render_all(jobs)
+    return [(job[0], bodies[job[0].key]) for job in jobs]
+
+
+def _render_all(
+    jobs: list[tuple[Feed, list[Event], str, str]],
+) -> list[tuple[Feed, bytes]]:
+    return [(job[0], render(*job)) for job in jobs]
 
 
 def write_feeds(instance: Instance, assignments: pd.DataFrame, out_dir: Path) -> list[Path]:
