@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from scheduler.config import MAX_SEED, MAX_WORKERS
 from scheduler.errors import InputIssue, InstanceError
 
 app = typer.Typer(
@@ -93,9 +94,14 @@ def solve_command(
         float | None, typer.Option("--time-limit", help="Seconds (default 60).", min=0.1)
     ] = None,
     workers: Annotated[
-        int | None, typer.Option("--workers", help="CP-SAT workers (default 8).", min=0)
+        int | None,
+        typer.Option(
+            "--workers", help="CP-SAT workers (default 0: one per core).", min=0, max=MAX_WORKERS
+        ),
     ] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="CP-SAT random seed.", min=0)] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="CP-SAT random seed.", min=0, max=MAX_SEED)
+    ] = None,
     weights: Annotated[
         Path | None, typer.Option("--weights", help="TOML file of objective weights.")
     ] = None,

@@ -18,18 +18,26 @@ def _defaults() -> dict[str, Any]:
     return tomllib.loads(text)
 
 
+# A weight times a term (at most some 10^6 lessons or minutes a week) stays far inside the
+# solver's 64-bit integers; a slip of twenty digits is an error naming the key instead.
+MAX_WEIGHT = 10**9
+# CP-SAT's random seed is a 32-bit signed integer.
+MAX_SEED = 2**31 - 1
+MAX_WORKERS = 256
+
+
 class Weights(BaseModel):
     """Weight of each soft goal; a term enters the objective only when its weight is positive."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    unmet_lesson: int = Field(ge=0)
-    under_floor_lesson: int = Field(ge=0)
-    alt_school: int = Field(ge=0)
-    commute_minute: int = Field(ge=0)
-    load_spread: int = Field(ge=0)
-    day_peak: int = Field(ge=0)
-    continuity: int = Field(ge=0)
+    unmet_lesson: int = Field(ge=0, le=MAX_WEIGHT)
+    under_floor_lesson: int = Field(ge=0, le=MAX_WEIGHT)
+    alt_school: int = Field(ge=0, le=MAX_WEIGHT)
+    commute_minute: int = Field(ge=0, le=MAX_WEIGHT)
+    load_spread: int = Field(ge=0, le=MAX_WEIGHT)
+    day_peak: int = Field(ge=0, le=MAX_WEIGHT)
+    continuity: int = Field(ge=0, le=MAX_WEIGHT)
 
     @classmethod
     def default(cls) -> Weights:
@@ -44,6 +52,9 @@ class Weights(BaseModel):
         """
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as e:
+            why = f"is not UTF-8 text (byte {e.start}); save it as UTF-8"
+            raise InstanceError([InputIssue(path.name, None, None, None, why)]) from e
         except (OSError, tomllib.TOMLDecodeError) as e:
             raise InstanceError(
                 [InputIssue(path.name, None, None, None, f"cannot be read: {e}")]
@@ -72,8 +83,8 @@ class SolverParams(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     time_limit: float = Field(gt=0)
-    workers: int = Field(ge=0)
-    seed: int = Field(ge=0)
+    workers: int = Field(ge=0, le=MAX_WORKERS)
+    seed: int = Field(ge=0, le=MAX_SEED)
     log: bool = False
 
     @property

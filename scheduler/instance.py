@@ -28,6 +28,15 @@ MAX_GRADE: dict[Level, int] = {"elementary": 6, "junior_high": 3}
 TYPICAL_PERIOD_MINUTES: dict[Level, int] = {"elementary": 45, "junior_high": 50}
 CLASS_PATTERN = re.compile(r"^([1-9][0-9]*)-([1-9][0-9]*)$")
 EARTH_RADIUS_KM = 6371.0088
+# Upper limits far above any real branch (a week is 5 days of at most 12 periods between 8:00
+# and 17:00), so that a slip like 99999999999999999999 is an error naming its cell instead of
+# an overflow, or an allocation of gigabytes, deep inside the solver.
+MAX_WEEK_LESSONS = 100
+MAX_DAY_LESSONS = 20
+MAX_PERIOD = 30
+MAX_ALTS_PER_SCHOOL_DAY = 50
+MAX_MINUTES = 24 * 60
+MAX_SPEED_KMH = 1000.0
 
 # Names of the input tables, as files of a CSV folder and sheets of a workbook.
 TABLES: dict[str, str] = {
@@ -59,13 +68,14 @@ class Settings(_Record):
     term_end: date | None = None
     day_start: time = time(8, 0)
     day_end: time = time(17, 0)
-    min_lessons_per_week: int = Field(20, ge=0)
-    max_lessons_per_week: int = Field(25, ge=0)
-    max_lessons_per_day: int = Field(6, ge=0)
-    max_schools_per_day: int = Field(1, ge=1)
-    max_commute_minutes: int = Field(60, ge=0)
-    travel_speed_kmh: float = Field(20.0, gt=0)
-    max_class_lessons_per_day: int = Field(1, ge=1)
+    min_lessons_per_week: int = Field(20, ge=0, le=MAX_WEEK_LESSONS)
+    max_lessons_per_week: int = Field(25, ge=0, le=MAX_WEEK_LESSONS)
+    max_lessons_per_day: int = Field(6, ge=0, le=MAX_DAY_LESSONS)
+    max_schools_per_day: int = Field(1, ge=1, le=MAX_DAY_LESSONS)
+    max_commute_minutes: int = Field(60, ge=0, le=MAX_MINUTES)
+    # Walking pace at the least: slower gives journeys of days (and overflows below ~1e-300).
+    travel_speed_kmh: float = Field(20.0, ge=1, le=MAX_SPEED_KMH)
+    max_class_lessons_per_day: int = Field(1, ge=1, le=MAX_DAY_LESSONS)
 
 
 class School(_Record):
@@ -76,14 +86,14 @@ class School(_Record):
     level: Level
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
-    max_alts_per_day: int = Field(1, ge=1)
+    max_alts_per_day: int = Field(1, ge=1, le=MAX_ALTS_PER_SCHOOL_DAY)
 
 
 class Bell(_Record):
     """One period of a school's bell schedule, on the days it exists."""
 
     school_id: str = Field(min_length=1)
-    period: int = Field(ge=1)
+    period: int = Field(ge=1, le=MAX_PERIOD)
     start: time
     end: time
     days: tuple[Day, ...] = DAYS
@@ -105,7 +115,7 @@ class SchoolClass(_Record):
 
     school_id: str = Field(min_length=1)
     class_: str = Field(alias="class")
-    alt_lessons: int = Field(ge=0)
+    alt_lessons: int = Field(ge=0, le=MAX_WEEK_LESSONS)
     co_teacher: str | None = None
 
     @field_validator("class_")
@@ -134,9 +144,9 @@ class Alt(_Record):
     home_lat: float = Field(ge=-90, le=90)
     home_lon: float = Field(ge=-180, le=180)
     levels: tuple[Level, ...] = LEVELS
-    min_lessons: int | None = Field(None, ge=0)
-    max_lessons: int | None = Field(None, ge=0)
-    max_lessons_per_day: int | None = Field(None, ge=0)
+    min_lessons: int | None = Field(None, ge=0, le=MAX_WEEK_LESSONS)
+    max_lessons: int | None = Field(None, ge=0, le=MAX_WEEK_LESSONS)
+    max_lessons_per_day: int | None = Field(None, ge=0, le=MAX_DAY_LESSONS)
     unavailable: tuple[Day, ...] = ()
 
     @model_validator(mode="after")
@@ -171,7 +181,7 @@ class Travel(_Record):
 
     from_: str = Field(alias="from", min_length=1)
     to: str = Field(min_length=1)
-    minutes: int = Field(ge=0)
+    minutes: int = Field(ge=0, le=MAX_MINUTES)
 
 
 class Period(BaseModel):
@@ -382,8 +392,12 @@ def parse_periods(text: str) -> tuple[int, ...]:
             lo, hi = int(m.group(1)), int(m.group(2))
             if lo < 1 or hi < lo:
                 raise ValueError("is not a period range like 5-6")
+            if hi > MAX_PERIOD:
+                raise ValueError(f"names period {hi}; periods go up to {MAX_PERIOD}")
             out.update(range(lo, hi + 1))
         elif part.isdigit() and int(part) >= 1:
+            if int(part) > MAX_PERIOD:
+                raise ValueError(f"names period {part}; periods go up to {MAX_PERIOD}")
             out.add(int(part))
         else:
             raise ValueError("is not a period number or range like 5-6")

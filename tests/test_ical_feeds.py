@@ -18,6 +18,7 @@ from ical.calendar_stream import IcsCalendarStream
 
 import scheduler.calendar.ical as ical_module
 from scheduler.calendar.ical import write_feeds
+from scheduler.instance import Instance
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 # A dated lesson as every parser must report it: (date, start, end, school_id, class, period).
@@ -228,3 +229,41 @@ def test_dates_in_feeds_are_inside_the_term(feeds: dict[str, bytes]) -> None:
         for ev in icalendar.Calendar.from_ical(body).walk("VEVENT"):
             assert TERM[0] <= ev.start.date() <= TERM[1]
             assert ev.start.date() != date(2025, 5, 5)  # Children's Day
+
+
+def _renamed(inst: Instance, old: str, new: str, name: str | None = None) -> Instance:
+    alts = tuple(
+        a.model_copy(update={"alt_id": new, "name": name or a.name}) if a.alt_id == old else a
+        for a in inst.alts
+    )
+    return inst.model_copy(update={"alts": alts})
+
+
+def test_feed_files_are_safe_and_never_overwrite_each_other(tmp_path: Path) -> None:
+    # An ALT id naming a school's feed, or climbing out of the folder, gets a file of its own
+    # inside ical/ (as the timetables do); a line break in a name is a space in the feed name.
+    for alt_id, expected in (("school-S1", "school-S1.ics"), ("../../x", "_.._x.ics")):
+        inst = _renamed(instance(), "A1", alt_id, name="Alice\nSmith")
+        rows = assignments().replace({"alt_id": {"A1": alt_id}})
+        out = tmp_path / alt_id.replace("/", "_")
+        paths = write_feeds(inst, rows, out)
+        assert all(p.parent == out / "ical" for p in paths)
+        names = sorted(p.name for p in paths)
+        assert expected in names and len(names) == len(set(names)) == 4
+        alt_feed = icalendar.Calendar.from_ical((out / "ical" / expected).read_bytes())
+        assert str(alt_feed["X-WR-CALNAME"]) == "ALT lessons: Alice Smith"
+        assert len(alt_feed.walk("VEVENT")) == 2  # Alice's two dated lessons
+        if alt_id == "school-S1":  # the school's own feed is there too, under another name
+            school = icalendar.Calendar.from_ical((out / "ical" / "school-S1-2.ics").read_bytes())
+            assert str(school["X-WR-CALNAME"]) == "ALT lessons: Sakura ES"
+    assert not (tmp_path / "x.ics").exists()
+
+
+def test_rewriting_feeds_keeps_the_users_own_calendar_files(tmp_path: Path) -> None:
+    write_feeds(instance(), assignments(), tmp_path)
+    mine = tmp_path / "ical" / "japan-holidays.ics"
+    mine.write_bytes(b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")
+    only_a2 = assignments().query("alt_id == 'A2'")
+    write_feeds(instance(), only_a2, tmp_path)
+    left = sorted(p.name for p in (tmp_path / "ical").glob("*.ics"))
+    assert left == ["A2.ics", "japan-holidays.ics", "school-S2.ics"]

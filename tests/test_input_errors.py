@@ -222,6 +222,43 @@ ERRORS = [
         [("travel.csv", "from,to,minutes", "from,to,minutes,to")],
         ("travel.csv", None, "to", None),
     ),
+    # a comma instead of ; in a list of days: the row has a value past the header
+    ([("alts.csv", "2,4,Wed", "2,4,Wed,Fri")], ("alts.csv", 3, "9 (no header)", "Fri")),
+    # twenty digits: errors naming the cell, not overflows (or gigabytes) in the solver
+    (
+        [("classes.csv", "E1,6-1,2,", "E1,6-1,99999999999999999999,")],
+        ("classes.csv", 3, "alt_lessons", "99999999999999999999"),
+    ),
+    (
+        [
+            ("schools.csv", "139.01\n", "139.01,10000000\n"),
+            ("schools.csv", ",lon", ",lon,max_alts_per_day"),
+        ],
+        ("schools.csv", 3, "max_alts_per_day", "10000000"),
+    ),
+    (
+        [("bells.csv", "E1,2,09:35", "E1,99999999999999999999,09:35")],
+        ("bells.csv", 3, "period", "99999999999999999999"),
+    ),
+    (
+        [("blocked.csv", "E1,,Mon,1-2", "E1,,Mon,1-99999")],
+        ("blocked.csv", 2, "periods", "1-99999"),
+    ),
+    (
+        [
+            (
+                "settings.csv",
+                "key,value\n",
+                "key,value\nmax_lessons_per_week,99999999999999999999\n",
+            )
+        ],
+        ("settings.csv", 2, "max_lessons_per_week", "99999999999999999999"),
+    ),
+    # a speed so low that journeys overflow
+    (
+        [("settings.csv", "key,value\n", "key,value\ntravel_speed_kmh,1e-320\n")],
+        ("settings.csv", 2, "travel_speed_kmh", "1e-320"),
+    ),
 ]
 
 
@@ -362,3 +399,23 @@ def test_many_warnings_of_one_kind_are_counted_not_repeated(
     assert err.count("was stored by Excel") == 3
     assert "... and 9 more like it (rows 5, 6, 7, 8, 9, 10, 11, 12, ...)" in err
     assert "makes period 1 last 55 minutes" in err
+
+
+@pytest.mark.parametrize("name", ["branch.yaml", "branch.json"])
+def test_a_mapping_file_that_is_not_utf8_is_an_error(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_bytes("schools: []\nname: さくら\n".encode("shift_jis"))
+    with pytest.raises(InstanceError) as caught:
+        load_instance(path)
+    [issue] = caught.value.issues
+    assert issue.file == name and "UTF-8" in issue.message
+
+
+def test_a_weights_file_that_is_not_utf8_is_an_error(tmp_path: Path) -> None:
+    from scheduler.config import Weights
+
+    path = tmp_path / "w.toml"
+    path.write_bytes("[weights]\nunmet_lesson = 5\n".encode("utf-16"))
+    with pytest.raises(InstanceError) as caught:
+        Weights.from_toml(path)
+    assert "UTF-8" in caught.value.issues[0].message

@@ -28,6 +28,7 @@ import pandas as pd
 from scheduler.calendar.identity import Draft, Event, assign
 from scheduler.calendar.term import TermCalendar, expand
 from scheduler.instance import Instance
+from scheduler.io.names import file_stems
 
 PRODID = "-//alt-scheduler//altsched calendar feeds//EN"
 CONTENT_TYPE = "text/calendar; charset=utf-8"
@@ -54,11 +55,6 @@ class Feed:
     def key(self) -> str:
         """``alt:<alt_id>`` or ``school:<school_id>``; unique in a version."""
         return f"{self.kind}:{self.owner_id}"
-
-    @property
-    def filename(self) -> str:
-        """``<alt_id>.ics`` or ``school-<school_id>.ics``."""
-        return f"{self.owner_id}.ics" if self.kind == "alt" else f"school-{self.owner_id}.ics"
 
     def owns(self, event: Event) -> bool:
         """True when the event belongs in this feed."""
@@ -132,11 +128,14 @@ def render(feed: Feed, events: Sequence[Event], tzid: str, description: str = ""
     cal.add("calscale", "GREGORIAN")
     # METHOD is left out (and so is method= in Content-Type): with METHOD, RFC 5545 makes
     # DTSTAMP the file's creation time, which would change every feed on every publish.
-    cal.add("name", feed.name)
-    cal.add("x-wr-calname", feed.name)
+    # icalendar escapes NAME and X- values only when given as vText; a line break in a
+    # name (Alt+Enter in an Excel cell) becomes a space, as a calendar's name is one line.
+    name = icalendar.vText(" ".join(feed.name.split()))
+    cal.add("name", name)
+    cal.add("x-wr-calname", name)
     cal.add("x-wr-timezone", tzid)
     if description:
-        cal.add("x-wr-caldesc", description)
+        cal.add("x-wr-caldesc", icalendar.vText(description))
     # icalendar's refresh_interval setter omits VALUE=DURATION, which RFC 7986 requires.
     cal.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", icalendar.vDuration(REFRESH))
@@ -238,6 +237,33 @@ def _render_all(
     return [(job[0], render(*job)) for job in jobs]
 
 
+def feed_files(instance: Instance | None, feeds: Sequence[Feed]) -> dict[str, str]:
+    """The file name of every feed key: ``<alt_id>.ics`` and ``school-<school_id>.ics``, made
+    safe and unique as the timetables' (:func:`scheduler.io.names.file_stems`), so an ALT
+    called ``school-E01`` or ``../x`` neither overwrites a school's feed nor leaves the
+    folder. Names are given to every ALT and school of the instance (then to owners only
+    the feeds know), so a feed keeps its name when others come and go."""
+    used: set[str] = set()
+    names: dict[str, str] = {}
+    for kind, prefix in (("alt", ""), ("school", "school-")):
+        declared = []
+        if instance is not None:
+            table = instance.alts if kind == "alt" else instance.schools
+            declared = [getattr(x, f"{kind}_id") for x in table]
+        extra = sorted({f.owner_id for f in feeds if f.kind == kind} - set(declared))
+        for owner, stem in file_stems([*declared, *extra], prefix, used).items():
+            names[f"{kind}:{owner}"] = f"{stem}.ics"
+    return names
+
+
+def _previous(folder: Path) -> Instance | None:
+    """The instance of the feeds already in ``folder`` (its ``source.json``), if readable."""
+    try:
+        return Instance.model_validate_json((folder / SOURCE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
 def write_feeds(instance: Instance, assignments: pd.DataFrame, out_dir: Path) -> list[Path]:
     """Write ``out_dir/ical/<alt_id>.ics`` and ``out_dir/ical/school-<school_id>.ics``.
 
@@ -263,13 +289,18 @@ def write_feeds(instance: Instance, assignments: pd.DataFrame, out_dir: Path) ->
     events = assign([], drafts(instance, cal), stamp=unpublished_stamp(cal))
     folder = out_dir / "ical"
     folder.mkdir(parents=True, exist_ok=True)
+    rendered = build_feeds(instance, events, cal)
+    names = feed_files(instance, [feed for feed, _ in rendered])
     written = []
-    for feed, body in build_feeds(instance, events, cal):
-        path = folder / feed.filename
+    for feed, body in rendered:
+        path = folder / names[feed.key]
         path.write_bytes(body)
         written.append(path)
+    # Feeds of ALTs and schools left without lessons go; other .ics files are the user's.
+    ours = set(names.values()) | set(feed_files(_previous(folder), []).values())
     for stale in sorted(set(folder.glob("*.ics")) - set(written)):
-        stale.unlink()
+        if stale.name in ours:
+            stale.unlink()
     (folder / SOURCE_FILE).write_text(
         instance.model_dump_json(by_alias=True, indent=1) + "\n", encoding="utf-8"
     )

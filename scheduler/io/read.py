@@ -53,6 +53,8 @@ class RawTable:
     label: str
     header: list[str]
     records: list[tuple[int | None, dict[str, str]]] = field(default_factory=list)
+    # Values in a column with no header: (row, column number from 1, value).
+    stray: list[tuple[int, int, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -142,6 +144,11 @@ def _grid_table(label: str, grid: Iterable[tuple[int, list[str]]]) -> RawTable |
             for k, col in reversed(list(enumerate(header)))  # the first of a repeated column wins
             if col != ""
         }
+        table.stray += [
+            (number, k + 1, cell)
+            for k, cell in enumerate(cells)
+            if cell != "" and (k >= len(header) or header[k] == "")
+        ]
         table.records.append((number, record))
     return table
 
@@ -172,7 +179,22 @@ def _read_csv_folder(folder: Path) -> _Source:
             (number, [c.strip() for c in cells])
             for number, cells in enumerate(csv.reader(io.StringIO(text, newline="")), start=1)
         )
-        _add(source, name, _grid_table(filename, grid))
+        table = _grid_table(filename, grid)
+        if isinstance(table, RawTable):
+            # In a CSV file a value past the header is nearly always a comma inside a value
+            # ("Wed,Fri" for "Wed;Fri"): the row's values have shifted, so it is an error.
+            source.errors += [
+                InputIssue(
+                    filename,
+                    row,
+                    f"{column} (no header)",
+                    value,
+                    "is past the last named column; a comma inside a value? "
+                    "Put the value in quotes, or separate list items with ;",
+                )
+                for row, column, value in table.stray
+            ]
+        _add(source, name, table)
     return source
 
 
@@ -202,7 +224,14 @@ def _read_workbook(path: Path) -> _Source:
             else:
                 _undo_excel_dates(source, label, number, header, values, cells)
             grid.append((number, cells))
-        _add(source, name, _grid_table(label, grid))
+        table = _grid_table(label, grid)
+        if isinstance(table, RawTable):
+            # In a workbook, notes beside the table are common and shift nothing.
+            source.warnings += [
+                InputIssue(label, row, f"{column} (no header)", value, "has no header; ignored")
+                for row, column, value in table.stray
+            ]
+        _add(source, name, table)
     return source
 
 
@@ -232,7 +261,11 @@ def _undo_excel_dates(
 
 
 def _read_mapping_file(path: Path) -> _Source:
-    text = path.read_bytes().decode("utf-8-sig")
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        why = f"is not UTF-8 text (byte {e.start}); save it as UTF-8"
+        raise InstanceError([InputIssue(path.name, None, None, None, why)]) from None
     try:
         if path.suffix.lower() == ".json":
             data: Any = json.loads(text)

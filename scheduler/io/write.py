@@ -24,6 +24,7 @@ import pandas as pd
 from scheduler.errors import InputIssue, InstanceError
 from scheduler.instance import DAYS, Instance
 from scheduler.io.html import Entry, Grid, Link, grid_csv, grid_html, index_html
+from scheduler.io.names import file_stems
 from scheduler.result import Lesson, Result
 
 UNMET_COLUMNS = ["school_id", "class", "missing"]
@@ -218,22 +219,6 @@ def report_json(instance: Instance, result: Result, score_kpis: dict[str, Any]) 
 # ---- the output folder ---------------------------------------------------------------------
 
 
-def _stems(ids: Iterable[str], prefix: str, used: set[str]) -> dict[str, str]:
-    # File names from ids: keep letters (any script), digits, '.', '-', '_'; make each unique
-    # even on case-insensitive file systems (an ALT called "school-E01" must not overwrite the
-    # school grid).
-    out: dict[str, str] = {}
-    for id_ in ids:
-        base = prefix + (re.sub(r"[^\w.-]", "_", id_).lstrip(".") or "_")
-        stem, n = base, 1
-        while stem.casefold() in used:
-            n += 1
-            stem = f"{base}-{n}"
-        used.add(stem.casefold())
-        out[id_] = stem
-    return out
-
-
 def _ids(declared: Iterable[str], seen: Iterable[str]) -> list[str]:
     # Input order first; ids only the result knows (should not happen) still get a grid.
     first = list(declared)
@@ -260,8 +245,8 @@ def _write_all(
     used: set[str] = set()
     alt_ids = _ids((a.alt_id for a in instance.alts), (ls.alt_id for ls in lessons))
     school_ids = _ids((s.school_id for s in instance.schools), (ls.school_id for ls in lessons))
-    alt_stems = _stems(alt_ids, "", used)
-    school_stems = _stems(school_ids, "school-", used)
+    alt_stems = file_stems(alt_ids, "", used)
+    school_stems = file_stems(school_ids, "school-", used)
     alt_links: list[Link] = []
     school_links: list[Link] = []
     for ids, stems, build, links in (

@@ -1,0 +1,24 @@
+"""File names made from ids: safe on every file system and unique in their folder."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+
+def file_stems(ids: Iterable[str], prefix: str, used: set[str]) -> dict[str, str]:
+    """A file stem per id: ``prefix`` + the id with letters (any script), digits, ``.``,
+    ``-`` and ``_`` kept and anything else turned into ``_``; a clash with a stem in ``used``
+    (compared case-insensitively, for Windows and macOS) gets ``-2``, ``-3``... Updates
+    ``used``. An ALT called ``school-E01`` thus never overwrites school E01's file, and an
+    id like ``../x`` never leaves the folder."""
+    out: dict[str, str] = {}
+    for id_ in ids:
+        base = prefix + (re.sub(r"[^\w.-]", "_", id_).lstrip(".") or "_")
+        stem, n = base, 1
+        while stem.casefold() in used:
+            n += 1
+            stem = f"{base}-{n}"
+        used.add(stem.casefold())
+        out[id_] = stem
+    return out
