@@ -26,8 +26,10 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# No markup: branch names, ids and paths are printed as they are ("[/North]" is not a tag);
+# styles are given as Text.
+console = Console(highlight=False, markup=False)
+err_console = Console(stderr=True, highlight=False, markup=False)
 
 EXIT_INPUT = 2
 
@@ -35,9 +37,11 @@ EXIT_INPUT = 2
 def report_input_errors(e: InstanceError) -> None:
     """Print every input problem, one per line, on stderr."""
     n = len(e.issues)
-    err_console.print(f"[bold red]{n} input error{'s' if n != 1 else ''}[/]; nothing was written:")
+    errors = f"{n} input error{'s' if n != 1 else ''}"
+    err_console.print(Text.assemble((errors, "bold red"), "; nothing was written:"))
     for issue in e.issues:
-        err_console.print(f"  {issue}", markup=False)
+        # One line each, never wrapped: people grep and paste these messages.
+        err_console.print(f"  {issue}", soft_wrap=True)
 
 
 # Warnings of one kind (file, column, message) shown in full before the rest are counted:
@@ -213,11 +217,13 @@ def check_command(
         terms.add_column(col, justify="left" if col == "term" else "right")
     for term, value in recomputed.terms.items():
         terms.add_row(term, str(value), str(getattr(wts, term)), str(recomputed.penalties[term]))
-    terms.add_row("[bold]objective[/]", "", "", f"[bold]{recomputed.objective}[/]")
+    bold = "bold"
+    terms.add_row(Text("objective", bold), "", "", Text(str(recomputed.objective), bold))
     console.print(terms)
 
     if not violations:
-        console.print(f"[green]OK[/]: {len(table)} lessons obey every hard rule.")
+        obey = f": {len(table)} lessons obey every hard rule."
+        console.print(Text.assemble(("OK", "green"), obey))
         return
     found = Table(title=f"{len(violations)} violation{'s' if len(violations) != 1 else ''}")
     for col in ("rule", "where", "problem"):
@@ -545,6 +551,10 @@ def main() -> None:
         app()
     except InstanceError as e:
         report_input_errors(e)
+        sys.exit(EXIT_INPUT)
+    except OSError as e:  # a path that cannot be read or written: the user's to fix
+        where = f"{e.filename}: " if e.filename else ""
+        err_console.print(Text.assemble(("error ", "bold red"), f"{where}{e.strerror or e}"))
         sys.exit(EXIT_INPUT)
 
 

@@ -37,6 +37,8 @@ MAX_PERIOD = 30
 MAX_ALTS_PER_SCHOOL_DAY = 50
 MAX_MINUTES = 24 * 60
 MAX_SPEED_KMH = 1000.0
+# A term is at most a school year.
+MAX_TERM_DAYS = 366
 
 # Names of the input tables, as files of a CSV folder and sheets of a workbook.
 TABLES: dict[str, str] = {
@@ -453,6 +455,20 @@ def reference_issues(inst: Instance, rows: dict[str, list[int]] | None = None) -
                 f"is before term_start {st.term_start}",
             )
         )
+    # Term dates are optional (no feeds without them), but one without the other, or a term
+    # of years, is a slip found now rather than when the feeds are written after the search.
+    if st.term_start and st.term_end and (st.term_end - st.term_start).days >= MAX_TERM_DAYS:
+        out.append(
+            InputIssue("settings.csv", None, "term_end", str(st.term_end),
+                       f"is more than a year after term_start {st.term_start}")
+        )  # fmt: skip
+    for name, given, other, other_name in (
+        ("term_start", st.term_start, st.term_end, "term_end"),
+        ("term_end", st.term_end, st.term_start, "term_start"),
+    ):
+        if given is None and other is not None:
+            why = f"is needed with {other_name} (YYYY-MM-DD)"
+            out.append(InputIssue("settings.csv", None, name, None, why))
 
     out += _duplicates("schools", [s.school_id for s in inst.schools], "school_id", issue)
     out += _duplicates("alts", [a.alt_id for a in inst.alts], "alt_id", issue)

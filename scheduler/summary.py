@@ -6,8 +6,8 @@ from typing import Any
 
 import pandas as pd
 from rich import box
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from scheduler.instance import DAYS, Instance
 from scheduler.result import Result
@@ -82,7 +82,8 @@ def summary_table(instance: Instance, result: Result, per_alt: pd.DataFrame) -> 
     branch = instance.settings.branch
     # Light borders and short headers keep one line per ALT on an 80-column terminal.
     table = Table(
-        title=f"{branch}: ALT weeks" if branch else "ALT weeks",
+        # Text, never markup: a branch or ALT called "[/North]" is shown as it is.
+        title=Text(f"{branch}: ALT weeks" if branch else "ALT weeks"),
         caption=f"{len(result.lessons)} lessons in {len(per_alt)} ALT weeks; load/floor-max, "
         "schools, visit days, commute minutes, lessons a day",
         box=box.SIMPLE_HEAD,
@@ -97,15 +98,12 @@ def summary_table(instance: Instance, result: Result, per_alt: pd.DataFrame) -> 
         alt_id = str(r["alt_id"])
         alt = instance.alt_by_id.get(alt_id)
         load, floor, top = int(r["load"]), int(r["floor"]), int(r["max"])
-        load_text = f"{load}/{floor}-{top}"
-        if load < floor or load > top:
-            load_text = f"[red]{load_text}[/]"
-        days = [
-            "[dim]off[/]" if alt is not None and d in alt.unavailable else str(int(r[d]))
-            for d in DAYS
-        ]
+        out_of_range = load < floor or load > top
+        load_text = Text(f"{load}/{floor}-{top}", style="red" if out_of_range else "")
+        off = alt.unavailable if alt is not None else ()
+        days = [Text("off", style="dim") if d in off else str(int(r[d])) for d in DAYS]
         table.add_row(
-            escape(f"{alt.name} ({alt_id})" if alt else alt_id),
+            Text(f"{alt.name} ({alt_id})" if alt else alt_id),
             load_text,
             str(int(r["schools"])),
             str(int(r["visit_days"])),

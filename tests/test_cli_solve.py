@@ -150,3 +150,26 @@ def test_check_recomputes_with_the_weights_the_solve_used(tmp_path: Path) -> Non
     mismatch = altsched("check", INSTANCES / "tiny-floor", out, "--weights", default)
     assert mismatch.returncode == 1
     assert "objective_mismatch" in mismatch.stdout
+
+
+def test_an_out_folder_that_cannot_be_made_is_refused_before_solving(tmp_path: Path) -> None:
+    # Before, the search ran its whole time and then ended in a FileExistsError traceback.
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    run = altsched("solve", INSTANCES / "tiny-floor", "--out", tmp_path / "a-file" / "out")
+    assert run.returncode == 2
+    assert "is a file, not a folder" in run.stderr
+    assert "Solving" not in run.stdout and "Traceback" not in run.stderr
+    fet = altsched("export-fet", INSTANCES / "tiny-floor", tmp_path, tmp_path / "no" / "x.fet")
+    assert fet.returncode == 2 and "Traceback" not in fet.stderr
+
+
+def test_names_are_printed_as_they_are_not_as_markup(tmp_path: Path) -> None:
+    # A branch called "[/North]" crashed rich's markup parser after the search.
+    src = tmp_path / "branch"
+    shutil.copytree(INSTANCES / "tiny-floor", src)
+    settings = src / "settings.csv"
+    text = settings.read_text(encoding="utf-8")
+    settings.write_text(text.replace("Tiny floor", "Utsunomiya [/North] [bold]"), "utf-8")
+    run = altsched("solve", src, "--out", tmp_path / "out", "--time-limit", "2")
+    assert run.returncode == 0, run.stderr
+    assert "Utsunomiya [/North] [bold]" in run.stdout

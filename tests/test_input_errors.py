@@ -254,6 +254,19 @@ ERRORS = [
         ],
         ("settings.csv", 2, "max_lessons_per_week", "99999999999999999999"),
     ),
+    # one term date without the other: found on loading, not after the search
+    (
+        [
+            ("settings.csv", "term_end,2025-07-18\n", ""),
+            ("blocked.csv", "J1,1-1,2025-05-01,\n", ""),
+        ],
+        ("settings.csv", None, "term_end", None),
+    ),
+    # a term of two years
+    (
+        [("settings.csv", "term_end,2025-07-18", "term_end,2027-03-19")],
+        ("settings.csv", 3, "term_end", "2027-03-19"),
+    ),
     # a speed so low that journeys overflow
     (
         [("settings.csv", "key,value\n", "key,value\ntravel_speed_kmh,1e-320\n")],

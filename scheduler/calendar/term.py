@@ -27,7 +27,6 @@ ASSIGNMENTS_FILE = "assignments.csv"
 LESSON_COLUMNS = ["date", "start", "end", "alt_id", "school_id", "class", "period"]
 LOST_COLUMNS = ["alt_id", "lessons", "lost_holidays", "lost_events"]
 # A term is at most a school year; a longer one is almost always a typo in a year.
-MAX_TERM_DAYS = 366
 _HHMM = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
 
 
@@ -188,17 +187,14 @@ def calendar_issues(instance: Instance) -> list[InputIssue]:
     """
     st = instance.settings
     out = [i for i in reference_issues(instance) if _about_calendar(i)]
-    for key, value in (("term_start", st.term_start), ("term_end", st.term_end)):
-        if value is None:
-            out.append(
-                InputIssue("settings.csv", None, key, None,
-                           "is needed for a term calendar (YYYY-MM-DD)")
-            )  # fmt: skip
-    if st.term_start and st.term_end and (st.term_end - st.term_start).days >= MAX_TERM_DAYS:
-        out.append(
-            InputIssue("settings.csv", None, "term_end", str(st.term_end),
-                       f"is more than a year after term_start {st.term_start}")
-        )  # fmt: skip
+    # One date without the other (and a term over a year) is in reference_issues already.
+    if st.term_start is None and st.term_end is None:
+        out += [
+            InputIssue(
+                "settings.csv", None, key, None, "is needed for a term calendar (YYYY-MM-DD)"
+            )
+            for key in ("term_start", "term_end")
+        ]
     return out
 
 

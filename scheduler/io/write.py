@@ -13,6 +13,7 @@ import os
 import re
 import secrets
 import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, time
 from pathlib import Path
@@ -270,6 +271,9 @@ def _write_all(
 
 def refusal(out_dir: Path) -> str | None:
     """Why ``out_dir`` may not be replaced, or None when it is absent or a previous output."""
+    unwritable = _unwritable_parent(out_dir)
+    if unwritable is not None:
+        return unwritable
     if not out_dir.exists() and not out_dir.is_symlink():
         return None
     if out_dir.is_symlink() or not out_dir.is_dir():
@@ -286,6 +290,21 @@ def refusal(out_dir: Path) -> str | None:
         f"holds files that are not altsched outputs ({', '.join(strangers[:3])}{more}); "
         "they would be lost: choose another --out folder or move them"
     )
+
+
+def _unwritable_parent(out_dir: Path) -> str | None:
+    """Why the outputs cannot be written beside ``out_dir`` (they are first written into a
+    sibling folder), found before the search rather than after it."""
+    place = out_dir.absolute().parent
+    while not place.exists() and place != place.parent:
+        place = place.parent
+    if not place.is_dir():
+        return f"cannot be made: {place} is a file, not a folder"
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=f".{out_dir.name}.probe-", dir=place))
+    except OSError as e:
+        return f"cannot be written: {e.strerror or e} ({place})"
+    return None
 
 
 def _strangers(out_dir: Path) -> list[str]:
