@@ -300,6 +300,7 @@ def test_replaces_previous_output(
     def feeds(folder: Path) -> None:
         (folder / "ical").mkdir()
         (folder / "ical" / "A1.ics").write_text("x")
+        (folder / "ical" / "source.json").write_text(instance.model_dump_json(by_alias=True))
 
     write_outputs(instance, result, {}, unmet, out, extra=feeds)
     assert (out / "ical" / "A1.ics").exists()
@@ -368,8 +369,14 @@ def test_failure_without_old_folder_leaves_nothing(
     ("files", "ok"),
     [
         ([], True),  # an empty folder is free to use
-        (["assignments.csv", "timetables/A1.csv"], True),  # only our own outputs
-        (["report.json", "ical/A1.ics", "ical/source.json"], True),  # and calendar feeds
+        # only our own outputs: grids the index links to, feeds of the instance's ALTs and
+        # schools, and what `altsched calendar` adds
+        (["assignments.csv", "index.html", "timetables/A1.csv", "timetables/A1.html"], True),
+        (["report.json", "ical/A1.ics", "ical/source.json"], True),
+        (["report.json", "lessons.csv", "lost.csv"], True),
+        # a grid the index does not link to, a calendar of the user's: theirs
+        (["report.json", "index.html", "timetables/A1-notes.csv"], False),
+        (["report.json", "ical/source.json", "ical/A1.ics", "ical/holidays.ics"], False),
         (["notes.txt"], False),  # the user's own file
         (["assignments.csv", "schools.csv"], False),  # an input folder, not an output folder
         # A previous output the user has added to: replacing it would lose their files.
@@ -392,6 +399,10 @@ def test_refuses_folder_that_is_not_an_output(
     for name in files:
         (out / name).parent.mkdir(parents=True, exist_ok=True)
         (out / name).write_text("mine")
+    if "index.html" in files:
+        (out / "index.html").write_text('<a href="timetables/A1.html">A1</a>')
+    if "ical/source.json" in files:
+        (out / "ical/source.json").write_text(instance.model_dump_json(by_alias=True))
     before = _snapshot(out)
     if ok:
         write_outputs(instance, result, {}, unmet, out)
@@ -507,7 +518,8 @@ def test_summary_table(instance: Instance, result: Result) -> None:
     cells = a1.split("(A1)")[1].split()
     assert cells == ["3/2-25", "1", "2", "14", "2", "1", "0", "0", "0"]
     # Only the load under its floor is marked red.
-    assert list(table.columns[1].cells) == ["3/2-25", "[red]1/20-25[/]"]
+    loads = list(table.columns[1].cells)
+    assert [(str(c), c.style) for c in loads] == [("3/2-25", ""), ("1/20-25", "red")]
     # A2 has Wednesday off; their load 1 is under the floor of 20.
     assert a2.split("(A2)")[1].split() == [
         "1/20-25",

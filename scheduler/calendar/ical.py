@@ -28,7 +28,7 @@ import pandas as pd
 from scheduler.calendar.identity import Draft, Event, assign
 from scheduler.calendar.term import TermCalendar, expand
 from scheduler.instance import Instance
-from scheduler.io.names import file_stems
+from scheduler.io import names
 
 PRODID = "-//alt-scheduler//altsched calendar feeds//EN"
 CONTENT_TYPE = "text/calendar; charset=utf-8"
@@ -238,22 +238,14 @@ def _render_all(
 
 
 def feed_files(instance: Instance | None, feeds: Sequence[Feed]) -> dict[str, str]:
-    """The file name of every feed key: ``<alt_id>.ics`` and ``school-<school_id>.ics``, made
-    safe and unique as the timetables' (:func:`scheduler.io.names.file_stems`), so an ALT
-    called ``school-E01`` or ``../x`` neither overwrites a school's feed nor leaves the
-    folder. Names are given to every ALT and school of the instance (then to owners only
-    the feeds know), so a feed keeps its name when others come and go."""
-    used: set[str] = set()
-    names: dict[str, str] = {}
-    for kind, prefix in (("alt", ""), ("school", "school-")):
-        declared = []
-        if instance is not None:
-            table = instance.alts if kind == "alt" else instance.schools
-            declared = [getattr(x, f"{kind}_id") for x in table]
-        extra = sorted({f.owner_id for f in feeds if f.kind == kind} - set(declared))
-        for owner, stem in file_stems([*declared, *extra], prefix, used).items():
-            names[f"{kind}:{owner}"] = f"{stem}.ics"
-    return names
+    """The file name of every feed key (:func:`scheduler.io.names.feed_files`): every ALT and
+    school of the instance is named first, then owners only the feeds know, so a feed keeps
+    its name when others come and go."""
+    alts = [a.alt_id for a in instance.alts] if instance is not None else []
+    schools = [s.school_id for s in instance.schools] if instance is not None else []
+    alts += sorted({f.owner_id for f in feeds if f.kind == "alt"} - set(alts))
+    schools += sorted({f.owner_id for f in feeds if f.kind == "school"} - set(schools))
+    return names.feed_files(alts, schools)
 
 
 def _previous(folder: Path) -> Instance | None:
@@ -290,14 +282,14 @@ def write_feeds(instance: Instance, assignments: pd.DataFrame, out_dir: Path) ->
     folder = out_dir / "ical"
     folder.mkdir(parents=True, exist_ok=True)
     rendered = build_feeds(instance, events, cal)
-    names = feed_files(instance, [feed for feed, _ in rendered])
+    files = feed_files(instance, [feed for feed, _ in rendered])
     written = []
     for feed, body in rendered:
-        path = folder / names[feed.key]
+        path = folder / files[feed.key]
         path.write_bytes(body)
         written.append(path)
     # Feeds of ALTs and schools left without lessons go; other .ics files are the user's.
-    ours = set(names.values()) | set(feed_files(_previous(folder), []).values())
+    ours = set(files.values()) | set(feed_files(_previous(folder), []).values())
     for stale in sorted(set(folder.glob("*.ics")) - set(written)):
         if stale.name in ours:
             stale.unlink()

@@ -22,3 +22,14 @@ def file_stems(ids: Iterable[str], prefix: str, used: set[str]) -> dict[str, str
         used.add(stem.casefold())
         out[id_] = stem
     return out
+
+
+def feed_files(alt_ids: Iterable[str], school_ids: Iterable[str]) -> dict[str, str]:
+    """The calendar feed file of every ALT and school, by feed key (``alt:<id>``,
+    ``school:<id>``): ``<alt_id>.ics`` and ``school-<school_id>.ics``, made safe and unique
+    as the timetables' are."""
+    used: set[str] = set()
+    names = {f"alt:{a}": f"{stem}.ics" for a, stem in file_stems(alt_ids, "", used).items()}
+    for s, stem in file_stems(school_ids, "school-", used).items():
+        names[f"school:{s}"] = f"{stem}.ics"
+    return names

@@ -18,14 +18,14 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date, time
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import pandas as pd
 
 from scheduler.errors import InputIssue, InstanceError
 from scheduler.instance import DAYS, Instance
 from scheduler.io.html import Entry, Grid, Link, grid_csv, grid_html, index_html
-from scheduler.io.names import file_stems
+from scheduler.io.names import feed_files, file_stems
 from scheduler.result import Lesson, Result
 
 UNMET_COLUMNS = ["school_id", "class", "missing"]
@@ -34,7 +34,10 @@ TIMETABLES = "timetables"
 # only files of these kinds (grids; calendar feeds and the instance they were made from).
 # Anything else is the user's, and a folder holding it is never replaced.
 OUTPUT_FILES = frozenset({"assignments.csv", "unmet.csv", "report.json", "index.html"})
-OUTPUT_FOLDERS = {TIMETABLES: (".csv", ".html"), "ical": (".ics", ".json")}
+# What `altsched calendar DIR` adds to an output folder (they describe its timetable).
+CALENDAR_FILES = frozenset({"lessons.csv", "lost.csv"})
+FEEDS = "ical"
+FEEDS_SOURCE = "source.json"  # the instance the feeds were made from
 LEVEL_NAMES = {"elementary": "elementary school", "junior_high": "junior high school"}
 
 
@@ -308,22 +311,49 @@ def _unwritable_parent(out_dir: Path) -> str | None:
 
 
 def _strangers(out_dir: Path) -> list[str]:
-    """Paths in ``out_dir`` (relative to it) that a solve did not write."""
+    """Paths in ``out_dir`` (relative to it) that no altsched command wrote.
+
+    Grids count as ours when the earlier ``index.html`` links to them, feeds when they bear
+    the name of an ALT or school of the instance in ``ical/source.json``; a user's
+    ``timetables/A01-notes.csv`` or ``ical/holidays.ics`` is theirs.
+    """
     found = []
     for path in sorted(out_dir.iterdir()):
         plain = not path.is_symlink()
-        if path.name in OUTPUT_FILES and plain and path.is_file():
+        if path.name in OUTPUT_FILES | CALENDAR_FILES and plain and path.is_file():
             continue
-        kinds = OUTPUT_FOLDERS.get(path.name)
-        if kinds is not None and plain and path.is_dir():
+        if path.name in (TIMETABLES, FEEDS) and plain and path.is_dir():
+            ours = _grid_files(out_dir) if path.name == TIMETABLES else _feed_files(path)
             found += [
                 f"{path.name}/{inner.name}"
                 for inner in sorted(path.iterdir())
-                if inner.is_symlink() or not inner.is_file() or inner.suffix not in kinds
+                if inner.is_symlink() or not inner.is_file() or inner.name not in ours
             ]
             continue
         found.append(path.name)
     return found
+
+
+def _grid_files(out_dir: Path) -> set[str]:
+    """The grid files an earlier solve wrote: those its index page links to (and each one's
+    CSV twin)."""
+    try:
+        index = (out_dir / "index.html").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return set()
+    stems = {unquote(m) for m in re.findall(rf'href="{TIMETABLES}/([^"/]+)\.html"', index)}
+    return {f"{stem}{kind}" for stem in stems for kind in (".csv", ".html")}
+
+
+def _feed_files(folder: Path) -> set[str]:
+    """The feed files written for the instance kept in ``folder/source.json``."""
+    try:
+        data = json.loads((folder / FEEDS_SOURCE).read_text(encoding="utf-8"))
+        alts = [str(a["alt_id"]) for a in data.get("alts", [])]
+        schools = [str(s["school_id"]) for s in data.get("schools", [])]
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return set()
+    return {FEEDS_SOURCE, *feed_files(alts, schools).values()}
 
 
 def _sibling(out_dir: Path, tag: str) -> Path:
