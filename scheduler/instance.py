@@ -16,6 +16,7 @@ from functools import cached_property
 from itertools import pairwise
 from typing import Annotated, Any, Literal, Self
 
+import jpholiday
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from scheduler.errors import InputIssue
@@ -664,6 +665,14 @@ def warnings_for(inst: Instance, rows: dict[str, list[int]] | None = None) -> li
         return rows[table][i] if rows and table in rows else i + 2
 
     out: list[InputIssue] = []
+    for i, bl in enumerate(inst.blocked):
+        # Legal, but it blocks nothing: no lesson happens on a weekend or a holiday anyway.
+        if isinstance(bl.day, date) and (bl.day.weekday() >= 5 or jpholiday.is_holiday(bl.day)):
+            what = "a weekend" if bl.day.weekday() >= 5 else jpholiday.is_holiday_name(bl.day)
+            out.append(
+                InputIssue("blocked.csv", row("blocked", i), "day", bl.day.isoformat(),
+                           f"falls on {what}; no lesson happens then anyway")
+            )  # fmt: skip
     for i, b in enumerate(inst.bells):
         school = inst.school_by_id.get(b.school_id)
         if school is None:

@@ -153,13 +153,18 @@ def read_assignments(path: Path) -> pd.DataFrame:
         Naming the file, row, column and value of every problem found.
     """
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        # Blank lines are kept while reading, then dropped with their line numbers kept:
+        # every message names the row a person sees in an editor.
+        raw = pd.read_csv(
+            path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=False
+        )
     except FileNotFoundError as e:
         raise InstanceError([InputIssue(path.name, None, None, None, "does not exist")]) from e
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
         issue = InputIssue(path.name, None, None, None, f"cannot be read as CSV: {e}")
         raise InstanceError([issue]) from e
     raw.columns = [str(c).strip() for c in raw.columns]
+    raw = raw[~(raw.apply(lambda col: col.str.strip()) == "").all(axis=1)]
     lessons = _lessons(raw, path.name)
     return pd.DataFrame(
         [
@@ -175,7 +180,16 @@ def read_assignments(path: Path) -> pd.DataFrame:
             for ls in lessons
         ],
         columns=list(ASSIGNMENT_COLUMNS),
+        index=pd.Index([ls.row - 2 for ls in lessons], dtype="int64"),
     )
+
+
+def file_rows(df: pd.DataFrame) -> list[int]:
+    """The spreadsheet row of each record of an assignments table: its index + 2 when
+    :func:`read_assignments` numbered it (blank lines skipped), else its position + 2."""
+    if pd.api.types.is_integer_dtype(df.index) and df.index.is_unique:
+        return [int(i) + 2 for i in df.index]
+    return list(range(2, len(df) + 2))
 
 
 def _lessons(df: pd.DataFrame, file: str = ASSIGNMENTS_FILE) -> list[_Lesson]:
@@ -191,8 +205,7 @@ def _lessons(df: pd.DataFrame, file: str = ASSIGNMENTS_FILE) -> list[_Lesson]:
     issues: list[InputIssue] = []
     out: list[_Lesson] = []
     records = df[list(ASSIGNMENT_COLUMNS)].to_dict("records")
-    for i, rec in enumerate(records):
-        row = i + 2
+    for row, rec in zip(file_rows(df), records, strict=True):
         n_before = len(issues)
 
         def bad(column: str, value: object, message: str, row: int = row) -> None:

@@ -9,13 +9,12 @@ from calendar_data import EXPECTED, TERM, assignments, instance
 
 from scheduler.calendar.term import (
     calendar_issues,
-    calendar_warnings,
     expand,
     holidays,
     school_days,
 )
 from scheduler.errors import InstanceError
-from scheduler.instance import Blocked
+from scheduler.instance import Blocked, warnings_for
 
 
 def test_expand_gives_exactly_the_hand_computed_lessons() -> None:
@@ -111,7 +110,7 @@ def test_events_on_weekends_or_holidays_are_warnings() -> None:
         update={"blocked": (Blocked(school_id="S1", day=date(2025, 5, 3)),  # Saturday
                             Blocked(school_id="S1", day=date(2025, 5, 5)))}  # Children's Day
     )  # fmt: skip
-    warned = [(w.row, w.value) for w in calendar_warnings(inst)]
+    warned = [(w.row, w.value) for w in warnings_for(inst) if w.file == "blocked.csv"]
     assert warned == [(2, "2025-05-03"), (3, "2025-05-05")]
     assert calendar_issues(inst) == []
 

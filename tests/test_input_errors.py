@@ -432,3 +432,12 @@ def test_a_weights_file_that_is_not_utf8_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(InstanceError) as caught:
         Weights.from_toml(path)
     assert "UTF-8" in caught.value.issues[0].message
+
+
+def test_warnings_name_the_row_after_blank_lines(tmp_path: Path) -> None:
+    # A dated event on a Saturday after two blank lines: row 5 as the editor shows it.
+    folder = write_folder(
+        tmp_path, [("blocked.csv", "J1,1-1,2025-05-01,\n", "\n\nJ1,1-1,2025-05-03,\n")]
+    )
+    _, warnings = load_instance(folder)
+    assert [(w.file, w.row, w.value) for w in warnings] == [("blocked.csv", 5, "2025-05-03")]

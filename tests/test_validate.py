@@ -588,3 +588,19 @@ def test_check_command_bad_assignments(branch_dir: Path, tmp_path: Path) -> None
     code, text = run_check(str(branch_dir), str(out))
     assert code == 2
     assert 'assignments.csv row 2, column day: "Sun"' in text
+
+
+def test_rows_named_in_assignments_errors_are_the_lines_an_editor_shows(tmp_path: Path) -> None:
+    # pandas drops blank lines; the messages must still name the line the user sees.
+    path = tmp_path / "assignments.csv"
+    path.write_text(
+        "alt_id,school_id,class,day,period,start,end\n"
+        "A1,S1,1-1,Mon,1,08:45,09:30\n"
+        "\n"
+        "\n"
+        "A1,S1,1-2,Monday,2,09:35,10:20\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InstanceError) as caught:
+        read_assignments(path)
+    assert [(i.row, i.column, i.value) for i in caught.value.issues] == [(5, "day", "Monday")]

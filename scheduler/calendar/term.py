@@ -126,11 +126,12 @@ def weekly_lessons(instance: Instance, assignments: pd.DataFrame) -> list[Lesson
     """
     issues: list[InputIssue] = []
     out: list[Lesson] = []
-    for i, rec in enumerate(assignments.to_dict("records")):
+    rows = validate.file_rows(assignments)
+    for row, rec in zip(rows, assignments.to_dict("records"), strict=True):
         text = {k: str(rec[k]).strip() for k in ("alt_id", "school_id", "class", "day")}
         period = _whole(rec["period"])
         start, end = _clock(rec["start"]), _clock(rec["end"])
-        found = _row_issues(instance, text, period, start, end, rec, row=i + 2)
+        found = _row_issues(instance, text, period, start, end, rec, row=row)
         if found or period is None or start is None or end is None:
             issues += found
             continue
@@ -195,19 +196,6 @@ def calendar_issues(instance: Instance) -> list[InputIssue]:
             )
             for key in ("term_start", "term_end")
         ]
-    return out
-
-
-def calendar_warnings(instance: Instance) -> list[InputIssue]:
-    """Dated events on a weekend or a national holiday: legal, but they block nothing."""
-    out = []
-    for i, b in enumerate(instance.blocked):
-        if isinstance(b.day, date) and (b.day.weekday() >= 5 or jpholiday.is_holiday(b.day)):
-            what = "a weekend" if b.day.weekday() >= 5 else jpholiday.is_holiday_name(b.day)
-            out.append(
-                InputIssue("blocked.csv", i + 2, "day", b.day.isoformat(),
-                           f"falls on {what}; no lesson happens then anyway")
-            )  # fmt: skip
     return out
 
 
@@ -313,7 +301,8 @@ def _day(value: str) -> Day:
 
 
 def load_calendar_instance(path: Path) -> tuple[Instance, list[InputIssue]]:
-    """Load an instance for calendars, with its warnings and the calendar's own.
+    """Load an instance for calendars, with its warnings (dated events on a weekend or a
+    holiday among them: :func:`scheduler.instance.warnings_for`).
 
     Raises
     ------
@@ -326,4 +315,4 @@ def load_calendar_instance(path: Path) -> tuple[Instance, list[InputIssue]]:
     issues = calendar_issues(inst)
     if issues:
         raise InstanceError(issues)
-    return inst, [*warnings, *calendar_warnings(inst)]
+    return inst, warnings
