@@ -20,7 +20,7 @@ from scheduler.instance import Instance
 from scheduler.model.bounds import VisitIndex, coverage_bound, objective_lower_bound
 from scheduler.model.data import Prepared, prepare
 from scheduler.model.diagnose import capacity_notes
-from scheduler.model.greedy import greedy
+from scheduler.model.greedy import fill, greedy
 from scheduler.model.interrupt import interrupted, run, was_interrupted, watching
 from scheduler.model.lns import improve, objective_of
 from scheduler.model.master import Master, add_cut, build_master, coverage_cuts
@@ -147,10 +147,35 @@ def _solve(
         )
     job = _Job(prep, weights, params, start, notes, t0, on_progress)
     if len(prep.visits) > LARGE_BRANCH_VISITS:
-        return _solve_large(job)
-    if prep.settings.max_schools_per_day > 1:
-        return _solve_mixed(job)
-    return _solve_cpsat(job)
+        result = _solve_large(job)
+    elif prep.settings.max_schools_per_day > 1:
+        result = _solve_mixed(job)
+    else:
+        result = _solve_cpsat(job)
+    return _filled(job, result)
+
+
+def _filled(job: _Job, result: Result) -> Result:
+    """The result with every unmet lesson that still fits added (:func:`greedy.fill`): a
+    search stopped by its time limit can leave one that a free ALT could simply take."""
+    if result.status == "OPTIMAL" or not result.lessons:
+        return result
+    prep, weights = job.prep, job.weights
+    lessons = fill(prep, list(result.lessons), weights)
+    added = len(lessons) - len(result.lessons)
+    if added == 0:
+        return result
+    objective = objective_of(prep, lessons, weights)
+    bound = result.bound
+    status: Status = "OPTIMAL" if bound is not None and objective <= bound else "FEASIBLE"
+    shown = bound if bound is not None else (result.progress[-1][2] if result.progress else 0.0)
+    trace = [*result.progress, (time.monotonic() - job.t0, float(objective), float(shown))]
+    if job.on_progress:
+        job.on_progress(*trace[-1])
+    notes = [*result.notes, f"{added} unmet lesson(s) that still fitted were added at the end."]
+    return _result(
+        prep.instance, weights, status, result.method, lessons, None, bound, job.t0, notes, trace
+    )
 
 
 class _Job(NamedTuple):

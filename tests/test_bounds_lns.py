@@ -192,3 +192,26 @@ def test_dropping_dominated_members_never_changes_the_least_cost(
     full = _least_cost(members, top, slots, Weights.default())
     pruned = _least_cost(_undominated(members, slots), top, slots, Weights.default())
     assert (full == pruned).all()
+
+
+@pytest.mark.parametrize("schools_a_day", [1, 2])
+def test_fill_adds_back_lessons_that_still_fit(schools_a_day: int) -> None:
+    # A search stopped by its time limit left lessons a free ALT could simply take; the final
+    # pass adds them, keeps every hard rule, and never makes the timetable worse.
+    import random
+
+    from scheduler.model.greedy import fill
+
+    inst = generate(30, 2)
+    st_ = inst.settings.model_copy(update={"max_schools_per_day": schools_a_day})
+    inst = inst.model_copy(update={"settings": st_})
+    prep = prepare(inst)
+    weights = Weights.default()
+    full = greedy(prep)
+    holes = random.Random(3).sample(range(len(full)), 25)
+    partial = [ls for i, ls in enumerate(full) if i not in holes]
+    filled = fill(prep, partial, weights)
+    assert check(inst, lessons_frame(filled)) == []
+    assert set(partial) <= set(filled) and len(filled) >= len(partial) + 20
+    assert objective_of(prep, filled, weights) < objective_of(prep, partial, weights)
+    assert fill(prep, filled, weights) == filled  # nothing left that fits
