@@ -441,3 +441,13 @@ def test_warnings_name_the_row_after_blank_lines(tmp_path: Path) -> None:
     )
     _, warnings = load_instance(folder)
     assert [(w.file, w.row, w.value) for w in warnings] == [("blocked.csv", 5, "2025-05-03")]
+
+
+def test_table_file_names_match_without_case(tmp_path: Path) -> None:
+    # Windows and macOS read Classes.csv as classes.csv; Linux now does too, and messages
+    # name the file as it is called.
+    folder = write_folder(tmp_path, [("classes.csv", "E1,6-1,2,", "E1,6-1,two,")])
+    (folder / "classes.csv").rename(folder / "Classes.CSV")
+    with pytest.raises(InstanceError) as caught:
+        load_instance(folder)
+    assert located(caught.value.issues) == [("Classes.CSV", 3, "alt_lessons", "two")]

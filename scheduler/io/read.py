@@ -158,10 +158,15 @@ def _grid_table(label: str, grid: Iterable[tuple[int, list[str]]]) -> RawTable |
 
 def _read_csv_folder(folder: Path) -> _Source:
     source = _Source(folder.resolve().name, {}, dict(TABLES))
+    # Names are matched without case, as Windows and macOS do: Classes.csv is classes.csv.
+    by_lower = {p.name.lower(): p for p in sorted(folder.iterdir()) if p.is_file()}
     for name, filename in TABLES.items():
         path = folder / filename
         if not path.is_file():
+            path = by_lower.get(filename, path)
+        if not path.is_file():
             continue
+        filename = source.labels[name] = path.name
         try:
             text = path.read_bytes().decode("utf-8-sig")
         except UnicodeDecodeError as e:
