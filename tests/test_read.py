@@ -134,6 +134,24 @@ def test_excel_date_in_class_column_is_read_back_as_text_with_warning(tmp_path: 
     ]
 
 
+def test_a_note_beside_a_workbook_table_is_a_warning_not_an_error(tmp_path: Path) -> None:
+    # In a CSV file a value past the header is an error (a comma inside a value shifts the
+    # row); in a workbook it is a note beside the table and only warns.
+    path = typed_workbook(tmp_path / "tokyo.xlsx")
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    wb["classes"]["H2"] = "ask Tanaka about 1-1"
+    wb["classes"]["G3"] = "a note on a blank row"
+    wb.save(path)
+    inst, warnings = load_instance(path)
+    assert len(inst.classes) == 3  # the note's row holds no class
+    assert [(w.file, w.row, w.column, w.value) for w in warnings] == [
+        ("tokyo.xlsx sheet classes", 2, "8 (no header)", "ask Tanaka about 1-1"),
+        ("tokyo.xlsx sheet classes", 3, "7 (no header)", "a note on a blank row"),
+    ]
+
+
 def test_errors_in_a_workbook_name_the_sheet(tmp_path: Path) -> None:
     path = typed_workbook(tmp_path / "tokyo.xlsx")
     from openpyxl import load_workbook

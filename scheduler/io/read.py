@@ -149,7 +149,8 @@ def _grid_table(label: str, grid: Iterable[tuple[int, list[str]]]) -> RawTable |
             for k, cell in enumerate(cells)
             if cell != "" and (k >= len(header) or header[k] == "")
         ]
-        table.records.append((number, record))
+        if not _blank(record.values()):  # a row holding only a note beside the table
+            table.records.append((number, record))
     return table
 
 
