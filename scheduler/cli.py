@@ -34,14 +34,20 @@ err_console = Console(stderr=True, highlight=False, markup=False)
 EXIT_INPUT = 2
 
 
+ERRORS_SHOWN = 100
+
+
 def report_input_errors(e: InstanceError) -> None:
-    """Print every input problem, one per line, on stderr."""
+    """Print the input problems, one per line, on stderr (the first hundred and a count)."""
     n = len(e.issues)
     errors = f"{n} input error{'s' if n != 1 else ''}"
     err_console.print(Text.assemble((errors, "bold red"), "; nothing was written:"))
-    for issue in e.issues:
-        # One line each, never wrapped: people grep and paste these messages.
+    # One line each, never wrapped: people grep and paste these messages. Thousands (the
+    # assignments of another branch) are cut after a screenful, with the count.
+    for issue in e.issues[:ERRORS_SHOWN]:
         err_console.print(f"  {issue}", soft_wrap=True)
+    if n > ERRORS_SHOWN:
+        err_console.print(f"  ... and {n - ERRORS_SHOWN} more", soft_wrap=True)
 
 
 # Warnings of one kind (file, column, message) shown in full before the rest are counted:
