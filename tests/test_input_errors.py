@@ -451,3 +451,17 @@ def test_table_file_names_match_without_case(tmp_path: Path) -> None:
     with pytest.raises(InstanceError) as caught:
         load_instance(folder)
     assert located(caught.value.issues) == [("Classes.CSV", 3, "alt_lessons", "two")]
+
+
+def test_thousands_of_errors_print_a_screenful_and_a_count(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from scheduler.cli import ERRORS_SHOWN, report_input_errors
+
+    issues = [
+        InputIssue("assignments.csv", r, "alt_id", f"X{r}", "is unknown") for r in range(2, 652)
+    ]
+    report_input_errors(InstanceError(issues))
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "650 input errors; nothing was written:"
+    assert len(err) == ERRORS_SHOWN + 2 and err[-1] == f"  ... and {650 - ERRORS_SHOWN} more"
