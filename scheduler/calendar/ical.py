@@ -11,6 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -210,8 +211,11 @@ def build_feeds(
     jobs = [(f, mine[f.key], tzid, desc) for f in feeds_for(instance, events)]
     procs = min(os.cpu_count() or 1, len(jobs)) if processes is None else processes
     # fork only: spawn and forkserver run the caller's main module again, which breaks any
-    # user script without an ``if __name__ == "__main__"`` guard; fork is safe on Linux.
-    if procs < 2 or len(events) < PARALLEL_EVENTS or sys.platform != "linux":
+    # user script without an ``if __name__ == "__main__"`` guard. And only from a process
+    # with no other thread (the command line after a solve; not a notebook's kernel): a
+    # thread holding a lock at the fork would leave it locked in the child forever.
+    single = threading.active_count() == 1
+    if procs < 2 or len(events) < PARALLEL_EVENTS or sys.platform != "linux" or not single:
         return _render_all(jobs)
     # Each process gets whole feeds, dealt largest first so the processes finish together.
     shares: list[list[tuple[Feed, list[Event], str, str]]] = [[] for _ in range(procs)]
