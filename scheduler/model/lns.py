@@ -14,12 +14,12 @@ and periods and kept when the whole timetable scores better.
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
-from functools import partial
+from dataclasses import dataclass, field, replace
 
 from ortools.sat.python import cp_model
 
@@ -41,9 +41,10 @@ STUCK_STEPS = 10
 # the full effort (generate(120, 1), greedy visits: 3 at 2.0, 0.5 and 0.2); the rest of the
 # effort goes to proving the earliest periods, which a step does not need.
 PLACE_EFFORT = 0.3
-# Steps run side by side, on regions that share no school and no ALT, each with its share of
-# the threads: a step's time is nearly all CP-SAT (which runs outside the GIL), and a small
-# region gains little from a second worker.
+# Lanes run steps side by side, on regions that share no school and no ALT, each with its
+# share of the threads: a step's time is nearly all CP-SAT and placement (which run outside
+# the GIL), and a small region gains little from a second worker. A lane starts its next
+# step as soon as its last one is judged, without waiting for the others.
 LANES = 2
 # Draws a further lane gets to find a region apart from the ones already taken.
 DISJOINT_TRIES = 20
@@ -78,57 +79,107 @@ def improve(
 
     With a weekly ``plan`` of who teaches where (:func:`scheduler.model.skeleton.flow_week`),
     some steps free the schools and ALTs between the timetable and the plan instead of a
-    geographic region. With two threads or more, each round runs one step per lane on
+    geographic region. With two threads or more, several lanes run steps side by side on
     regions that share no school and no ALT (see :data:`LANES`). Returns the best timetable,
-    its objective and the number of accepted rounds.
+    its objective and the number of accepted steps.
     """
     search = _Search(prep, settings or LnsSettings(), random.Random(params.seed), plan)
-    best = list(start)
-    best_obj = objective_of(prep, best, weights)
-    if on_progress:
-        on_progress(time.monotonic() - t0, best_obj, 0.0)
-    accepted = 0
     lanes = max(1, min(LANES, params.threads))
-    since = 0  # rounds since the last accepted one
-    pool = ThreadPoolExecutor(max_workers=lanes) if lanes > 1 else None
+    step_params = params.model_copy(update={"workers": max(1, params.threads // lanes)})
+    state = _Lanes(list(start), objective_of(prep, start, weights), lanes)
+    if on_progress:
+        on_progress(time.monotonic() - t0, state.best_obj, 0.0)
+
+    def lane() -> None:
+        while True:
+            with state.changed:
+                pick = None
+                while pick is None:
+                    if (
+                        time.monotonic() >= deadline - 0.5
+                        or not search.schools
+                        or interrupted()
+                        or state.failed
+                    ):
+                        return
+                    # Stuck on the last missing lessons: they need a longer chain of moves,
+                    # so the region and its time grow (up to 3x) until a step is accepted.
+                    grow = min(3, 1 + state.since // (STUCK_STEPS * lanes))
+                    pick = search.apart(state.best, grow, list(state.running.values()))
+                    if pick is None:  # every region drawn overlaps a running one
+                        state.changed.wait(timeout=0.05)
+                key = object()
+                state.running[key] = pick
+                current = state.best
+                seconds = min(search.cfg.step_seconds * grow, deadline - time.monotonic())
+            found = None
+            try:
+                found = search.step(
+                    current, pick, weights=weights, params=step_params, seconds=seconds
+                )
+            except BaseException:
+                state.failed = True
+                raise
+            finally:
+                with state.changed:
+                    del state.running[key]
+                    state.since += 1
+                    if found is not None:
+                        _commit(state, found, prep, weights, t0, on_progress)
+                    state.changed.notify_all()
+
     try:
-        while time.monotonic() < deadline - 0.5 and search.schools and not interrupted():
-            since += 1
-            # Stuck on the last missing lessons: they need a longer chain of moves, so the
-            # region and its time grow (up to 3x) until a step is accepted again.
-            grow = min(3, 1 + since // STUCK_STEPS)
-            picks = search.regions(best, grow, lanes)
-            seconds = min(search.cfg.step_seconds * grow, deadline - time.monotonic())
-            threads = max(1, params.threads // len(picks))
-            step_params = params.model_copy(update={"workers": threads})
+        if lanes == 1:
+            lane()
+        else:
+            with ThreadPoolExecutor(max_workers=lanes) as pool:
+                for done in [pool.submit(lane) for _ in range(lanes)]:
+                    done.result()
+    finally:  # Ctrl-C (scheduler.model.interrupt) stops the running searches: best is kept
+        state.failed = True
+    return state.best, state.best_obj, state.accepted
 
-            step = partial(search.step, best, weights=weights, params=step_params, seconds=seconds)
-            if pool is None or len(picks) == 1:
-                found = [step(pick) for pick in picks]
-            else:
-                found = list(pool.map(step, picks))
-            # The regions share no school and no ALT, so their answers combine: every
-            # school is re-placed by at most one of them and every ALT changed by one.
-            answers = [f for f in found if f is not None]
-            options = [answers] + ([[a] for a in answers] if len(answers) > 1 else [])
-            for option in options:
-                changed = set().union(*(c for c, _ in option))
-                candidate = [ls for ls in best if ls.school_id not in changed]
-                candidate += [ls for _, placed in option for ls in placed]
-                if changed and candidate != best:
-                    obj = objective_of(prep, candidate, weights)
-                    if obj < best_obj:
-                        best, best_obj = candidate, obj
-                        accepted += 1
-                        since = 0
-                        if on_progress:
-                            on_progress(time.monotonic() - t0, best_obj, 0.0)
-                        break  # the first option holds every answer: kept when it helps
-    finally:  # Ctrl-C (scheduler.model.interrupt) stops the round's searches: best is kept
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
 
-    return best, best_obj, accepted
+@dataclass
+class _Lanes:
+    """What the lanes share, under ``changed``'s lock: the best timetable, the regions
+    being searched, and whether the search is stuck."""
+
+    best: list[Lesson]
+    best_obj: int
+    lanes: int
+    accepted: int = 0
+    since: int = 0  # steps since the last accepted one
+    failed: bool = False  # a lane raised (or the search ended): the others stop
+    running: dict[object, tuple[list[str], set[str]]] = field(default_factory=dict)
+    changed: threading.Condition = field(default_factory=threading.Condition)
+
+
+def _commit(
+    state: _Lanes,
+    found: tuple[set[str], list[Lesson]],
+    prep: Prepared,
+    weights: Weights,
+    t0: float,
+    on_progress: ProgressFn | None,
+) -> None:
+    """Keep a step's answer when the whole timetable scores better with it.
+
+    The answer was computed on the timetable of its start, and other lanes may have changed
+    it since; they changed only their own regions, which share no school and no ALT with
+    this one (every ALT teaching at a region's school is free in it), so the answer still
+    combines into a valid timetable: its schools are replaced, the rest is the newest."""
+    changed, placed = found
+    if not changed:
+        return
+    candidate = [ls for ls in state.best if ls.school_id not in changed] + placed
+    obj = objective_of(prep, candidate, weights)
+    if obj < state.best_obj:
+        state.best, state.best_obj = candidate, obj
+        state.accepted += 1
+        state.since = 0
+        if on_progress:
+            on_progress(time.monotonic() - t0, obj, 0.0)
 
 
 class _Search:
@@ -159,19 +210,23 @@ class _Search:
     def regions(
         self, best: list[Lesson], grow: int, lanes: int
     ) -> list[tuple[list[str], set[str]]]:
-        """Up to ``lanes`` regions (schools, freed ALTs) that share no school and no ALT.
-
-        The first is drawn as a single step would be; each further lane gets a few draws to
-        find one apart from those already taken and is left idle otherwise.
-        """
+        """Up to ``lanes`` regions (schools, freed ALTs) that share no school and no ALT."""
         picks = [self.region(best, grow)]
         for _ in range(lanes - 1):
-            for _try in range(DISJOINT_TRIES):
-                schools, alts = self.region(best, grow)
-                if all(not (set(schools) & set(s) or alts & a) for s, a in picks):
-                    picks.append((schools, alts))
-                    break
+            if (pick := self.apart(best, grow, picks)) is not None:
+                picks.append(pick)
         return picks
+
+    def apart(
+        self, best: list[Lesson], grow: int, taken: list[tuple[list[str], set[str]]]
+    ) -> tuple[list[str], set[str]] | None:
+        """A region sharing no school and no ALT with those ``taken``, drawn as a single
+        step's would be, or None when :data:`DISJOINT_TRIES` draws all overlap."""
+        for _try in range(DISJOINT_TRIES if taken else 1):
+            schools, alts = self.region(best, grow)
+            if all(not (set(schools) & set(s) or alts & a) for s, a in taken):
+                return schools, alts
+        return None
 
     def region(self, best: list[Lesson], grow: int) -> tuple[list[str], set[str]]:
         """One region to free: its schools and the ALTs free to move in it."""
