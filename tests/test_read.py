@@ -103,6 +103,18 @@ def typed_workbook(path: Path) -> Path:
     return path
 
 
+def edited_workbook(tmp_path: Path, cells: dict[tuple[str, str], object]) -> Path:
+    """The typed workbook with some cells (sheet, cell) set, as a user would edit it."""
+    from openpyxl import load_workbook
+
+    path = typed_workbook(tmp_path / "tokyo.xlsx")
+    wb = load_workbook(path)
+    for (sheet, cell), value in cells.items():
+        wb[sheet][cell] = value
+    wb.save(path)
+    return path
+
+
 def test_csv_folder_and_workbook_load_equal(tmp_path: Path) -> None:
     from_csv, csv_warnings = load_instance(csv_folder(tmp_path, CSV))
     from_xlsx, xlsx_warnings = load_instance(typed_workbook(tmp_path / "tokyo.xlsx"))
@@ -121,12 +133,8 @@ def test_csv_folder_and_workbook_load_equal(tmp_path: Path) -> None:
 
 
 def test_excel_date_in_class_column_is_read_back_as_text_with_warning(tmp_path: Path) -> None:
-    path = typed_workbook(tmp_path / "tokyo.xlsx")
-    from openpyxl import load_workbook
-
-    wb = load_workbook(path)
-    wb["classes"]["B4"] = datetime(2025, 1, 2)  # Excel's reading of a typed "1-2"
-    wb.save(path)
+    # Excel's reading of a typed "1-2".
+    path = edited_workbook(tmp_path, {("classes", "B4"): datetime(2025, 1, 2)})
     inst, warnings = load_instance(path)
     assert ("E1", "1-2") in inst.class_by_key
     assert [(w.file, w.row, w.column, w.value) for w in warnings] == [
@@ -137,14 +145,8 @@ def test_excel_date_in_class_column_is_read_back_as_text_with_warning(tmp_path: 
 def test_a_note_beside_a_workbook_table_is_a_warning_not_an_error(tmp_path: Path) -> None:
     # In a CSV file a value past the header is an error (a comma inside a value shifts the
     # row); in a workbook it is a note beside the table and only warns.
-    path = typed_workbook(tmp_path / "tokyo.xlsx")
-    from openpyxl import load_workbook
-
-    wb = load_workbook(path)
-    wb["classes"]["H2"] = "ask Tanaka about 1-1"
-    wb["classes"]["G3"] = "a note on a blank row"
-    wb.save(path)
-    inst, warnings = load_instance(path)
+    notes = {("classes", "H2"): "ask Tanaka about 1-1", ("classes", "G3"): "a note on a blank row"}
+    inst, warnings = load_instance(edited_workbook(tmp_path, notes))
     assert len(inst.classes) == 3  # the note's row holds no class
     assert [(w.file, w.row, w.column, w.value) for w in warnings] == [
         ("tokyo.xlsx sheet classes", 2, "8 (no header)", "ask Tanaka about 1-1"),
@@ -153,13 +155,7 @@ def test_a_note_beside_a_workbook_table_is_a_warning_not_an_error(tmp_path: Path
 
 
 def test_errors_in_a_workbook_name_the_sheet(tmp_path: Path) -> None:
-    path = typed_workbook(tmp_path / "tokyo.xlsx")
-    from openpyxl import load_workbook
-
-    wb = load_workbook(path)
-    wb["classes"]["C4"] = "two"
-    wb["bells"]["C2"] = "8.45"
-    wb.save(path)
+    path = edited_workbook(tmp_path, {("classes", "C4"): "two", ("bells", "C2"): "8.45"})
     with pytest.raises(InstanceError) as caught:
         load_instance(path)
     assert [str(i) for i in caught.value.issues] == [
