@@ -111,7 +111,10 @@ def test_regions_solved_side_by_side_share_no_school_and_no_alt(planned: bool) -
     search = _Search(prep, LnsSettings(), random.Random(7), plan)
     pairs = 0
     for grow in (1, 1, 2, 3) * 10:
-        picks = search.regions(best, grow, 2)
+        # As the lanes draw: a region, then one apart from it (or none after 20 draws).
+        picks = [search.region(best, grow)]
+        if (second := search.apart(best, grow, picks)) is not None:
+            picks.append(second)
         pairs += len(picks) == 2
         for schools, free in picks:
             assert {ls.alt_id for ls in best if ls.school_id in schools} <= free

@@ -35,7 +35,7 @@ PRODID = "-//alt-scheduler//altsched calendar feeds//EN"
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 # A hint only: Google ignores it, Outlook and Apple honour it.
 REFRESH = timedelta(hours=6)
-SOURCE_FILE = "source.json"
+SOURCE_FILE = names.FEEDS_SOURCE
 # Rendering is pure Python (icalendar's encoding and line folding), so a large branch's feeds
 # are rendered in several processes; below this many events (a few seconds of work) one is
 # enough.
@@ -283,7 +283,7 @@ def write_feeds(instance: Instance, assignments: pd.DataFrame, out_dir: Path) ->
         return []
     cal = expand(instance, assignments)
     events = assign([], drafts(instance, cal), stamp=unpublished_stamp(cal))
-    folder = out_dir / "ical"
+    folder = out_dir / names.FEEDS_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     rendered = build_feeds(instance, events, cal)
     files = feed_files(instance, [feed for feed, _ in rendered])

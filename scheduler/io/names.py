@@ -5,6 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+# Where a solve's calendar feeds go, and the instance they were made from: the calendar
+# writes them, the output writer recognises them as its own.
+FEEDS_FOLDER = "ical"
+FEEDS_SOURCE = "source.json"
+
 
 def file_stems(ids: Iterable[str], prefix: str, used: set[str]) -> dict[str, str]:
     """A file stem per id: ``prefix`` + the id with letters (any script), digits, ``.``,

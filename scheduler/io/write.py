@@ -25,7 +25,7 @@ import pandas as pd
 from scheduler.errors import InputIssue, InstanceError
 from scheduler.instance import DAYS, Instance
 from scheduler.io.html import Entry, Grid, Link, grid_csv, grid_html, index_html
-from scheduler.io.names import feed_files, file_stems
+from scheduler.io.names import FEEDS_FOLDER, FEEDS_SOURCE, feed_files, file_stems
 from scheduler.result import Lesson, Result
 
 UNMET_COLUMNS = ["school_id", "class", "missing"]
@@ -36,8 +36,6 @@ TIMETABLES = "timetables"
 OUTPUT_FILES = frozenset({"assignments.csv", "unmet.csv", "report.json", "index.html"})
 # What `altsched calendar DIR` adds to an output folder (they describe its timetable).
 CALENDAR_FILES = frozenset({"lessons.csv", "lost.csv"})
-FEEDS = "ical"
-FEEDS_SOURCE = "source.json"  # the instance the feeds were made from
 LEVEL_NAMES = {"elementary": "elementary school", "junior_high": "junior high school"}
 
 
@@ -322,7 +320,7 @@ def _strangers(out_dir: Path) -> list[str]:
         plain = not path.is_symlink()
         if path.name in OUTPUT_FILES | CALENDAR_FILES and plain and path.is_file():
             continue
-        if path.name in (TIMETABLES, FEEDS) and plain and path.is_dir():
+        if path.name in (TIMETABLES, FEEDS_FOLDER) and plain and path.is_dir():
             ours = _grid_files(out_dir) if path.name == TIMETABLES else _feed_files(path)
             found += [
                 f"{path.name}/{inner.name}"

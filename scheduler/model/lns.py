@@ -86,7 +86,7 @@ def improve(
     search = _Search(prep, settings or LnsSettings(), random.Random(params.seed), plan)
     lanes = max(1, min(LANES, params.threads))
     step_params = params.model_copy(update={"workers": max(1, params.threads // lanes)})
-    state = _Lanes(list(start), objective_of(prep, start, weights), lanes)
+    state = _Lanes(list(start), objective_of(prep, start, weights))
     if on_progress:
         on_progress(time.monotonic() - t0, state.best_obj, 0.0)
 
@@ -147,7 +147,6 @@ class _Lanes:
 
     best: list[Lesson]
     best_obj: int
-    lanes: int
     accepted: int = 0
     since: int = 0  # steps since the last accepted one
     failed: bool = False  # a lane raised (or the search ended): the others stop
@@ -206,16 +205,6 @@ class _Search:
         self.planned: dict[str, set[str]] = defaultdict(set)  # the plan's ALTs of each school
         for a, s in plan or {}:
             self.planned[s].add(a)
-
-    def regions(
-        self, best: list[Lesson], grow: int, lanes: int
-    ) -> list[tuple[list[str], set[str]]]:
-        """Up to ``lanes`` regions (schools, freed ALTs) that share no school and no ALT."""
-        picks = [self.region(best, grow)]
-        for _ in range(lanes - 1):
-            if (pick := self.apart(best, grow, picks)) is not None:
-                picks.append(pick)
-        return picks
 
     def apart(
         self, best: list[Lesson], grow: int, taken: list[tuple[list[str], set[str]]]
