@@ -140,6 +140,8 @@ def test_excel_date_in_class_column_is_read_back_as_text_with_warning(tmp_path: 
     assert [(w.file, w.row, w.column, w.value) for w in warnings] == [
         ("tokyo.xlsx sheet classes", 4, "class", "1-2")
     ]
+    # The workbook does not say how it was typed: a day-month Excel would have stored 1 February.
+    assert "month-day" in warnings[0].message and "day-month" in warnings[0].message
 
 
 def test_a_note_beside_a_workbook_table_is_a_warning_not_an_error(tmp_path: Path) -> None:

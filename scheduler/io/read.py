@@ -261,7 +261,9 @@ def _undo_excel_dates(
                     number,
                     col,
                     cells[k],
-                    "was stored by Excel as a date; read as text. Format the column as Text",
+                    "was stored by Excel as a date; read back as month-day (an Excel that"
+                    " reads dates day-month swapped the two: check it). Format the column"
+                    " as Text",
                 )
             )
 
