@@ -691,16 +691,14 @@ def warnings_for(inst: Instance, rows: dict[str, list[int]] | None = None) -> li
             )
     for i, a in enumerate(inst.alts):
         if not any(inst.reachable(a, s) for s in inst.schools):
-            out.append(
-                InputIssue(
-                    "alts.csv",
-                    row("alts", i),
-                    "alt_id",
-                    a.alt_id,
-                    "can reach no school they are qualified for within "
-                    f"{inst.settings.max_commute_minutes} minutes",
-                )
+            # Distance is the reason only when a school of their level exists at all.
+            why = (
+                "can reach no school they are qualified for within "
+                f"{inst.settings.max_commute_minutes} minutes"
+                if any(inst.qualified(a, s) for s in inst.schools)
+                else f"is qualified for {' and '.join(a.levels)} and the branch has no such school"
             )
+            out.append(InputIssue("alts.csv", row("alts", i), "alt_id", a.alt_id, why))
     for i, c in enumerate(inst.classes):
         school = inst.school_by_id.get(c.school_id)
         if school is None or c.alt_lessons == 0:

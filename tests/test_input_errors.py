@@ -465,3 +465,19 @@ def test_thousands_of_errors_print_a_screenful_and_a_count(
     err = capsys.readouterr().err.splitlines()
     assert err[0] == "650 input errors; nothing was written:"
     assert len(err) == ERRORS_SHOWN + 2 and err[-1] == f"  ... and {650 - ERRORS_SHOWN} more"
+
+
+def test_an_alt_whose_level_no_school_has_is_not_told_it_is_distance(tmp_path: Path) -> None:
+    # Ben teaches junior high only; with Midori JHS gone the reason is the level, not the
+    # 60-minute commute.
+    edits: list[Edit] = [
+        ("schools.csv", "J1,Midori JHS,junior_high,35.01,139.01\n", ""),
+        ("bells.csv", "J1,1,08:40,09:30,\nJ1,2,09:40,10:30,Mon;Tue;Thu;Fri\n", ""),
+        ("classes.csv", "J1,1-1,2,Suzuki\nJ1,3-1,1,Suzuki\n", ""),
+        ("blocked.csv", "J1,1-1,2025-05-01,\n", ""),
+    ]
+    _inst, warnings = load_instance(write_folder(tmp_path, edits))
+    ben = [w for w in warnings if w.value == "A2"]
+    assert [w.message for w in ben] == [
+        "is qualified for junior_high and the branch has no such school"
+    ]
