@@ -6,6 +6,7 @@ violations found by ``check`` exit with status 1.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from enum import StrEnum
@@ -106,7 +107,10 @@ def solve_command(
     workers: Annotated[
         int | None,
         typer.Option(
-            "--workers", help="CP-SAT workers (default 0: one per core).", min=0, max=MAX_WORKERS
+            "--workers",
+            help="CP-SAT workers, and processes for the feeds (default 0: one per core).",
+            min=0,
+            max=MAX_WORKERS,
         ),
     ] = None,
     seed: Annotated[
@@ -161,7 +165,8 @@ def solve_command(
     scored = score(inst, result.assignments, wts)
 
     def add_feeds(folder: Path) -> None:
-        write_feeds(inst, result.assignments, folder)
+        # --workers is the user's share of the machine: the feeds keep to it too.
+        write_feeds(inst, result.assignments, folder, min(params.threads, os.cpu_count() or 1))
 
     write_outputs(inst, result, scored.kpis, scored.unmet, out, extra=add_feeds)
     console.print(summary_table(inst, result, scored.per_alt))

@@ -196,6 +196,9 @@ def test_feeds_rendered_in_processes_are_the_same_bytes(
     monkeypatch.setattr(ical_module, "ProcessPoolExecutor", CountedPool)
     two = write_feeds(instance(), assignments(), tmp_path / "two")
     assert pools == [2]
+    # `altsched solve --workers 1` hands its share of the machine on: no second process.
+    write_feeds(instance(), assignments(), tmp_path / "three", processes=1)
+    assert pools == [2]
     assert [p.name for p in one] == [p.name for p in two]
     for pa, pb in zip(one, two, strict=True):
         assert pa.read_bytes() == pb.read_bytes()

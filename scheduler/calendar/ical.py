@@ -260,13 +260,19 @@ def _previous(folder: Path) -> Instance | None:
         return None
 
 
-def write_feeds(instance: Instance, assignments: pd.DataFrame, out_dir: Path) -> list[Path]:
+def write_feeds(
+    instance: Instance,
+    assignments: pd.DataFrame,
+    out_dir: Path,
+    processes: int | None = None,
+) -> list[Path]:
     """Write ``out_dir/ical/<alt_id>.ics`` and ``out_dir/ical/school-<school_id>.ics``.
 
     Does nothing and returns ``[]`` when the instance has no term dates. The feeds are those of
     an unpublished timetable (SEQUENCE 0, DTSTAMP term_start 00:00 UTC), byte-identical for the
     same input. ``ical/source.json`` keeps the instance, so ``altsched publish out_dir`` needs
     nothing else. Stale ``.ics`` files in ``ical/`` (an ALT who lost every lesson) are removed.
+    ``processes`` caps the processes rendering a large set of feeds (:func:`build_feeds`).
 
     Returns
     -------
@@ -285,7 +291,7 @@ def write_feeds(instance: Instance, assignments: pd.DataFrame, out_dir: Path) ->
     events = assign([], drafts(instance, cal), stamp=unpublished_stamp(cal))
     folder = out_dir / names.FEEDS_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
-    rendered = build_feeds(instance, events, cal)
+    rendered = build_feeds(instance, events, cal, processes)
     files = feed_files(instance, [feed for feed, _ in rendered])
     written = []
     for feed, body in rendered:
