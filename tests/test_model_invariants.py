@@ -274,3 +274,30 @@ def test_several_schools_a_day_go_on_with_region_steps_after_the_master() -> Non
     objectives = [o for _s, o, _b in result.progress]
     assert objectives == sorted(objectives, reverse=True)
     assert result.bound is not None and result.bound <= result.objective
+
+
+def test_a_time_limit_shorter_than_the_preparation_is_said(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # At 250 ALTs the candidate visits, bounds and greedy start take ~6 s: `--time-limit 1`
+    # returned the start after 6.5 s and said nothing. Slow preparation stands in for size.
+    import time
+
+    import scheduler.solve as solve_module
+    from scheduler.config import SolverParams
+
+    real = solve_module.prepare
+
+    def slow(inst: Instance):  # type: ignore[no-untyped-def]
+        time.sleep(2.0)
+        return real(inst)
+
+    monkeypatch.setattr(solve_module, "prepare", slow)
+    inst = _two_schools()
+    result = solve_module.solve(inst, params=SolverParams.default(time_limit=0.5, workers=1))
+    assert any("against the 0.5 s limit" in n for n in result.notes)
+    assert check(inst, lessons_frame(list(result.lessons))) == []
+    # Within the limit, nothing is said.
+    monkeypatch.setattr(solve_module, "prepare", real)
+    result = solve_module.solve(inst, params=SolverParams.default(time_limit=5, workers=1))
+    assert not any("limit" in n for n in result.notes)
