@@ -218,3 +218,31 @@ def test_fill_adds_back_lessons_that_still_fit(schools_a_day: int) -> None:
     assert set(partial) <= set(filled) and len(filled) >= len(partial) + 20
     assert objective_of(prep, filled, weights) < objective_of(prep, partial, weights)
     assert fill(prep, filled, weights) == filled  # nothing left that fits
+
+
+def test_large_branch_with_two_schools_a_day_searches_one_and_keeps_its_own_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Region steps lost at two schools a day (120 ALTs, 30 s: 16 lessons unmet against none
+    # at one school a day), so the search keeps to one school a day, whose timetables are
+    # valid for the branch; the bound must still be the branch's own, which is lower.
+    import scheduler.solve as solve_module
+
+    inst = generate(30, 2)
+    st_ = inst.settings.model_copy(update={"max_schools_per_day": 2})
+    inst = inst.model_copy(update={"settings": st_})
+    seen: list[int] = []
+    real = solve_module.improve
+
+    def spy(prep, *args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(prep.settings.max_schools_per_day)
+        return real(prep, *args, **kwargs)
+
+    monkeypatch.setattr(solve_module, "improve", spy)
+    weights = Weights.default()
+    result = solve_module.solve(inst, weights, SolverParams.default(time_limit=4, workers=1))
+    assert seen == [1]
+    prep = prepare(inst)
+    assert result.bound == objective_lower_bound(prep, weights, coverage_bound(prep))
+    assert check(inst, result.assignments) == []
+    assert result.objective == score(inst, result.assignments, weights).objective
