@@ -73,9 +73,10 @@ def solve(
         # A large branch needs seconds before any search (candidate visits, bounds, the
         # greedy start: about 6 s at 250 ALTs); a shorter limit cannot be kept, so say so.
         note = (
-            f"Took {result.seconds:.1f} s against the {params.time_limit:g} s limit: this "
-            "branch needs that long to prepare (candidate visits, bounds, the greedy start) "
-            "before any search; give it more time to improve on the start."
+            f"Took {result.seconds:.1f} s against the {params.time_limit:g} s limit: "
+            "preparing the branch (candidate visits, bounds, the greedy start) and placing "
+            "the result are not cut short by the limit; with more time the search improves "
+            "on the start."
         )
         result = result.model_copy(update={"notes": (*result.notes, note)})
     return _checked(instance, weights, result)
