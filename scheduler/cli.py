@@ -6,7 +6,6 @@ violations found by ``check`` exit with status 1.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 from enum import StrEnum
@@ -166,7 +165,7 @@ def solve_command(
 
     def add_feeds(folder: Path) -> None:
         # --workers is the user's share of the machine: the feeds keep to it too.
-        write_feeds(inst, result.assignments, folder, min(params.threads, os.cpu_count() or 1))
+        write_feeds(inst, result.assignments, folder, params.threads)
 
     write_outputs(inst, result, scored.kpis, scored.unmet, out, extra=add_feeds)
     console.print(summary_table(inst, result, scored.per_alt))

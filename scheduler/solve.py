@@ -628,8 +628,8 @@ def _solve_large(job: _Job) -> Result:
     lessons, objective, steps = improve(
         search, weights, params, start, t0 + params.time_limit, t0, report, plan=plan
     )
-    if search is not prep and objective_of(prep, job.start, weights) < objective:
-        lessons, objective = job.start, objective_of(prep, job.start, weights)
+    if search is not prep and (plain := objective_of(prep, job.start, weights)) < objective:
+        lessons, objective = job.start, plain
     notes.append(f"Large branch: {steps} improving region steps after the greedy start.")
     status: Status = "OPTIMAL" if objective <= bound else "FEASIBLE"
     return _result(

@@ -197,8 +197,9 @@ def build_feeds(
 ) -> list[tuple[Feed, bytes]]:
     """Render every feed of a set of events, in instance order.
 
-    With :data:`PARALLEL_EVENTS` events or more the feeds are rendered in ``processes``
-    processes (default: one per core); the bytes are the same either way.
+    With :data:`PARALLEL_EVENTS` events or more the feeds are rendered in at most
+    ``processes`` processes (default, and never more than: one per core); the bytes are the
+    same either way.
     """
     desc = calendar_description(cal, instance.settings.branch)
     tzid = instance.settings.timezone
@@ -209,7 +210,8 @@ def build_feeds(
         mine[f"alt:{e.lesson.alt_id}"].append(e)
         mine[f"school:{e.lesson.school_id}"].append(e)
     jobs = [(f, mine[f.key], tzid, desc) for f in feeds_for(instance, events)]
-    procs = min(os.cpu_count() or 1, len(jobs)) if processes is None else processes
+    cores = os.cpu_count() or 1
+    procs = min(processes or cores, cores, len(jobs))
     # fork only: spawn and forkserver run the caller's main module again, which breaks any
     # user script without an ``if __name__ == "__main__"`` guard. And only from a process
     # with no other thread (the command line after a solve; not a notebook's kernel): a
