@@ -160,13 +160,8 @@ def _solve(
             instance, weights, status, "naive", lessons, objective, bound, t0, notes, trace
         )
     job = _Job(prep, weights, params, start, notes, t0, on_progress)
-    if len(prep.visits) > LARGE_BRANCH_VISITS:
-        result = _solve_large(job)
-    elif prep.settings.max_schools_per_day > 1:
-        result = _solve_mixed(job)
-    else:
-        result = _solve_cpsat(job)
-    return _filled(job, result)
+    large = len(prep.visits) > LARGE_BRANCH_VISITS
+    return _filled(job, _solve_large(job) if large else _solve_small(job))
 
 
 def _filled(job: _Job, result: Result) -> Result:
@@ -526,19 +521,22 @@ def _result(
     )
 
 
-# Share of the time the master gets on a small branch with several schools a day.
+# Share of the time the master gets on a small branch; region steps have the rest.
 MASTER_SHARE = 0.5
 
 
-def _solve_mixed(job: _Job) -> Result:
-    """Several schools a day on a small branch: the master for half the time (its bound, and
-    the optimum it proves on small branches), then region steps from its timetable.
+def _solve_small(job: _Job) -> Result:
+    """A small branch: the master for half the time (its bound, and the optimum it proves
+    on small branches), then region steps from its timetable.
 
-    The master counts lessons per visit; with two or three schools a day its counts often do
-    not fit into periods, and the placement loop spends the time on cuts. Region steps drop
-    what does not fit and keep only better timetables. Measured (30 s, 2 workers, one run
-    each): the demo with two schools a day 12,935 (master alone, one lesson unmet) against
-    2,874; ``generate(12, 3)`` with three 3,730 against 3,342 (region steps alone).
+    The master's own search improves slowly after its first seconds (CP-SAT's generic
+    neighbourhoods on one thread); region steps, which free a few schools and their ALTs at
+    a time, go on from its timetable faster. Measured (30 s, 2 workers, solver seed 4):
+    the demo 2,867 against 3,159 for the master alone, ``generate(10, 1)`` 2,775 against
+    3,163, ``generate(10, 2)`` 2,645 against 2,854, with the same bound (docs/model.md).
+    With several schools a day the master's counts often do not fit into periods as well,
+    and region steps drop what does not fit: the demo with two schools a day 2,913 against
+    12,935 for the master alone (one lesson unmet).
     """
     prep, weights, params, _start, _notes, t0, on_progress = job
     share = params.model_copy(update={"time_limit": params.time_limit * MASTER_SHARE})
@@ -571,7 +569,7 @@ def _solve_mixed(job: _Job) -> Result:
     )
     more = [
         *first.notes,
-        f"Several schools a day: {steps} improving region steps after the master.",
+        f"{steps} improving region steps after the master.",
     ]
     status: Status = "OPTIMAL" if objective <= bound else "FEASIBLE"
     return _result(
