@@ -249,13 +249,13 @@ def summary(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def growth(rows: list[dict[str, Any]], method: str, key: str) -> float | None:
     """Least-squares exponent b of ``key ~ lessons^b`` over the runs of one method."""
-    pts = [
-        (math.log(r["lessons"]), math.log(r[key]))
-        for r in rows
-        if r["method"] == method and r.get(key) and r.get("lessons") and r[key] > 0
+    runs = [
+        r for r in rows if r["method"] == method and r.get(key) and r.get("lessons") and r[key] > 0
     ]
-    if len({x for x, _ in pts}) < 2:
+    # One size with seeds of slightly different lessons fits noise, not growth.
+    if len({r["size"] for r in runs}) < 2:
         return None
+    pts = [(math.log(r["lessons"]), math.log(r[key])) for r in runs]
     mx = statistics.fmean(x for x, _ in pts)
     my = statistics.fmean(y for _, y in pts)
     sxx = sum((x - mx) ** 2 for x, _ in pts)
