@@ -569,7 +569,7 @@ def _solve_small(job: _Job) -> Result:
     )
     more = [
         *first.notes,
-        f"{steps} improving region steps after the master.",
+        f"After the master: {steps} improving region steps.",
     ]
     status: Status = "OPTIMAL" if objective <= bound else "FEASIBLE"
     return _result(
