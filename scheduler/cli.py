@@ -311,15 +311,15 @@ def publish_command(
 ) -> None:
     """Record DIR's timetable as a new version in the store (earlier versions are kept)."""
     from scheduler.calendar.changes import changes_text, diff
-    from scheduler.calendar.ical import SOURCE_FILE
     from scheduler.calendar.store import open_store, publish
     from scheduler.calendar.term import load_calendar_instance, read_assignments
     from scheduler.errors import InputIssue
+    from scheduler.io.names import FEEDS_FOLDER, FEEDS_SOURCE
 
-    source = instance or directory / "ical" / SOURCE_FILE
+    source = instance or directory / FEEDS_FOLDER / FEEDS_SOURCE
     if instance is None and not source.is_file():
         msg = "is not there; run altsched ical INSTANCE DIR first, or pass --instance"
-        raise InstanceError([InputIssue(f"ical/{SOURCE_FILE}", None, None, None, msg)])
+        raise InstanceError([InputIssue(f"{FEEDS_FOLDER}/{FEEDS_SOURCE}", None, None, None, msg)])
     inst, warnings = load_calendar_instance(source)
     print_warnings(warnings)
     table = read_assignments(directory / "assignments.csv")

@@ -1,8 +1,10 @@
 """solve(instance) -> Result: the whole pipeline; no solver object leaks out of here.
 
-Default method ``cpsat``: a greedy timetable hints the aggregated CP-SAT master (visits and
-lesson counts); its best solution is placed into periods exactly, day by day; a component
-that cannot be placed becomes a cut and the master is solved again with the time left.
+Default method ``cpsat``. A small branch: a greedy timetable hints the aggregated CP-SAT
+master (visits and lesson counts) for half the time; its best solution is placed into
+periods exactly, day by day (a component that cannot be placed becomes a cut and the master
+is solved again), and region steps improve that timetable for the rest. A large branch: a
+weekly plan, a greedy timetable following it, then region steps until the time limit.
 """
 
 from __future__ import annotations

@@ -35,7 +35,6 @@ PRODID = "-//alt-scheduler//altsched calendar feeds//EN"
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 # A hint only: Google ignores it, Outlook and Apple honour it.
 REFRESH = timedelta(hours=6)
-SOURCE_FILE = names.FEEDS_SOURCE
 # Rendering is pure Python (icalendar's encoding and line folding), so a large branch's feeds
 # are rendered in several processes; below this many events (a few seconds of work) one is
 # enough.
@@ -257,7 +256,8 @@ def feed_files(instance: Instance | None, feeds: Sequence[Feed]) -> dict[str, st
 def _previous(folder: Path) -> Instance | None:
     """The instance of the feeds already in ``folder`` (its ``source.json``), if readable."""
     try:
-        return Instance.model_validate_json((folder / SOURCE_FILE).read_text(encoding="utf-8"))
+        text = (folder / names.FEEDS_SOURCE).read_text(encoding="utf-8")
+        return Instance.model_validate_json(text)
     except (OSError, ValueError):
         return None
 
@@ -305,7 +305,7 @@ def write_feeds(
     for stale in sorted(set(folder.glob("*.ics")) - set(written)):
         if stale.name in ours:
             stale.unlink()
-    (folder / SOURCE_FILE).write_text(
+    (folder / names.FEEDS_SOURCE).write_text(
         instance.model_dump_json(by_alias=True, indent=1) + "\n", encoding="utf-8"
     )
     return written
