@@ -203,7 +203,10 @@ class _Job(NamedTuple):
 
 
 class _Progress(cp_model.CpSolverSolutionCallback):
-    """Reports each better solution as (seconds, whole weighted objective, valid bound)."""
+    """Reports each better solution as (seconds, whole weighted objective, valid bound),
+    appending it to ``trace``: the solve's one trace, shared by its successive searches, so
+    a search that starts worse than the last one ended (the second level from the greedy
+    hint, a master solved again after cuts) reports nothing until it is better."""
 
     def __init__(
         self,
@@ -211,13 +214,14 @@ class _Progress(cp_model.CpSolverSolutionCallback):
         on_progress: ProgressFn | None,
         total: cp_model.LinearExprT,
         bound: Callable[[float], float],
+        trace: list[tuple[float, float, float]],
     ) -> None:
         super().__init__()
         self.t0 = t0
         self.on_progress = on_progress
         self.total = total
         self.bound = bound
-        self.trace: list[tuple[float, float, float]] = []
+        self.trace = trace
 
     def on_solution_callback(self) -> None:
         objective = float(self.value(self.total))
@@ -297,7 +301,7 @@ def _first_level(
     master: Master,
     params: SolverParams,
     t0: float,
-    trace: list,
+    trace: list[tuple[float, float, float]],
     on_progress: ProgressFn | None,
     floor: float,
 ) -> _Stage:
@@ -315,9 +319,8 @@ def _first_level(
     solver = _solver(
         params, 0.4 * (params.time_limit - (time.monotonic() - t0)), ("default_lp", "core")
     )
-    progress = _Progress(t0, on_progress, whole.objective, lambda b: max(floor, b))
+    progress = _Progress(t0, on_progress, whole.objective, lambda b: max(floor, b), trace)
     status = run(solver, master.model, progress)
-    trace += progress.trace
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         master.model.minimize(_weighted(master, floors=True))
         return whole
@@ -386,10 +389,9 @@ def _solve_cpsat(job: _Job) -> Result:
     reserve = min(3.0, 0.1 * params.time_limit)
     while True:
         solver = _solver(params, deadline - reserve - time.monotonic(), keep_hint=not stage.fixed)
-        progress = _Progress(t0, on_progress, whole, stage.bound)
+        progress = _Progress(t0, on_progress, whole, stage.bound, trace)
         # Ctrl-C stops this search (or skips it): the best timetable so far is placed.
         status = run(solver, master.model, progress)
-        trace += progress.trace
         found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
         # Nothing new in time: the first level's timetable, unless cuts have since ruled it out.
         fallback = stage.fallback if status == cp_model.UNKNOWN and not cuts else None
