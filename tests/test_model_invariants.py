@@ -25,8 +25,9 @@ from scheduler.result import Lesson, lessons_frame
 from scheduler.validate import check, score
 
 
-def brute_force_optimum(inst: Instance, weights: Weights) -> int:
-    """The least objective over every valid timetable (max_class_lessons_per_day is 1)."""
+def brute_force_optimum(inst: Instance, weights: Weights, *, full: bool = False) -> float:
+    """The least objective over every valid timetable (max_class_lessons_per_day is 1); with
+    ``full``, over those giving every lesson with every ALT at their floor (inf if none)."""
     assert inst.settings.max_class_lessons_per_day == 1
     cells = []  # per (class, day): None or one (alt, period)
     for c in inst.classes:
@@ -60,8 +61,11 @@ def brute_force_optimum(inst: Instance, weights: Weights) -> int:
         frame = lessons_frame(lessons)
         if check(inst, frame):
             continue
-        best = min(best, score(inst, frame, weights).objective)
-    return int(best)
+        scored = score(inst, frame, weights)
+        if full and (scored.terms["unmet_lesson"] or scored.terms["under_floor_lesson"]):
+            continue
+        best = min(best, scored.objective)
+    return best
 
 
 def _two_schools() -> Instance:

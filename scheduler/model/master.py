@@ -132,12 +132,22 @@ def classes_can_absorb(m: Master) -> None:
     Exact as a transportation problem (max-flow min-cut): for every set D of days, the
     lessons given on D are at most sum over classes of min(need, usable slots on D).
     """
-    prep = m.prep
+    for s, days, room in absorption_limits(m.prep, m.top):
+        given = [n for d in days for n in m.of_school_day[(s, d)]]
+        m.model.add(cp_model.LinearExpr.sum(given) <= room)
+
+
+def absorption_limits(
+    prep: Prepared, top: dict[Visit, int]
+) -> list[tuple[str, tuple[Day, ...], int]]:
+    """(school, set of days, most lessons its classes can take on those days), for every set
+    of days on which the visits' capacities ``top`` could give more than that."""
     tops: dict[tuple[str, Day], int] = defaultdict(int)
-    for (_a, s, d), top in m.top.items():
-        tops[(s, d)] += top
+    for (_a, s, d), t in top.items():
+        tops[(s, d)] += t
+    out = []
     for s, classes in prep.needy.items():
-        days = [d for d in DAYS if m.of_school_day.get((s, d))]
+        days = [d for d in DAYS if tops[(s, d)] > 0]
         for k in range(1, len(days) + 1):
             for subset in combinations(days, k):
                 room = sum(
@@ -145,8 +155,8 @@ def classes_can_absorb(m: Master) -> None:
                     for c in classes
                 )
                 if sum(tops[(s, d)] for d in subset) > room:
-                    given = [n for d in subset for n in m.of_school_day[(s, d)]]
-                    m.model.add(cp_model.LinearExpr.sum(given) <= room)
+                    out.append((s, subset, room))
+    return out
 
 
 def alt_weekly_max(m: Master) -> None:
@@ -179,27 +189,30 @@ def alts_per_school_day(m: Master) -> None:
 def periods_fit_co_teachers(m: Master) -> None:
     """A co-teacher teaches one class at a time, whichever ALTs come: on a school-day, the
     lessons of a co-teacher's classes fit in the periods those classes can use."""
-    prep = m.prep
-    inst = prep.instance
-    for s, classes in prep.needy.items():
+    inst = m.prep.instance
+    for s in m.prep.needy:
         if inst.school_by_id[s].max_alts_per_day < 2:
             continue  # one ALT a day already teaches one class at a time
-        groups: dict[str | None, list] = defaultdict(list)
-        for c in classes:
-            groups[c.co_teacher].append(c)
         for d in DAYS:
             given = m.of_school_day.get((s, d), [])
-            if len(given) < 2:
-                continue
-            room = 0
-            for teacher, group in groups.items():
-                caps = [prep.cap.get((c.key, d), 0) for c in group]
-                if teacher is None:
-                    room += sum(caps)
-                else:
-                    periods = {p.period for c in group for p in prep.periods.get((c.key, d), [])}
-                    room += min(sum(caps), len(periods))
-            m.model.add(sum(given) <= room)
+            if len(given) >= 2:
+                m.model.add(sum(given) <= co_teacher_room(m.prep, s, d))
+
+
+def co_teacher_room(prep: Prepared, school_id: str, day: Day) -> int:
+    """Most lessons a school-day can hold with each co-teacher in one class at a time."""
+    groups: dict[str | None, list] = defaultdict(list)
+    for c in prep.needy[school_id]:
+        groups[c.co_teacher].append(c)
+    room = 0
+    for teacher, group in groups.items():
+        caps = [prep.cap.get((c.key, day), 0) for c in group]
+        if teacher is None:
+            room += sum(caps)
+        else:
+            periods = {p.period for c in group for p in prep.periods.get((c.key, day), [])}
+            room += min(sum(caps), len(periods))
+    return room
 
 
 def travel_between_schools(m: Master) -> None:

@@ -1,0 +1,439 @@
+"""A lower bound from whole weeks: column generation over each ALT's weekly patterns.
+
+The master's linear relaxation lets an ALT be a fraction of a visitor at many schools, so
+its bound counts about one ALT per school and the search must close the rest. Here the
+columns of a linear programme are whole weeks of one ALT (which school each day, how many
+lessons there), with the ALT's distinct schools, commute and busiest day paid in full; the
+rows are the school side (every lesson given, what classes can take on any set of days,
+ALTs per school-day, co-teachers, at least the ALTs and visits a school's need takes), the
+load spread and the continuity floor. Each round solves the linear programme with GLOP and
+prices every ALT's best new week exactly with a small CP-SAT model; every round gives a
+valid (Lagrangian) bound, and at convergence it is the linear programme's value, the
+Dantzig-Wolfe bound.
+
+Valid only for timetables that give every lesson and keep every ALT at or above their
+weekly floor, i.e. once the first priority level is proven 0: the rows and the weeks say
+so. Measured on the demo (docs/model.md): 2,831 in ~4 s, where CP-SAT's bound on the master
+plateaus at ~2,690.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from ortools.linear_solver import pywraplp
+from ortools.sat.python import cp_model
+
+from scheduler.config import Weights
+from scheduler.instance import DAYS, Day
+from scheduler.model.data import Prepared, too_close
+from scheduler.model.interrupt import interrupted, run
+from scheduler.model.master import absorption_limits, co_teacher_room, visit_capacity
+
+Visit = tuple[str, str, Day]
+Row = tuple[str, ...]  # ("need", school), ("absorb", school, "Mon;Tue"), ...
+
+# Reduced costs are priced in integers: this many units per objective unit. The rounding
+# error is accounted for in the bound (:meth:`_Pricer.price`), never ignored.
+SCALE = 10_000
+# A week enters the linear programme when its reduced cost is below this.
+IMPROVING = -1e-6
+
+
+@dataclass(frozen=True)
+class PatternBound:
+    """The best bound found, whether column generation converged, and its size."""
+
+    value: int
+    converged: bool
+    rounds: int
+    weeks: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class _Week:
+    alt_id: str
+    lessons: tuple[tuple[str, Day, int], ...]  # (school, day, lessons > 0)
+
+
+@dataclass
+class _Rows:
+    """Which rows a lesson, a visit and an ALT-school pair count in."""
+
+    lesson: dict[Visit, list[Row]] = field(default_factory=lambda: defaultdict(list))
+    visit: dict[tuple[str, Day], list[Row]] = field(default_factory=lambda: defaultdict(list))
+    pair: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
+
+
+def pattern_bound(
+    prep: Prepared,
+    weights: Weights,
+    deadline: float,
+    starts: Iterable[Mapping[Visit, int]] = (),
+    threads: int = 1,
+) -> PatternBound | None:
+    """A lower bound of the weighted objective of every timetable that gives every lesson
+    and keeps every ALT at their floor, found by column generation until ``deadline`` (a
+    ``time.monotonic()`` value) or convergence. ``starts`` are lesson counts of such
+    timetables (their weeks seed the linear programme). None when no round completed.
+    """
+    t0 = time.monotonic()
+    lp = _Programme(prep, weights)
+    # The empty week of each ALT keeps every week row feasible; below a floor it is no real
+    # week, and it is priced out like the other artificial columns.
+    for alt in prep.instance.alts:
+        lp.add(_Week(alt.alt_id, ()))
+    inst = prep.instance
+    for counts in starts:
+        for week in _weeks_of(counts):
+            # A week below its ALT's floor is no week of such a timetable: it would only
+            # weaken the programme.
+            load = prep.fixed_load.get(week.alt_id, 0) + sum(n for _s, _d, n in week.lessons)
+            if load >= inst.min_lessons(inst.alt_by_id[week.alt_id]):
+                lp.add(week)
+    pricers = {a.alt_id: _Pricer(prep, weights, a.alt_id, lp.rows) for a in inst.alts}
+    best = -math.inf
+    rounds = 0
+    converged = False
+    pool = ThreadPoolExecutor(max_workers=max(1, threads))
+    try:
+        while time.monotonic() < deadline and not interrupted():
+            value, duals = lp.solve()
+            if value is None:
+                break
+            priced = _price_all(list(pricers.values()), lp, duals, deadline, pool)
+            if any(p is None for p in priced):
+                break  # a pricing ran out of time: this round proves nothing
+            rounds += 1
+            # Lagrangian bound: the programme's value plus each ALT's most negative week.
+            best = max(best, value + sum(min(0.0, p[0]) for p in priced if p is not None))
+            added = 0
+            for lb_weeks in priced:
+                assert lb_weeks is not None
+                for week in lb_weeks[1]:
+                    if lp.reduced_cost(week, duals) < IMPROVING:
+                        added += lp.add(week)
+            if added == 0:
+                # Converged, up to the pricing's rounding: the bound stays the Lagrangian one.
+                converged = True
+                break
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    if rounds == 0:
+        return None
+    # Every objective is a whole number; the margin covers the LP solver's tolerances.
+    return PatternBound(
+        value=math.ceil(best - 1e-3),
+        converged=converged,
+        rounds=rounds,
+        weeks=len(lp.weeks),
+        seconds=time.monotonic() - t0,
+    )
+
+
+def _price_all(
+    pricers: list[_Pricer],
+    lp: _Programme,
+    duals: Mapping[Row, float],
+    deadline: float,
+    pool: ThreadPoolExecutor,
+) -> list[tuple[float, list[_Week]] | None]:
+    """Every ALT's pricing at ``duals``: quick first, exact where the quick one's bound is
+    short of 0 without an improving week (it counted a rewarded school without a visit)."""
+    left = deadline - time.monotonic()
+    priced = list(pool.map(lambda p: p.price(duals, left), pricers))
+    again = [
+        i
+        for i, got in enumerate(priced)
+        if got is not None
+        and got[0] < IMPROVING
+        and all(lp.reduced_cost(w, duals) >= IMPROVING for w in got[1])
+    ]
+    left = deadline - time.monotonic()
+    exact = pool.map(lambda i: pricers[i].price(duals, left, True), again)
+    for i, got in zip(again, exact, strict=True):
+        priced[i] = got
+    return priced
+
+
+class _Programme:
+    """The restricted master: the weeks found so far against the school-side rows."""
+
+    def __init__(self, prep: Prepared, weights: Weights) -> None:
+        self.prep, self.weights = prep, weights
+        inst = prep.instance
+        self.top = {v: t for v in prep.visits if (t := visit_capacity(prep, v)) > 0}
+        self.solver = pywraplp.Solver.CreateSolver("GLOP")
+        solver, inf = self.solver, self.solver.infinity()
+        self.rows = _Rows()
+        self.cons: dict[Row, pywraplp.Constraint] = {}
+        self.weeks: dict[_Week, pywraplp.Variable] = {}
+        self.objective = solver.Objective()
+        self.objective.SetMinimization()
+
+        def row(key: Row, lo: float, hi: float) -> pywraplp.Constraint:
+            self.cons[key] = c = solver.Constraint(lo, hi)
+            return c
+
+        need = {s: sum(c.alt_lessons for c in classes) for s, classes in prep.needy.items()}
+        reach: dict[str, set[str]] = defaultdict(set)
+        for a, s, _d in self.top:
+            reach[s].add(a)
+        for alt in inst.alts:
+            row(("week", alt.alt_id), 1, 1)
+        # Every lesson given. Artificial slack at a high price keeps the programme feasible
+        # from the first round (their reduced costs stay >= 0, so the bound stays valid).
+        self.price = price = 10.0 * max(1, weights.unmet_lesson)
+        for s, n in need.items():
+            c = row(("need", s), n, n)
+            for sign in (1, -1):
+                slack = solver.NumVar(0, inf, "")
+                c.SetCoefficient(slack, sign)
+                self.objective.SetCoefficient(slack, price)
+        for s, days, room in absorption_limits(prep, self.top):
+            key = ("absorb", s, ";".join(days))
+            row(key, -inf, room)
+            for d in days:
+                for a in reach[s]:
+                    self.rows.lesson[(a, s, d)].append(key)
+        for a, s, d in self.top:
+            self.rows.lesson[(a, s, d)].append(("need", s))
+        for s in prep.needy:
+            limit = inst.school_by_id[s].max_alts_per_day
+            for d in DAYS:
+                row(("alts", s, d), -inf, limit)
+                self.rows.visit[(s, d)].append(("alts", s, d))
+                if limit >= 2:
+                    row(("co", s, d), -inf, co_teacher_room(prep, s, d))
+                    for a in reach[s]:
+                        self.rows.lesson[(a, s, d)].append(("co", s, d))
+        # The counting cuts of a fully given week (master.coverage_cuts): a school's need
+        # takes at least so many visits and so many distinct ALTs.
+        week_cap: dict[tuple[str, str], int] = defaultdict(int)
+        for (a, s, _d), t in self.top.items():
+            week_cap[(a, s)] += t
+        for s, n in need.items():
+            tops = [t for (_a, ss, _d), t in self.top.items() if ss == s]
+            if n == 0 or not tops:
+                continue
+            self._slack(row(("visits", s), -(-n // max(tops)), inf))
+            for d in DAYS:
+                self.rows.visit[(s, d)].append(("visits", s))
+            most_alt = max(
+                min(n, inst.max_lessons(inst.alt_by_id[a]), week_cap[(a, s)]) for a in reach[s]
+            )
+            self._slack(row(("alts_at", s), -(-n // most_alt), inf))
+            self.rows.pair[s].append(("alts_at", s))
+        # Load spread: hi >= every load >= lo.
+        self.load_rows = weights.load_spread > 0 and len(inst.alts) >= 2
+        if self.load_rows:
+            hi, lo = solver.NumVar(0, inf, "hi"), solver.NumVar(0, inf, "lo")
+            self.objective.SetCoefficient(hi, weights.load_spread)
+            self.objective.SetCoefficient(lo, -weights.load_spread)
+            for alt in inst.alts:
+                fixed = prep.fixed_load.get(alt.alt_id, 0)
+                row(("hi", alt.alt_id), fixed, inf).SetCoefficient(hi, 1)
+                row(("lo", alt.alt_id), -inf, -fixed).SetCoefficient(lo, 1)
+        # Continuity floor (master.continuity_floor): extra ALTs >= ALTs - classes.
+        if weights.continuity > 0:
+            for s, alts in reach.items():
+                if len(alts) >= 2 and len(alts) > len(prep.needy[s]):
+                    extra = solver.NumVar(0, inf, "")
+                    self.objective.SetCoefficient(extra, weights.continuity)
+                    row(("cont", s), -len(prep.needy[s]), inf).SetCoefficient(extra, 1)
+                    self.rows.pair[s].append(("cont", s))
+        self.sign = {"cont": -1.0}  # a pair counts -1 in its continuity row
+
+    def _slack(self, c: pywraplp.Constraint) -> None:
+        """An artificial column for a >= row (see the need rows)."""
+        slack = self.solver.NumVar(0, self.solver.infinity(), "")
+        c.SetCoefficient(slack, 1)
+        self.objective.SetCoefficient(slack, self.price)
+
+    def coefficients(self, week: _Week) -> dict[Row, float]:
+        """The week's column: its count in every row."""
+        col: dict[Row, float] = defaultdict(float)
+        col[("week", week.alt_id)] = 1.0
+        load = 0
+        for s, d, n in week.lessons:
+            load += n
+            for key in self.rows.lesson[(week.alt_id, s, d)]:
+                col[key] += n
+            for key in self.rows.visit[(s, d)]:
+                col[key] += 1
+        for s in {s for s, _d, _n in week.lessons}:
+            for key in self.rows.pair[s]:
+                col[key] += self.sign.get(key[0], 1.0)
+        if self.load_rows:
+            col[("hi", week.alt_id)] = -load
+            col[("lo", week.alt_id)] = -load
+        return col
+
+    def cost(self, week: _Week) -> float:
+        """The week's weighted schools, commute and busiest day."""
+        w = self.weights
+        per_day: dict[Day, int] = defaultdict(int)
+        for _s, d, n in week.lessons:
+            per_day[d] += n
+        if not week.lessons:
+            alt = self.prep.instance.alt_by_id[week.alt_id]
+            short = self.prep.instance.min_lessons(alt) - self.prep.fixed_load.get(week.alt_id, 0)
+            return self.price * max(0, short)
+        commute = sum(self.prep.commute[(week.alt_id, s)] for s, _d, _n in week.lessons)
+        schools = len({s for s, _d, _n in week.lessons})
+        return (
+            w.alt_school * schools
+            + w.commute_minute * commute
+            + w.day_peak * max(per_day.values(), default=0)
+        )
+
+    def add(self, week: _Week) -> int:
+        """Add a week as a column; 0 when it is already there."""
+        if week in self.weeks:
+            return 0
+        x = self.weeks[week] = self.solver.NumVar(0, self.solver.infinity(), "")
+        self.objective.SetCoefficient(x, self.cost(week))
+        for key, value in self.coefficients(week).items():
+            if value:
+                self.cons[key].SetCoefficient(x, value)
+        return 1
+
+    def solve(self) -> tuple[float | None, dict[Row, float]]:
+        if self.solver.Solve() != pywraplp.Solver.OPTIMAL:
+            return None, {}
+        return self.objective.Value(), {k: c.dual_value() for k, c in self.cons.items()}
+
+    def reduced_cost(self, week: _Week, duals: Mapping[Row, float]) -> float:
+        return self.cost(week) - sum(
+            v * duals.get(k, 0.0) for k, v in self.coefficients(week).items()
+        )
+
+
+class _Pricer:
+    """One ALT's best week at given duals: a small CP-SAT model, its objective per round."""
+
+    def __init__(self, prep: Prepared, weights: Weights, alt_id: str, rows: _Rows) -> None:
+        inst = prep.instance
+        alt = inst.alt_by_id[alt_id]
+        self.alt_id, self.weights, self.rows, self.prep = alt_id, weights, rows, prep
+        self.top = {v: t for v in prep.visits if v[0] == alt_id and (t := visit_capacity(prep, v))}
+        m = self.model = cp_model.CpModel()
+        self.y = {v: m.new_bool_var("") for v in self.top}
+        self.n = {v: m.new_int_var(0, t, "") for v, t in self.top.items()}
+        self.z: dict[str, cp_model.IntVar] = {}
+        days_at: dict[str, list[cp_model.IntVar]] = defaultdict(list)
+        for v, y in self.y.items():
+            m.add(self.n[v] <= self.top[v] * y)
+            m.add(self.n[v] >= y)
+            days_at[v[1]].append(y)
+        # z >= every visit day; z <= their sum only where the duals make a school pay
+        # (added per round in price: the link makes pricing several times slower).
+        self.days_at = days_at
+        for s, ys in days_at.items():
+            z = self.z[s] = m.new_bool_var("")
+            for y in ys:
+                m.add(z >= y)
+        daily = inst.max_lessons_per_day(alt)
+        self.peak = m.new_int_var(0, daily, "")
+        for d in DAYS:
+            vs = [v for v in self.top if v[2] == d]
+            if not vs:
+                continue
+            m.add(sum(self.y[v] for v in vs) <= prep.settings.max_schools_per_day)
+            m.add(sum(self.n[v] for v in vs) <= daily)
+            m.add(self.peak >= sum(self.n[v] for v in vs))
+            if prep.settings.max_schools_per_day > 1:
+                for i, v in enumerate(vs):
+                    for u in vs[i + 1 :]:
+                        if all(
+                            too_close(inst, v[1], p, u[1], q)
+                            for p in inst.periods(v[1], d)
+                            for q in inst.periods(u[1], d)
+                        ):
+                            m.add_at_most_one([self.y[v], self.y[u]])
+        load = sum(self.n.values())
+        fixed = prep.fixed_load.get(alt_id, 0)
+        m.add(fixed + load <= inst.max_lessons(alt))
+        m.add(fixed + load >= inst.min_lessons(alt))
+        # What one ALT gives a school is a share of what its classes take.
+        for s in self.z:
+            need = sum(c.alt_lessons for c in prep.needy[s])
+            m.add(sum(n for v, n in self.n.items() if v[1] == s) <= need)
+        for s, days, room in absorption_limits(prep, self.top):
+            m.add(sum(n for v, n in self.n.items() if v[1] == s and v[2] in days) <= room)
+        # Rounding each coefficient to 1/SCALE errs by at most this much in total.
+        extent = sum(self.top.values()) + len(self.y) + len(self.z) + daily
+        self.error = 0.5 * extent / SCALE
+
+    def price(
+        self, duals: Mapping[Row, float], seconds: float, exact: bool = False
+    ) -> tuple[float, list[_Week]] | None:
+        """(lower bound of the least reduced cost of this ALT's weeks, the weeks found, best
+        last), or None when no bound came in time.
+
+        Without ``exact`` a school whose pair the duals reward may count without a visit: a
+        relaxation, several times faster, whose bound is valid but may be weaker."""
+        w = self.weights
+        base = -duals.get(("week", self.alt_id), 0.0)
+        if not self.top:
+            return base, []
+        # A lesson counts -1 in the ALT's two load rows (hi - load >= 0, lo - load <= 0).
+        per_lesson = duals.get(("hi", self.alt_id), 0.0) + duals.get(("lo", self.alt_id), 0.0)
+        terms = []
+        for v, n in self.n.items():
+            a, s, d = v
+            c = per_lesson - sum(duals.get(k, 0.0) for k in self.rows.lesson[v])
+            terms.append(round(SCALE * c) * n)
+            c = w.commute_minute * self.prep.commute[(a, s)] - sum(
+                duals.get(k, 0.0) for k in self.rows.visit[(s, d)]
+            )
+            terms.append(round(SCALE * c) * self.y[v])
+        model = self.model.clone()  # same variable indices, so the same handles
+        for s, z in self.z.items():
+            c = w.alt_school - sum(
+                duals.get(k, 0.0) * (-1.0 if k[0] == "cont" else 1.0) for k in self.rows.pair[s]
+            )
+            terms.append(round(SCALE * c) * z)
+            if exact and round(SCALE * c) < 0:
+                model.add(z <= sum(self.days_at[s]))
+        terms.append(SCALE * w.day_peak * self.peak)
+        model.minimize(sum(terms))
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        solver.parameters.max_time_in_seconds = max(0.1, seconds)
+        # Every improving week the search passes through is a column too: fewer rounds.
+        found = _Weeks(self)
+        status = run(solver, model, found)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return None
+        lower = base + solver.best_objective_bound / SCALE - self.error
+        return lower, found.weeks
+
+
+class _Weeks(cp_model.CpSolverSolutionCallback):
+    """The weeks of every solution a pricing search reports (the last is its best)."""
+
+    def __init__(self, pricer: _Pricer) -> None:
+        super().__init__()
+        self.pricer = pricer
+        self.weeks: list[_Week] = []
+
+    def on_solution_callback(self) -> None:
+        n = self.pricer.n
+        lessons = tuple(sorted((v[1], v[2], k) for v, x in n.items() if (k := self.value(x)) > 0))
+        self.weeks.append(_Week(self.pricer.alt_id, lessons))
+
+
+def _weeks_of(counts: Mapping[Visit, int]) -> list[_Week]:
+    """The weeks of a timetable's lesson counts, one per ALT who teaches."""
+    by_alt: dict[str, list[tuple[str, Day, int]]] = defaultdict(list)
+    for (a, s, d), k in counts.items():
+        if k > 0:
+            by_alt[a].append((s, d, k))
+    return [_Week(a, tuple(sorted(ls))) for a, ls in sorted(by_alt.items())]
