@@ -13,7 +13,7 @@ Dantzig-Wolfe bound.
 
 Valid only for timetables that give every lesson and keep every ALT at or above their
 weekly floor, i.e. once the first priority level is proven 0: the rows and the weeks say
-so. Measured on the demo (docs/model.md): 2,831 in ~4 s, where CP-SAT's bound on the master
+so. Measured on the demo (docs/model.md): 2,810 in 8-10 s, where CP-SAT's bound on the master
 plateaus at ~2,690.
 """
 
