@@ -21,7 +21,7 @@ from itertools import combinations
 from ortools.sat.python import cp_model
 
 from scheduler.config import Weights
-from scheduler.instance import DAYS, Day
+from scheduler.instance import DAYS, Day, Instance
 from scheduler.model import goals, visit_rules
 from scheduler.model.data import Prepared, too_close
 
@@ -228,12 +228,15 @@ def travel_between_schools(m: Master) -> None:
     for (a, d), schools in by_alt_day.items():
         for i, s1 in enumerate(schools):
             for s2 in schools[i + 1 :]:
-                if all(
-                    too_close(inst, s1, p, s2, q)
-                    for p in inst.periods(s1, d)
-                    for q in inst.periods(s2, d)
-                ):
+                if cannot_join(inst, s1, s2, d):
                     m.model.add_at_most_one([m.y[(a, s1, d)], m.y[(a, s2, d)]])
+
+
+def cannot_join(inst: Instance, s1: str, s2: str, day: Day) -> bool:
+    """No period of one school leaves time to travel to or from any period of the other."""
+    return all(
+        too_close(inst, s1, p, s2, q) for p in inst.periods(s1, day) for q in inst.periods(s2, day)
+    )
 
 
 # ---- soft goals ------------------------------------------------------------------------------

@@ -31,9 +31,14 @@ from ortools.sat.python import cp_model
 
 from scheduler.config import Weights
 from scheduler.instance import DAYS, Day
-from scheduler.model.data import Prepared, too_close
+from scheduler.model.data import Prepared
 from scheduler.model.interrupt import interrupted, run
-from scheduler.model.master import absorption_limits, co_teacher_room, visit_capacity
+from scheduler.model.master import (
+    absorption_limits,
+    cannot_join,
+    co_teacher_room,
+    visit_capacity,
+)
 
 Visit = tuple[str, str, Day]
 Row = tuple[str, ...]  # ("need", school), ("absorb", school, "Mon;Tue"), ...
@@ -64,11 +69,12 @@ class _Week:
 
 @dataclass
 class _Rows:
-    """Which rows a lesson, a visit and an ALT-school pair count in."""
+    """Which rows a lesson, a visit and an ALT-school pair count in (a pair with its
+    coefficient: -1 in the continuity floor's row, +1 elsewhere)."""
 
     lesson: dict[Visit, list[Row]] = field(default_factory=lambda: defaultdict(list))
     visit: dict[tuple[str, Day], list[Row]] = field(default_factory=lambda: defaultdict(list))
-    pair: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
+    pair: dict[str, list[tuple[Row, float]]] = field(default_factory=lambda: defaultdict(list))
 
 
 def pattern_bound(
@@ -97,7 +103,10 @@ def pattern_bound(
             load = prep.fixed_load.get(week.alt_id, 0) + sum(n for _s, _d, n in week.lessons)
             if load >= inst.min_lessons(inst.alt_by_id[week.alt_id]):
                 lp.add(week)
-    pricers = {a.alt_id: _Pricer(prep, weights, a.alt_id, lp.rows) for a in inst.alts}
+    tops: dict[str, dict[Visit, int]] = defaultdict(dict)
+    for v, t in lp.top.items():
+        tops[v[0]][v] = t
+    pricers = [_Pricer(prep, weights, a.alt_id, tops[a.alt_id], lp.rows) for a in inst.alts]
     best = -math.inf
     rounds = 0
     converged = False
@@ -107,7 +116,7 @@ def pattern_bound(
             value, duals = lp.solve()
             if value is None:
                 break
-            priced = _price_all(list(pricers.values()), lp, duals, deadline, pool)
+            priced = _price_all(pricers, lp, duals, deadline, pool)
             if any(p is None for p in priced):
                 break  # a pricing ran out of time: this round proves nothing
             rounds += 1
@@ -229,7 +238,7 @@ class _Programme:
                 min(n, inst.max_lessons(inst.alt_by_id[a]), week_cap[(a, s)]) for a in reach[s]
             )
             self._slack(row(("alts_at", s), -(-n // most_alt), inf))
-            self.rows.pair[s].append(("alts_at", s))
+            self.rows.pair[s].append((("alts_at", s), 1.0))
         # Load spread: hi >= every load >= lo.
         self.load_rows = weights.load_spread > 0 and len(inst.alts) >= 2
         if self.load_rows:
@@ -247,8 +256,7 @@ class _Programme:
                     extra = solver.NumVar(0, inf, "")
                     self.objective.SetCoefficient(extra, weights.continuity)
                     row(("cont", s), -len(prep.needy[s]), inf).SetCoefficient(extra, 1)
-                    self.rows.pair[s].append(("cont", s))
-        self.sign = {"cont": -1.0}  # a pair counts -1 in its continuity row
+                    self.rows.pair[s].append((("cont", s), -1.0))
 
     def _slack(self, c: pywraplp.Constraint) -> None:
         """An artificial column for a >= row (see the need rows)."""
@@ -268,8 +276,8 @@ class _Programme:
             for key in self.rows.visit[(s, d)]:
                 col[key] += 1
         for s in {s for s, _d, _n in week.lessons}:
-            for key in self.rows.pair[s]:
-                col[key] += self.sign.get(key[0], 1.0)
+            for key, coefficient in self.rows.pair[s]:
+                col[key] += coefficient
         if self.load_rows:
             col[("hi", week.alt_id)] = -load
             col[("lo", week.alt_id)] = -load
@@ -318,11 +326,13 @@ class _Programme:
 class _Pricer:
     """One ALT's best week at given duals: a small CP-SAT model, its objective per round."""
 
-    def __init__(self, prep: Prepared, weights: Weights, alt_id: str, rows: _Rows) -> None:
+    def __init__(
+        self, prep: Prepared, weights: Weights, alt_id: str, top: dict[Visit, int], rows: _Rows
+    ) -> None:
         inst = prep.instance
         alt = inst.alt_by_id[alt_id]
         self.alt_id, self.weights, self.rows, self.prep = alt_id, weights, rows, prep
-        self.top = {v: t for v in prep.visits if v[0] == alt_id and (t := visit_capacity(prep, v))}
+        self.top = top  # the ALT's visits and their capacities
         m = self.model = cp_model.CpModel()
         self.y = {v: m.new_bool_var("") for v in self.top}
         self.n = {v: m.new_int_var(0, t, "") for v, t in self.top.items()}
@@ -351,20 +361,14 @@ class _Pricer:
             if prep.settings.max_schools_per_day > 1:
                 for i, v in enumerate(vs):
                     for u in vs[i + 1 :]:
-                        if all(
-                            too_close(inst, v[1], p, u[1], q)
-                            for p in inst.periods(v[1], d)
-                            for q in inst.periods(u[1], d)
-                        ):
+                        if cannot_join(inst, v[1], u[1], d):
                             m.add_at_most_one([self.y[v], self.y[u]])
         load = sum(self.n.values())
         fixed = prep.fixed_load.get(alt_id, 0)
         m.add(fixed + load <= inst.max_lessons(alt))
         m.add(fixed + load >= inst.min_lessons(alt))
-        # What one ALT gives a school is a share of what its classes take.
-        for s in self.z:
-            need = sum(c.alt_lessons for c in prep.needy[s])
-            m.add(sum(n for v, n in self.n.items() if v[1] == s) <= need)
+        # What one ALT gives a school is a share of what its classes take on those days
+        # (on all its days at most the school's need).
         for s, days, room in absorption_limits(prep, self.top):
             m.add(sum(n for v, n in self.n.items() if v[1] == s and v[2] in days) <= room)
         # Rounding each coefficient to 1/SCALE errs by at most this much in total.
@@ -396,9 +400,7 @@ class _Pricer:
             terms.append(round(SCALE * c) * self.y[v])
         model = self.model.clone()  # same variable indices, so the same handles
         for s, z in self.z.items():
-            c = w.alt_school - sum(
-                duals.get(k, 0.0) * (-1.0 if k[0] == "cont" else 1.0) for k in self.rows.pair[s]
-            )
+            c = w.alt_school - sum(duals.get(k, 0.0) * a for k, a in self.rows.pair[s])
             terms.append(round(SCALE * c) * z)
             if exact and round(SCALE * c) < 0:
                 model.add(z <= sum(self.days_at[s]))
