@@ -155,8 +155,9 @@ def _price_all(
 ) -> list[tuple[float, list[_Week]] | None]:
     """Every ALT's pricing at ``duals``: quick first, exact where the quick one's bound is
     short of 0 without an improving week (it counted a rewarded school without a visit)."""
-    left = deadline - time.monotonic()
-    priced = list(pool.map(lambda p: p.price(duals, left), pricers))
+    # Each pricing gets the time left when it starts: the pool queues them (with the time
+    # left at the round's start, a 10-ALT round overran its deadline by 4 s).
+    priced = list(pool.map(lambda p: p.price(duals, deadline), pricers))
     again = [
         i
         for i, got in enumerate(priced)
@@ -164,8 +165,7 @@ def _price_all(
         and got[0] < IMPROVING
         and all(lp.reduced_cost(w, duals) >= IMPROVING for w in got[1])
     ]
-    left = deadline - time.monotonic()
-    exact = pool.map(lambda i: pricers[i].price(duals, left, True), again)
+    exact = pool.map(lambda i: pricers[i].price(duals, deadline, True), again)
     for i, got in zip(again, exact, strict=True):
         priced[i] = got
     return priced
@@ -376,7 +376,7 @@ class _Pricer:
         self.error = 0.5 * extent / SCALE
 
     def price(
-        self, duals: Mapping[Row, float], seconds: float, exact: bool = False
+        self, duals: Mapping[Row, float], deadline: float, exact: bool = False
     ) -> tuple[float, list[_Week]] | None:
         """(lower bound of the least reduced cost of this ALT's weeks, the weeks found, best
         last), or None when no bound came in time.
@@ -408,7 +408,10 @@ class _Pricer:
         model.minimize(sum(terms))
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = 1
-        solver.parameters.max_time_in_seconds = max(0.1, seconds)
+        seconds = deadline - time.monotonic()
+        if seconds <= 0:
+            return None
+        solver.parameters.max_time_in_seconds = seconds
         # Every improving week the search passes through is a column too: fewer rounds.
         found = _Weeks(self)
         status = run(solver, model, found)
