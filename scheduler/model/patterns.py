@@ -225,13 +225,14 @@ class _Programme:
         # The counting cuts of a fully given week (master.coverage_cuts): a school's need
         # takes at least so many visits and so many distinct ALTs.
         week_cap: dict[tuple[str, str], int] = defaultdict(int)
+        most_visit: dict[str, int] = defaultdict(int)
         for (a, s, _d), t in self.top.items():
             week_cap[(a, s)] += t
+            most_visit[s] = max(most_visit[s], t)
         for s, n in need.items():
-            tops = [t for (_a, ss, _d), t in self.top.items() if ss == s]
-            if n == 0 or not tops:
+            if n == 0 or not most_visit[s]:
                 continue
-            self._slack(row(("visits", s), -(-n // max(tops)), inf))
+            self._slack(row(("visits", s), -(-n // most_visit[s]), inf))
             for d in DAYS:
                 self.rows.visit[(s, d)].append(("visits", s))
             most_alt = max(
