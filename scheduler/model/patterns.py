@@ -39,6 +39,7 @@ from scheduler.model.master import (
     co_teacher_room,
     visit_capacity,
 )
+from scheduler.model.week_dp import Prices, SchoolVectors, WeekDP
 
 Visit = tuple[str, str, Day]
 Row = tuple[str, ...]  # ("need", school), ("absorb", school, "Mon;Tue"), ...
@@ -106,7 +107,11 @@ def pattern_bound(
     tops: dict[str, dict[Visit, int]] = defaultdict(dict)
     for v, t in lp.top.items():
         tops[v[0]][v] = t
-    pricers = [_Pricer(prep, weights, a.alt_id, tops[a.alt_id], lp.rows) for a in inst.alts]
+    shared: dict[tuple[object, ...], SchoolVectors] = {}
+    pricers = [
+        _Pricer(prep, weights, a.alt_id, tops[a.alt_id], lp.rows, lp.whole, shared=shared)
+        for a in inst.alts
+    ]
     best = -math.inf
     rounds = 0
     converged = False
@@ -162,6 +167,7 @@ def _price_all(
         i
         for i, got in enumerate(priced)
         if got is not None
+        and pricers[i].dp is None
         and got[0] < IMPROVING
         and all(lp.reduced_cost(w, duals) >= IMPROVING for w in got[1])
     ]
@@ -240,6 +246,13 @@ class _Programme:
             )
             self._slack(row(("alts_at", s), -(-n // most_alt), inf))
             self.rows.pair[s].append((("alts_at", s), 1.0))
+        # One ALT gives a school its whole need, or two come: with x lessons from a week,
+        # g = [x = N] + 1 - x / N; with p ALTs there the g's add up to [p = 1] + p - 1 >= 1
+        # (the x's add up to N). Fractional weeks that share a school break it; a need of 1
+        # makes it the need row again.
+        self.whole = {s: n for s, n in need.items() if n >= 2 and reach[s]}
+        for s in self.whole:
+            self._slack(row(("whole", s), 1, inf))
         # Load spread: hi >= every load >= lo.
         self.load_rows = weights.load_spread > 0 and len(inst.alts) >= 2
         if self.load_rows:
@@ -276,9 +289,15 @@ class _Programme:
                 col[key] += n
             for key in self.rows.visit[(s, d)]:
                 col[key] += 1
-        for s in {s for s, _d, _n in week.lessons}:
+        given: dict[str, int] = defaultdict(int)
+        for s, _d, n in week.lessons:
+            given[s] += n
+        for s, x in given.items():
             for key, coefficient in self.rows.pair[s]:
                 col[key] += coefficient
+            if s in self.whole:
+                need = self.whole[s]
+                col[("whole", s)] += (x == need) + 1.0 - x / need
         if self.load_rows:
             col[("hi", week.alt_id)] = -load
             col[("lo", week.alt_id)] = -load
@@ -325,15 +344,41 @@ class _Programme:
 
 
 class _Pricer:
-    """One ALT's best week at given duals: a small CP-SAT model, its objective per round."""
+    """One ALT's best week at given duals: exact by :class:`WeekDP` at one school a day
+    (unless not ``dynamic``: the tests compare the two), otherwise a small CP-SAT model
+    whose objective is set per round."""
 
     def __init__(
-        self, prep: Prepared, weights: Weights, alt_id: str, top: dict[Visit, int], rows: _Rows
+        self,
+        prep: Prepared,
+        weights: Weights,
+        alt_id: str,
+        top: dict[Visit, int],
+        rows: _Rows,
+        whole: Mapping[str, int],
+        dynamic: bool = True,
+        shared: dict[tuple[object, ...], SchoolVectors] | None = None,
     ) -> None:
         inst = prep.instance
         alt = inst.alt_by_id[alt_id]
         self.alt_id, self.weights, self.rows, self.prep = alt_id, weights, rows, prep
         self.top = top  # the ALT's visits and their capacities
+        self.whole = {s: n for s, n in whole.items() if any(v[1] == s for v in top)}
+        fixed = prep.fixed_load.get(alt_id, 0)
+        daily = inst.max_lessons_per_day(alt)
+        limits = absorption_limits(prep, self.top)
+        self.dp: WeekDP | None = None
+        if dynamic and prep.settings.max_schools_per_day == 1:
+            self.dp = WeekDP(
+                alt_id,
+                top,
+                limits,
+                inst.min_lessons(alt) - fixed,
+                inst.max_lessons(alt) - fixed,
+                daily,
+                shared,
+            )
+            return
         m = self.model = cp_model.CpModel()
         self.y = {v: m.new_bool_var("") for v in self.top}
         self.n = {v: m.new_int_var(0, t, "") for v, t in self.top.items()}
@@ -350,7 +395,12 @@ class _Pricer:
             z = self.z[s] = m.new_bool_var("")
             for y in ys:
                 m.add(z >= y)
-        daily = inst.max_lessons_per_day(alt)
+        # The whole-need row: b = 1 only when the ALT gives the school its whole need.
+        self.b: dict[str, cp_model.IntVar] = {}
+        for s, need in self.whole.items():
+            b = self.b[s] = m.new_bool_var("")
+            m.add(sum(n for v, n in self.n.items() if v[1] == s) == need).only_enforce_if(b)
+            m.add(b <= self.z[s])
         self.peak = m.new_int_var(0, daily, "")
         for d in DAYS:
             vs = [v for v in self.top if v[2] == d]
@@ -365,47 +415,84 @@ class _Pricer:
                         if cannot_join(inst, v[1], u[1], d):
                             m.add_at_most_one([self.y[v], self.y[u]])
         load = sum(self.n.values())
-        fixed = prep.fixed_load.get(alt_id, 0)
         m.add(fixed + load <= inst.max_lessons(alt))
         m.add(fixed + load >= inst.min_lessons(alt))
         # What one ALT gives a school is a share of what its classes take on those days
         # (on all its days at most the school's need).
-        for s, days, room in absorption_limits(prep, self.top):
+        for s, days, room in limits:
             m.add(sum(n for v, n in self.n.items() if v[1] == s and v[2] in days) <= room)
         # Rounding each coefficient to 1/SCALE errs by at most this much in total.
-        extent = sum(self.top.values()) + len(self.y) + len(self.z) + daily
+        extent = sum(self.top.values()) * 2 + len(self.y) + 3 * len(self.z) + daily
         self.error = 0.5 * extent / SCALE
+
+    def prices(self, duals: Mapping[Row, float]) -> Prices:
+        """What each lesson, visit and school of this ALT's week costs at ``duals``."""
+        w = self.weights
+        # A lesson counts -1 in the ALT's two load rows (hi - load >= 0, lo - load <= 0).
+        per_lesson = duals.get(("hi", self.alt_id), 0.0) + duals.get(("lo", self.alt_id), 0.0)
+        lesson, visit = {}, {}
+        for v in self.top:
+            a, s, d = v
+            lesson[v] = per_lesson - sum(duals.get(k, 0.0) for k in self.rows.lesson[v])
+            visit[v] = w.commute_minute * self.prep.commute[(a, s)] - sum(
+                duals.get(k, 0.0) for k in self.rows.visit[(s, d)]
+            )
+        school = {
+            s: w.alt_school - sum(duals.get(k, 0.0) * c for k, c in self.rows.pair[s])
+            for s in {v[1] for v in self.top}
+        }
+        whole = {
+            s: (need, dual)
+            for s, need in self.whole.items()
+            if (dual := duals.get(("whole", s), 0.0))
+        }
+        return Prices(lesson, visit, school, whole, float(w.day_peak))
 
     def price(
         self, duals: Mapping[Row, float], deadline: float, exact: bool = False
     ) -> tuple[float, list[_Week]] | None:
         """(lower bound of the least reduced cost of this ALT's weeks, the weeks found, best
-        last), or None when no bound came in time.
+        first), or None when no bound came in time.
 
-        Without ``exact`` a school whose pair the duals reward may count without a visit: a
-        relaxation, several times faster, whose bound is valid but may be weaker."""
-        w = self.weights
+        Without ``exact`` the CP-SAT pricing lets a school whose pair the duals reward count
+        without a visit: a relaxation, several times faster, whose bound is valid but may be
+        weaker. The dynamic programme is always exact."""
         base = -duals.get(("week", self.alt_id), 0.0)
         if not self.top:
             return base, []
-        # A lesson counts -1 in the ALT's two load rows (hi - load >= 0, lo - load <= 0).
-        per_lesson = duals.get(("hi", self.alt_id), 0.0) + duals.get(("lo", self.alt_id), 0.0)
+        if time.monotonic() >= deadline:
+            return None
+        prices = self.prices(duals)
+        if self.dp is not None:
+            least, found = self.dp.price(prices, below=-base + IMPROVING)
+            if not math.isfinite(least):
+                return math.inf, []
+            return base + least - _float_error(prices, self.top), [
+                _Week(self.alt_id, lessons) for lessons in found
+            ]
+        return self._price_cpsat(prices, base, deadline, exact)
+
+    def _price_cpsat(
+        self, prices: Prices, base: float, deadline: float, exact: bool
+    ) -> tuple[float, list[_Week]] | None:
         terms = []
         for v, n in self.n.items():
-            a, s, d = v
-            c = per_lesson - sum(duals.get(k, 0.0) for k in self.rows.lesson[v])
-            terms.append(round(SCALE * c) * n)
-            c = w.commute_minute * self.prep.commute[(a, s)] - sum(
-                duals.get(k, 0.0) for k in self.rows.visit[(s, d)]
-            )
-            terms.append(round(SCALE * c) * self.y[v])
+            terms.append(round(SCALE * prices.lesson[v]) * n)
+            terms.append(round(SCALE * prices.visit[v]) * self.y[v])
         model = self.model.clone()  # same variable indices, so the same handles
         for s, z in self.z.items():
-            c = w.alt_school - sum(duals.get(k, 0.0) * a for k, a in self.rows.pair[s])
+            c = prices.school[s]
+            need, dual = prices.whole.get(s, (1, 0.0))
+            if dual:
+                # -dual * ([x = N] + 1 - x / N): b stands for [x = N].
+                c -= dual
+                terms.append(round(-SCALE * dual) * self.b[s])
+                k = round(SCALE * dual / need)
+                terms.extend(k * n for v, n in self.n.items() if v[1] == s)
             terms.append(round(SCALE * c) * z)
             if exact and round(SCALE * c) < 0:
                 model.add(z <= sum(self.days_at[s]))
-        terms.append(SCALE * w.day_peak * self.peak)
+        terms.append(round(SCALE * prices.peak) * self.peak)
         model.minimize(sum(terms))
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = 1
@@ -419,7 +506,16 @@ class _Pricer:
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None
         lower = base + solver.best_objective_bound / SCALE - self.error
-        return lower, found.weeks
+        return lower, found.weeks[::-1]
+
+
+def _float_error(prices: Prices, top: Mapping[Visit, int]) -> float:
+    """A bound of the floating-point error of a week's price: far above the ~1e-14
+    relative error of summing a few hundred terms, far below anything that matters."""
+    size = sum(abs(prices.lesson[v]) * t + abs(prices.visit[v]) for v, t in top.items())
+    size += sum(map(abs, prices.school.values())) + prices.peak * max(top.values())
+    size += sum(2 * abs(dual) for _need, dual in prices.whole.values())
+    return 1e-9 * (1.0 + size)
 
 
 class _Weeks(cp_model.CpSolverSolutionCallback):
