@@ -5,16 +5,18 @@ its bound counts about one ALT per school and the search must close the rest. He
 columns of a linear programme are whole weeks of one ALT (which school each day, how many
 lessons there), with the ALT's distinct schools, commute and busiest day paid in full; the
 rows are the school side (every lesson given, what classes can take on any set of days,
-ALTs per school-day, co-teachers, at least the ALTs and visits a school's need takes), the
-load spread and the continuity floor. Each round solves the linear programme with GLOP and
-prices every ALT's best new week exactly with a small CP-SAT model; every round gives a
+ALTs per school-day, co-teachers, at least the ALTs and visits a school's need takes, one
+ALT giving a school its whole need or two coming), the load spread and the continuity
+floor. Each round solves the linear programme with GLOP and prices every ALT's best new
+week exactly: by a dynamic programme over schools at one school a day
+(:mod:`scheduler.model.week_dp`), by a small CP-SAT model otherwise. Every round gives a
 valid (Lagrangian) bound, and at convergence it is the linear programme's value, the
 Dantzig-Wolfe bound.
 
 Valid only for timetables that give every lesson and keep every ALT at or above their
 weekly floor, i.e. once the first priority level is proven 0: the rows and the weeks say
-so. Measured on the demo (docs/model.md): 2,810 in 8-10 s, where CP-SAT's bound on the master
-plateaus at ~2,690.
+so. Measured on the demo (docs/model.md): 2,830 in ~5 s, where CP-SAT's bound on the
+master plateaus at ~2,690.
 """
 
 from __future__ import annotations
