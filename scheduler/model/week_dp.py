@@ -137,7 +137,7 @@ class WeekDP:
         shared: dict[tuple[object, ...], SchoolVectors] | None = None,
     ) -> None:
         self.alt_id, self.low, self.high = alt_id, max(0, low), high
-        self.daily = max([daily, *top.values()]) if top else daily
+        self.daily = daily  # every visit capacity is at most it (master.visit_capacity)
         index = {d: i for i, d in enumerate(DAYS)}
         caps: dict[str, list[tuple[int, int]]] = {}
         for (_a, s, d), t in sorted(top.items(), key=lambda kv: (kv[0][1], index[kv[0][2]])):
