@@ -284,16 +284,13 @@ class _Programme:
         """The week's column: its count in every row."""
         col: dict[Row, float] = defaultdict(float)
         col[("week", week.alt_id)] = 1.0
-        load = 0
+        given: dict[str, int] = defaultdict(int)  # lessons per school
         for s, d, n in week.lessons:
-            load += n
+            given[s] += n
             for key in self.rows.lesson[(week.alt_id, s, d)]:
                 col[key] += n
             for key in self.rows.visit[(s, d)]:
                 col[key] += 1
-        given: dict[str, int] = defaultdict(int)
-        for s, _d, n in week.lessons:
-            given[s] += n
         for s, x in given.items():
             for key, coefficient in self.rows.pair[s]:
                 col[key] += coefficient
@@ -301,6 +298,7 @@ class _Programme:
                 need = self.whole[s]
                 col[("whole", s)] += (x == need) + 1.0 - x / need
         if self.load_rows:
+            load = sum(given.values())
             col[("hi", week.alt_id)] = -load
             col[("lo", week.alt_id)] = -load
         return col
@@ -365,7 +363,8 @@ class _Pricer:
         alt = inst.alt_by_id[alt_id]
         self.alt_id, self.weights, self.rows, self.prep = alt_id, weights, rows, prep
         self.top = top  # the ALT's visits and their capacities
-        self.whole = {s: n for s, n in whole.items() if any(v[1] == s for v in top)}
+        self.schools = {v[1] for v in top}
+        self.whole = {s: n for s, n in whole.items() if s in self.schools}
         fixed = prep.fixed_load.get(alt_id, 0)
         daily = inst.max_lessons_per_day(alt)
         limits = absorption_limits(prep, self.top)
@@ -441,7 +440,7 @@ class _Pricer:
             )
         school = {
             s: w.alt_school - sum(duals.get(k, 0.0) * c for k, c in self.rows.pair[s])
-            for s in {v[1] for v in self.top}
+            for s in self.schools
         }
         whole = {
             s: (need, dual)

@@ -7,8 +7,8 @@ disjoint. Its price is linear in lessons and visits, plus a price per school use
 depend on how many lessons it gets (the "whole need" row), plus the busiest day. So:
 
 - per school, every vector of lessons per day that its absorption limits allow is listed
-  once (at most 7^5 of them); each round prices them with one matrix product and keeps the
-  cheapest per (days used, lessons, busiest day);
+  once (at most 7^5 of them); each round prices them with one table look-up per day and
+  keeps the cheapest per (days used, lessons, busiest day);
 - a programme over the schools, one after another, keeps the cheapest partial week per
   (busiest-day cap, days used, lessons so far): a school either stays out or takes a set of
   days not used yet;
