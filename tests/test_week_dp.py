@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import random
 import time
-from collections import defaultdict
 from pathlib import Path
 
 import pytest
@@ -38,9 +37,7 @@ def test_dynamic_pricing_equals_cpsat_pricing_at_random_duals(make) -> None:
     prep = prepare(make())
     weights = Weights.default()
     lp = _Programme(prep, weights)
-    tops: dict[str, dict] = defaultdict(dict)
-    for v, t in lp.top.items():
-        tops[v[0]][v] = t
+    tops = lp.tops_by_alt()
     alts = [a.alt_id for a in prep.instance.alts if tops[a.alt_id]]
     rng = random.Random(7)
     deadline = time.monotonic() + 120

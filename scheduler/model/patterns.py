@@ -106,9 +106,7 @@ def pattern_bound(
             load = prep.fixed_load.get(week.alt_id, 0) + sum(n for _s, _d, n in week.lessons)
             if load >= inst.min_lessons(inst.alt_by_id[week.alt_id]):
                 lp.add(week)
-    tops: dict[str, dict[Visit, int]] = defaultdict(dict)
-    for v, t in lp.top.items():
-        tops[v[0]][v] = t
+    tops = lp.tops_by_alt()
     shared: dict[tuple[object, ...], SchoolVectors] = {}
     pricers = [
         _Pricer(prep, weights, a.alt_id, tops[a.alt_id], lp.rows, lp.whole, shared=shared)
@@ -273,6 +271,13 @@ class _Programme:
                     self.objective.SetCoefficient(extra, weights.continuity)
                     row(("cont", s), -len(prep.needy[s]), inf).SetCoefficient(extra, 1)
                     self.rows.pair[s].append((("cont", s), -1.0))
+
+    def tops_by_alt(self) -> dict[str, dict[Visit, int]]:
+        """Each ALT's candidate visits and their capacities."""
+        tops: dict[str, dict[Visit, int]] = defaultdict(dict)
+        for v, t in self.top.items():
+            tops[v[0]][v] = t
+        return tops
 
     def _slack(self, c: pywraplp.Constraint) -> None:
         """An artificial column for a >= row (see the need rows)."""
