@@ -13,6 +13,9 @@ week exactly: by a dynamic programme over schools at one school a day
 valid (Lagrangian) bound, and at convergence it is the linear programme's value, the
 Dantzig-Wolfe bound.
 
+The last round is kept (:class:`LastRound`): listing every week near the bound there
+closes the rest of the gap (:mod:`scheduler.model.closing`).
+
 Valid only for timetables that give every lesson and keep every ALT at or above their
 weekly floor, i.e. once the first priority level is proven 0: the rows and the weeks say
 so. Measured on the demo (docs/model.md): 2,830 in ~5 s, where CP-SAT's bound on the
@@ -41,7 +44,7 @@ from scheduler.model.master import (
     co_teacher_room,
     visit_capacity,
 )
-from scheduler.model.week_dp import Prices, SchoolVectors, WeekDP
+from scheduler.model.week_dp import Prices, SchoolVectors, Signature, WeekCosts, WeekDP
 
 Visit = tuple[str, str, Day]
 Row = tuple[str, ...]  # ("need", school), ("absorb", school, "Mon;Tue"), ...
@@ -62,6 +65,62 @@ class PatternBound:
     rounds: int
     weeks: int
     seconds: float
+    # The last round, where every ALT was priced exactly by the dynamic programme: what
+    # scheduler.model.closing lists weeks from. None otherwise.
+    last: LastRound | None = None
+
+
+class LastRound:
+    """The programme at its last round's duals, with each ALT's least reduced cost there.
+
+    For every timetable x that gives every lesson and keeps every floor, with w_a the week
+    of ALT a and rc its reduced cost, LP duality gives cost(x) >= value + sum_a rc(w_a)
+    (every other column of the programme has a reduced cost >= 0 and a value >= 0 in x,
+    every inequality row's dual has the sign that makes its slack count >= 0). So x costs
+    at most ``lagrangian + T`` only if every week of x has rc(w_a) - min(0, least_a) <= T:
+    :meth:`signatures` lists exactly what such weeks can be.
+    """
+
+    def __init__(
+        self,
+        programme: _Programme,
+        pricers: list[_Pricer],
+        duals: dict[Row, float],
+        value: float,
+        least: dict[str, float],
+    ) -> None:
+        self.programme, self.pricers, self.duals = programme, pricers, duals
+        self.value, self.least = value, least
+        self.lagrangian = value + sum(min(0.0, m) for m in least.values())
+
+    def signatures(
+        self, threshold: float, max_nodes: int, deadline: float
+    ) -> dict[str, dict[Signature, tuple[float, float]]] | None:
+        """Per ALT, the signature (lessons per school) of every week whose reduced cost is
+        at most ``threshold + min(0, least)``, with the least objective cost and the least
+        reduced cost of such weeks; None when some ALT has too many to list (more than
+        ``max_nodes`` steps) or the listing lasts past ``deadline``."""
+        w = self.programme.weights
+        out: dict[str, dict[Signature, tuple[float, float]]] = {}
+        for pricer in self.pricers:
+            assert pricer.dp is not None
+            a = pricer.alt_id
+            base = -self.duals.get(("week", a), 0.0)
+            costs = WeekCosts(
+                school=w.alt_school,
+                visit={
+                    s: w.commute_minute * self.programme.prep.commute[(a, s)]
+                    for s in pricer.schools
+                },
+                peak=w.day_peak,
+            )
+            limit = threshold + min(0.0, self.least[a]) - base
+            prices = pricer.prices(self.duals)
+            found = pricer.dp.signatures(prices, limit, costs, max_nodes, deadline)
+            if found is None:
+                return None
+            out[a] = {k: (cost, base + price) for k, (cost, price) in found.items()}
+        return out
 
 
 @dataclass(frozen=True)
@@ -115,6 +174,7 @@ def pattern_bound(
     best = -math.inf
     rounds = 0
     converged = False
+    last: LastRound | None = None
     pool = ThreadPoolExecutor(max_workers=max(1, threads))
     try:
         while time.monotonic() < deadline and not interrupted():
@@ -125,8 +185,11 @@ def pattern_bound(
             if any(p is None for p in priced):
                 break  # a pricing ran out of time: this round proves nothing
             rounds += 1
+            least = {p.alt_id: g[0] for p, g in zip(pricers, priced, strict=True) if g is not None}
+            if all(p.dp is not None for p in pricers):
+                last = LastRound(lp, pricers, duals, value, least)
             # Lagrangian bound: the programme's value plus each ALT's most negative week.
-            best = max(best, value + sum(min(0.0, p[0]) for p in priced if p is not None))
+            best = max(best, value + sum(min(0.0, m) for m in least.values()))
             added = 0
             for lb_weeks in priced:
                 assert lb_weeks is not None
@@ -148,6 +211,7 @@ def pattern_bound(
         rounds=rounds,
         weeks=len(lp.weeks),
         seconds=time.monotonic() - t0,
+        last=last,
     )
 
 
@@ -478,9 +542,11 @@ class _Pricer:
             ]
         return self._price_cpsat(prices, base, deadline, exact)
 
-    def _price_cpsat(
-        self, prices: Prices, base: float, deadline: float, exact: bool
-    ) -> tuple[float, list[_Week]] | None:
+    def cpsat_objective(
+        self, prices: Prices, exact: bool
+    ) -> tuple[cp_model.CpModel, cp_model.LinearExprT]:
+        """A copy of the CP-SAT pricing model and a week's price at ``prices`` in it, in
+        1/SCALE units and without the ALT's own row (its variables are this pricer's)."""
         terms = []
         for v, n in self.n.items():
             terms.append(round(SCALE * prices.lesson[v]) * n)
@@ -499,7 +565,13 @@ class _Pricer:
             if exact and round(SCALE * c) < 0:
                 model.add(z <= sum(self.days_at[s]))
         terms.append(round(SCALE * prices.peak) * self.peak)
-        model.minimize(sum(terms))
+        return model, sum(terms)
+
+    def _price_cpsat(
+        self, prices: Prices, base: float, deadline: float, exact: bool
+    ) -> tuple[float, list[_Week]] | None:
+        model, price = self.cpsat_objective(prices, exact)
+        model.minimize(price)
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = 1
         seconds = deadline - time.monotonic()

@@ -17,10 +17,15 @@ depend on how many lessons it gets (the "whole need" row), plus the busiest day.
 Exact, not a relaxation: every week it returns is a real week of the ALT, and its minimum
 is the true minimum (up to floating-point rounding, accounted for by the caller). Measured
 against the CP-SAT pricing in ``tests/test_week_dp.py`` on random prices.
+
+The same stages list every week priced below a limit (:meth:`WeekDP.signatures`), for
+closing the gap (:mod:`scheduler.model.closing`): by signature (lessons per school), with
+the least cost and price of its weeks, walked back over the grouped choices.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -30,6 +35,11 @@ from scheduler.instance import DAYS, Day
 
 Visit = tuple[str, str, Day]
 Lessons = tuple[tuple[str, Day, int], ...]  # (school, day, lessons > 0), sorted
+Signature = tuple[tuple[str, int], ...]  # (school, lessons > 0) of a week, sorted
+
+# Prices compared with a listing's limit are sums of a few hundred floats: a week priced at
+# the limit must not be lost to their rounding (listing a few more is harmless).
+_SLACK = 1e-6
 
 _INF = np.inf
 
@@ -163,18 +173,9 @@ class WeekDP:
         cap, most = self.daily, self.high
         if self.low > most:
             return _INF, []
-        state = np.full((cap + 1, 32, most + 1), _INF)
-        state[:, 0, 0] = 0.0
-        stages, tables, all_costs = [state], [], []
-        for school in self.schools:
-            costs = school.costs(self.alt_id, prices)
-            table = school.table(costs, cap, most)
-            state = _add_school(state, table, school)
-            stages.append(state)
-            tables.append(table)
-            all_costs.append(costs)
+        stages, tables, all_costs = self._forward(prices)
         # [P, load]: the cheapest week with busiest day <= P, paying P in full.
-        total = state[:, :, self.low :] + prices.peak * np.arange(cap + 1)[:, None, None]
+        total = stages[-1][:, :, self.low :] + prices.peak * np.arange(cap + 1)[:, None, None]
         by_masks = total.argmin(axis=1)
         value = np.take_along_axis(total, by_masks[:, None, :], axis=1)[:, 0, :]
         least = float(value.min())
@@ -189,6 +190,64 @@ class WeekDP:
             if week not in weeks:
                 weeks.append(week)
         return least, weeks
+
+    def _forward(
+        self, prices: Prices
+    ) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
+        """The programme's stages (before the first school, after each), each school's
+        table and the prices of its vectors."""
+        cap, most = self.daily, self.high
+        state = np.full((cap + 1, 32, most + 1), _INF)
+        state[:, 0, 0] = 0.0
+        stages, tables, all_costs = [state], [], []
+        for school in self.schools:
+            costs = school.costs(self.alt_id, prices)
+            table = school.table(costs, cap, most)
+            state = _add_school(state, table, school)
+            stages.append(state)
+            tables.append(table)
+            all_costs.append(costs)
+        return stages, tables, all_costs
+
+    def signatures(
+        self,
+        prices: Prices,
+        limit: float,
+        costs: WeekCosts,
+        max_nodes: int = 1_000_000,
+        deadline: float = _INF,
+    ) -> dict[Signature, tuple[float, float]] | None:
+        """Every signature (lessons per school) of a week priced at most ``limit``, with the
+        least objective cost and the least price of its weeks priced so; None when listing
+        them would take more than ``max_nodes`` steps or last past ``deadline`` (a
+        ``time.monotonic()`` value).
+
+        Complete: a week priced at most ``limit`` is found whatever its days. The walk goes
+        back from the last school over (school, days, lessons, busiest day) choices, never
+        over single day vectors: a week's objective cost depends only on those, and the
+        cheapest vector of each choice is its price (the cheaper ones already failed)."""
+        if self.low > self.high:
+            return {}
+        stages, _tables, all_costs = self._forward(prices)
+        cheapest = [
+            np.minimum.reduceat(c, school.starts) if len(c) else c
+            for school, c in zip(self.schools, all_costs, strict=True)
+        ]
+        found: dict[Signature, tuple[float, float]] = {}
+        walk = _Walk(
+            self.schools, stages, cheapest, costs, prices.peak, found, max_nodes, deadline
+        )
+        final = stages[-1]
+        for p in range(self.daily + 1):
+            paid = prices.peak * p
+            within = final[p, :, self.low :] + paid <= limit
+            for mask, load in zip(
+                *np.nonzero(within & np.isfinite(final[p, :, self.low :])), strict=True
+            ):
+                walk.back(len(self.schools), p, int(mask), self.low + int(load), limit - paid)
+                if walk.stopped:
+                    return None
+        return found
 
     def _week(
         self,
@@ -217,6 +276,99 @@ class WeekDP:
                     lessons.append((school.school, DAYS[day], int(grid[i])))
             mask, load = mask ^ d, load - n
         return tuple(sorted(lessons))
+
+
+@dataclass(frozen=True)
+class WeekCosts:
+    """A week's objective cost, per school used, per visit day at a school, per lesson of
+    the busiest day (the weighted ALT-schools, commute and busiest-day terms)."""
+
+    school: float
+    visit: Mapping[str, float]
+    peak: float
+
+
+class _Walk:
+    """Lists signatures by walking the programme's stages back (:meth:`WeekDP.signatures`)."""
+
+    def __init__(
+        self,
+        schools: Sequence[SchoolVectors],
+        stages: Sequence[np.ndarray],
+        cheapest: Sequence[np.ndarray],
+        costs: WeekCosts,
+        peak_price: float,
+        found: dict[Signature, tuple[float, float]],
+        max_nodes: int,
+        deadline: float,
+    ) -> None:
+        self.schools, self.stages, self.cheapest = schools, stages, cheapest
+        self.costs, self.peak_price, self.found = costs, peak_price, found
+        self.max_nodes, self.deadline = max_nodes, deadline
+        self.nodes, self.stopped = 0, False
+        self.days = np.array([bin(m).count("1") for m in range(32)])
+
+    def back(
+        self,
+        k: int,
+        p: int,
+        mask: int,
+        load: int,
+        budget: float,
+        chosen: tuple[tuple[str, int], ...] = (),
+        price: float = 0.0,
+        peak: int = 0,
+        cost: float = 0.0,
+    ) -> None:
+        """Complete the partial week ``chosen`` (schools k and after) over schools before k
+        with days ``mask`` and ``load`` lessons, priced at most ``budget``; busiest day p."""
+        self.nodes += 1
+        if self.stopped:
+            return
+        if self.nodes > self.max_nodes or (
+            self.nodes % 1024 == 0 and time.monotonic() > self.deadline
+        ):
+            self.stopped = True
+            return
+        if k == 0:
+            # Each week is listed once, under its own busiest day.
+            if peak == p:
+                key = tuple(sorted(chosen))
+                full_cost = cost + self.costs.peak * p
+                full_price = price + self.peak_price * p
+                old = self.found.get(key)
+                if old is not None:
+                    full_cost, full_price = min(old[0], full_cost), min(old[1], full_price)
+                self.found[key] = (full_cost, full_price)
+            return
+        before = self.stages[k - 1]
+        slack = budget + _SLACK
+        if before[p, mask, load] <= slack:  # the school stays out
+            self.back(k - 1, p, mask, load, budget, chosen, price, peak, cost)
+        school, cheapest = self.schools[k - 1], self.cheapest[k - 1]
+        if not len(cheapest):
+            return
+        fit = np.flatnonzero(
+            ((school.group_mask & ~mask) == 0)
+            & (school.group_total <= load)
+            & (school.group_peak <= p)
+        )
+        rest = before[p, mask ^ school.group_mask[fit], load - school.group_total[fit]]
+        fit = fit[cheapest[fit] + rest <= slack]
+        visit = self.costs.visit[school.school]
+        for j in fit:
+            d, n, c = int(school.group_mask[j]), int(school.group_total[j]), float(cheapest[j])
+            self.back(
+                k - 1,
+                p,
+                mask ^ d,
+                load - n,
+                budget - c,
+                (*chosen, (school.school, n)),
+                price + c,
+                max(peak, int(school.group_peak[j])),
+                cost + self.costs.school + visit * int(self.days[d]),
+            )
 
 
 def _add_school(state: np.ndarray, table: np.ndarray, school: SchoolVectors) -> np.ndarray:
