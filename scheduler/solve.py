@@ -546,6 +546,9 @@ def _close(
     threshold = CLOSING_GAP * max(1.0, last.lagrangian)
     best: tuple[list[Lesson], int] | None = None
     known: list[tuple[dict[str, Signature], float]] = []  # realised choices, their bounds
+    of_pair: dict[tuple[str, str], list[cp_model.IntVar]] = {}  # lessons per ALT-school pair
+    for (a, s, _d), n in master.lessons.items():
+        of_pair.setdefault((a, s), []).append(n)
     while time.monotonic() < deadline and not interrupted():
         closing = Closing.listed(prep, weights, last, threshold, deadline)
         if closing is None:
@@ -560,7 +563,7 @@ def _close(
                 best is not None and (best[1] <= stage.rest or closed.limited)
             ):
                 break
-            realised = _realise(master, stage, closed.chosen, params, deadline)
+            realised = _realise(master, of_pair, stage, closed.chosen, params, deadline)
             if realised is None:  # out of time
                 break
             counts, lower = realised
@@ -597,18 +600,16 @@ def _close(
 
 def _realise(
     master: Master,
+    of_pair: dict[tuple[str, str], list[cp_model.IntVar]],
     stage: _Stage,
     chosen: dict[str, Signature],
     params: SolverParams,
     deadline: float,
 ) -> tuple[Counts | None, float] | None:
-    """The master's best days for a choice of lessons per ALT and school and a bound of
-    every timetable making that choice ((None, inf) when there is none); None when the
-    search ends without either."""
+    """The master's best days for a choice of lessons per ALT and school (``of_pair``: the
+    master's lesson variables of each pair) and a bound of every timetable making that
+    choice ((None, inf) when there is none); None when the search ends without either."""
     model = master.model.clone()  # same variable indices, so the same handles
-    of_pair: dict[tuple[str, str], list[cp_model.IntVar]] = {}
-    for (a, s, _d), n in master.lessons.items():
-        of_pair.setdefault((a, s), []).append(n)
     for (a, s), z in master.z.items():
         lessons = dict(chosen.get(a, ())).get(s, 0)
         model.add(z == int(lessons > 0))

@@ -28,7 +28,6 @@ from scheduler.io.read import load_instance
 from scheduler.model.closing import Closing
 from scheduler.model.data import prepare
 from scheduler.model.patterns import SCALE, _Pricer, _Programme
-from scheduler.model.week_dp import WeekCosts
 
 
 @pytest.mark.parametrize("change", [{}, *OTHER_WEIGHTS], ids=["default", "a", "b", "c"])
@@ -105,11 +104,7 @@ def test_listing_finds_every_signature_the_cpsat_pricing_finds(seed: int) -> Non
         assert dp.dp is not None
         prices = dp.prices(duals)
         least, _weeks = dp.dp.price(prices)
-        costs = WeekCosts(
-            weights.alt_school,
-            {s: weights.commute_minute * prep.commute[(alt.alt_id, s)] for s in dp.schools},
-            weights.day_peak,
-        )
+        costs = lp.week_costs(alt.alt_id, dp.schools)
         limit = least + 40.0
         listed = dp.dp.signatures(prices, limit, costs)
         assert listed is not None

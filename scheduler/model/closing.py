@@ -34,15 +34,8 @@ from ortools.sat.python import cp_model
 from scheduler.config import Weights
 from scheduler.model.data import Prepared
 from scheduler.model.interrupt import run
-from scheduler.model.patterns import LastRound
+from scheduler.model.patterns import LP_TOLERANCE, SCALE, LastRound
 from scheduler.model.week_dp import Signature
-
-# Reduced costs enter the budget row as integers, this many per objective unit, rounded down
-# (so the row only loosens).
-SCALE = 10_000
-# What the Lagrangian bound may be off by through the LP solver's tolerances (the pattern
-# bound rounds with the same margin).
-TOLERANCE = 1e-3
 
 
 @dataclass(frozen=True)
@@ -85,7 +78,7 @@ class Closing:
                 self.x[(a, sig)] = m.new_bool_var("")
         x = self.x
         for alt in prep.instance.alts:
-            m.add_exactly_one(v for (a, _sig), v in x.items() if a == alt.alt_id)
+            m.add_exactly_one(x[(alt.alt_id, sig)] for sig in found.get(alt.alt_id, {}))
         given: dict[str, list[cp_model.LinearExprT]] = defaultdict(list)
         pairs: dict[str, list[cp_model.IntVar]] = defaultdict(list)
         for (_a, sig), v in x.items():
@@ -106,14 +99,16 @@ class Closing:
             most = max(prep.instance.max_lessons(alt) for alt in prep.instance.alts)
             hi, lo = m.new_int_var(0, most, "hi"), m.new_int_var(0, most, "lo")
             for alt in prep.instance.alts:
-                load = prep.fixed_load.get(alt.alt_id, 0) + sum(
-                    sum(n for _s, n in sig) * v for (a, sig), v in x.items() if a == alt.alt_id
+                a = alt.alt_id
+                load = prep.fixed_load.get(a, 0) + sum(
+                    sum(n for _s, n in sig) * x[(a, sig)] for sig in found.get(a, {})
                 )
                 m.add(hi >= load)
                 m.add(lo <= load)
             objective.append(weights.load_spread * (hi - lo))
-        # cost(x) >= value + the chosen reduced costs, and cost(x) <= LB + T.
-        room = last.lagrangian + threshold + TOLERANCE - last.value
+        # cost(x) >= value + the chosen reduced costs, and cost(x) <= LB + T; the reduced
+        # costs enter as integers (SCALE per objective unit) rounded down: the row only loosens.
+        room = last.lagrangian + threshold + LP_TOLERANCE - last.value
         m.add(
             sum(math.floor(found[a][sig][1] * SCALE) * v for (a, sig), v in x.items())
             <= math.floor(room * SCALE)
@@ -124,7 +119,7 @@ class Closing:
         m.minimize(self.objective)
         self.below = math.inf  # only choices costing less than this are still wanted
         # Every timetable costing at most `reach` has its weeks listed, hence a choice here.
-        self.reach = math.floor(last.lagrangian + threshold - TOLERANCE) + 1
+        self.reach = math.floor(last.lagrangian + threshold - LP_TOLERANCE) + 1
         self.excluded = math.inf  # the least bound of the choices excluded so far
 
     @classmethod
@@ -141,7 +136,7 @@ class Closing:
         when the listing is too long (``max_nodes`` steps for one ALT) or outlasts
         ``deadline`` (a ``time.monotonic()`` value)."""
         t0 = time.monotonic()
-        found = last.signatures(threshold + TOLERANCE, max_nodes, deadline)
+        found = last.signatures(threshold + LP_TOLERANCE, max_nodes, deadline)
         if found is None or time.monotonic() >= deadline:
             return None
         closing = cls(prep, weights, last, threshold, found)

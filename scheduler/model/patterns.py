@@ -54,6 +54,9 @@ Row = tuple[str, ...]  # ("need", school), ("absorb", school, "Mon;Tue"), ...
 SCALE = 10_000
 # A week enters the linear programme when its reduced cost is below this.
 IMPROVING = -1e-6
+# What the programme's value may be off by through the LP solver's tolerances: every bound
+# drawn from it gives this much away.
+LP_TOLERANCE = 1e-3
 
 
 @dataclass(frozen=True)
@@ -100,20 +103,12 @@ class LastRound:
         at most ``threshold + min(0, least)``, with the least objective cost and the least
         reduced cost of such weeks; None when some ALT has too many to list (more than
         ``max_nodes`` steps) or the listing lasts past ``deadline``."""
-        w = self.programme.weights
         out: dict[str, dict[Signature, tuple[float, float]]] = {}
         for pricer in self.pricers:
             assert pricer.dp is not None
             a = pricer.alt_id
             base = -self.duals.get(("week", a), 0.0)
-            costs = WeekCosts(
-                school=w.alt_school,
-                visit={
-                    s: w.commute_minute * self.programme.prep.commute[(a, s)]
-                    for s in pricer.schools
-                },
-                peak=w.day_peak,
-            )
+            costs = self.programme.week_costs(a, pricer.schools)
             limit = threshold + min(0.0, self.least[a]) - base
             prices = pricer.prices(self.duals)
             found = pricer.dp.signatures(prices, limit, costs, max_nodes, deadline)
@@ -206,7 +201,7 @@ def pattern_bound(
         return None
     # Every objective is a whole number; the margin covers the LP solver's tolerances.
     return PatternBound(
-        value=math.ceil(best - 1e-3),
+        value=math.ceil(best - LP_TOLERANCE),
         converged=converged,
         rounds=rounds,
         weeks=len(lp.weeks),
@@ -371,6 +366,13 @@ class _Programme:
             col[("hi", week.alt_id)] = -load
             col[("lo", week.alt_id)] = -load
         return col
+
+    def week_costs(self, alt_id: str, schools: Iterable[str]) -> WeekCosts:
+        """What :meth:`cost` charges per school, per visit day at each of ``schools`` and per
+        lesson of the busiest day, for the dynamic programme's listings."""
+        w = self.weights
+        commute = {s: w.commute_minute * self.prep.commute[(alt_id, s)] for s in schools}
+        return WeekCosts(school=w.alt_school, visit=commute, peak=w.day_peak)
 
     def cost(self, week: _Week) -> float:
         """The week's weighted schools, commute and busiest day."""
