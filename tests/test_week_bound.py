@@ -1,0 +1,141 @@
+"""The bound of weeks that forget their days (scheduler.model.week_bound) never exceeds the
+objective of any timetable, at convergence and at any duals, and lifts the cheap bound.
+
+The optimum of tiny branches is enumerated (test_model_invariants); the cases trade schools
+against commute, busiest days and continuity, so a week priced too cheaply somewhere, a row
+that does not hold for every timetable, or a dropped school option would show here.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from test_model_invariants import TINY, brute_force_optimum
+from test_patterns import CASES as PATTERN_CASES
+from test_patterns import OTHER_WEIGHTS
+from test_solve_property import branches
+from tiny import solved
+
+from scheduler.config import Weights
+from scheduler.generate import generate
+from scheduler.instance import Instance
+from scheduler.io.read import load_instance
+from scheduler.model import week_bound as wb
+from scheduler.model.bounds import VisitIndex, coverage_bound, objective_lower_bound
+from scheduler.model.data import prepare
+
+CASES = PATTERN_CASES + TINY
+WEIGHTS = [{}, *OTHER_WEIGHTS, {"unmet_lesson": 50, "under_floor_lesson": 40}]
+
+
+NAMES = ["default", "no_spread", "peaks", "schools", "cheap_unmet"]
+
+
+@pytest.mark.parametrize("change", WEIGHTS, ids=NAMES)
+@pytest.mark.parametrize("make", [c[1] for c in CASES], ids=[c[0] for c in CASES])
+def test_the_bound_never_exceeds_the_enumerated_optimum(
+    make: Callable[[], Instance], change: dict[str, int]
+) -> None:
+    # Every timetable counts (unmet lessons and floors included): the programme's school
+    # rows are released by an unmet lesson, so they hold for all of them. Cheap unmet
+    # lessons make leaving some out the optimum on the scarce branches.
+    inst = make()
+    weights = Weights.default().model_copy(update=change)
+    optimum = brute_force_optimum(inst, weights)
+    found = wb.week_bound(prepare(inst), weights, time.monotonic() + 20)
+    assert found is not None and found.converged
+    assert found.value <= optimum
+
+
+@pytest.mark.parametrize("make", [c[1] for c in CASES], ids=[c[0] for c in CASES])
+def test_any_duals_of_the_right_signs_give_a_bound(make: Callable[[], Instance]) -> None:
+    # The Lagrangian is valid at every dual vector, not only at the programme's optimum:
+    # rows' duals clipped to their signs, other columns at their upper bounds.
+    inst = make()
+    weights = Weights.default()
+    optimum = brute_force_optimum(inst, weights)
+    prep = prepare(inst)
+    index = VisitIndex.of(prep)
+    branch = wb._Branch(index, weights)
+    prog = wb._Programme(prep, index, branch, weights)
+    rng = random.Random(7)
+    for _ in range(40):
+        duals = {k: prog._clip(k, rng.uniform(-400, 400)) for k in prog.cons}
+        assert prog.lagrangian(duals, wb._price(branch, duals)) <= optimum + 1e-6
+
+
+def test_dropping_options_other_schools_can_take_never_changes_the_least_week() -> None:
+    # An option is dropped when as many other schools as the ALT has visit slots are no
+    # dearer for it; the least reduced cost of every load and visit count stays the same.
+    prep = prepare(generate(12, 3))
+    weights = Weights.default()
+    index = VisitIndex.of(prep)
+    branch = wb._Branch(index, weights)
+    prog = wb._Programme(prep, index, branch, weights)
+    rng = random.Random(3)
+    for _ in range(3):
+        duals = {k: prog._clip(k, rng.uniform(-60, 90)) for k in prog.cons}
+        pruned = wb._price(branch, duals)
+        whole = wb._price(branch, duals, prune=False)
+        assert np.allclose(pruned.table, whole.table)
+        assert np.allclose(pruned.least, whole.least)
+
+
+def test_every_week_read_back_costs_what_the_programme_priced() -> None:
+    prep = prepare(generate(12, 3))
+    weights = Weights.default()
+    index = VisitIndex.of(prep)
+    branch = wb._Branch(index, weights)
+    prog = wb._Programme(prep, index, branch, weights)
+    duals = {k: prog._clip(k, 40.0 if k[0] == "need" else 3.0) for k in prog.cons}
+    priced = wb._price(branch, duals)
+    weeks = wb._weeks(branch, priced, 3)
+    assert weeks
+    for alt, parts in weeks:
+        assert len({m for m, _j, _x in parts}) == len(parts)
+        assert sum(j for _m, j, _x in parts) <= branch.most_slots
+        assert prog.reduced_cost(alt, parts, duals) <= priced.least[alt] + 1e-6 or (
+            prog.reduced_cost(alt, parts, duals) < -1e-6
+        )
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(branches())
+def test_the_bound_stays_below_every_solved_timetable(inst: Instance) -> None:
+    # Random tiny branches with every kind of rule (two schools a day, co-teachers, blocked
+    # periods, days off): the bound is never above a timetable the solve found.
+    result = solved(inst, time_limit=5.0)
+    found = wb.week_bound(prepare(inst), Weights.default(), time.monotonic() + 10)
+    if found is not None:
+        assert result.objective is not None
+        assert found.value <= result.objective
+
+
+def test_the_demo_bound_lifts_the_cheap_one_and_stays_below_the_optimum() -> None:
+    # The demo's optimum is 2,863 (proven, docs/model.md); the cheap bound is 2,229, the
+    # exact weeks' bound 2,830; weeks without their days give 2,784.
+    inst, _warnings = load_instance(Path(__file__).parent.parent / "instances" / "demo")
+    prep = prepare(inst)
+    found = wb.week_bound(prep, Weights.default(), time.monotonic() + 30)
+    assert found is not None and found.converged
+    cheap = objective_lower_bound(prep, Weights.default(), coverage_bound(prep))
+    assert cheap + 400 <= found.value <= 2_863
+
+
+def test_the_large_path_reports_the_bound_found_beside_its_search() -> None:
+    # generate(30, 1) takes the region search; its bound converges in a few seconds (7,375
+    # against the cheap 6,528), well inside the run, and the timetable stays above it.
+    inst = generate(30, 1)
+    weights = Weights.default()
+    result = solved(inst, weights, time_limit=20)
+    prep = prepare(inst)
+    cheap = objective_lower_bound(prep, weights, coverage_bound(prep))
+    assert result.bound is not None and result.objective is not None
+    assert cheap < result.bound <= result.objective
+    assert any("without their days" in n and "converged" in n for n in result.notes)
