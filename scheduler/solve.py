@@ -30,6 +30,7 @@ from scheduler.model.master import Master, add_cut, build_master, coverage_cuts
 from scheduler.model.patterns import PatternBound, pattern_bound
 from scheduler.model.placement import Counts, Visit, counts_of, place
 from scheduler.model.skeleton import flow_week
+from scheduler.model.week_bound import BackgroundBound
 from scheduler.model.week_dp import Signature
 from scheduler.result import Lesson, Result, Status, lessons_frame
 from scheduler.validate import check, score
@@ -784,11 +785,13 @@ def _solve_large(job: _Job) -> Result:
         else f"All {need} lessons can be given (a maximum-flow bound)."
     )
     trace: list[tuple[float, float, float]] = []
+    background: BackgroundBound | None = None
 
     def report(seconds: float, objective: float, _bound: float) -> None:
-        trace.append((seconds, objective, float(bound)))
+        now = float(background.value if background else bound)
+        trace.append((seconds, objective, now))
         if on_progress:
-            on_progress(seconds, objective, float(bound))
+            on_progress(seconds, objective, now)
 
     # Who teaches where for the week, planned over the whole branch: the search starts from
     # a greedy pass that follows it, and steps that free the schools and ALTs between the
@@ -801,9 +804,21 @@ def _solve_large(job: _Job) -> Result:
     search = _one_school_a_day(prep) if prep.settings.max_schools_per_day > 1 else prep
     starts = [start] if search is prep else [greedy(search)]
     start = min([*starts, greedy(search, plan)], key=lambda ls: objective_of(prep, ls, weights))
-    lessons, objective, steps = improve(
-        search, weights, params, start, t0 + params.time_limit, t0, report, plan=plan
-    )
+    # The bound of weeks that forget their days, on a thread beside the search: it lifts the
+    # cheap bound by ~10 % at 120 ALTs once it converges (docs/model.md).
+    background = BackgroundBound(prep, weights, t0 + params.time_limit, [start], bound, index)
+    try:
+        lessons, objective, steps = improve(
+            search, weights, params, start, t0 + params.time_limit, t0, report, plan=plan
+        )
+    finally:
+        weeks = background.finish()
+    bound = max(bound, background.value)
+    if weeks is not None:
+        notes.append(
+            f"Bound from weeks without their days: {weeks.value} after {weeks.rounds} rounds"
+            f" in {weeks.seconds:.1f} s ({'converged' if weeks.converged else 'not converged'})."
+        )
     if search is not prep and (plain := objective_of(prep, job.start, weights)) < objective:
         lessons, objective = job.start, plain
     notes.append(f"Large branch: {steps} improving region steps after the greedy start.")
