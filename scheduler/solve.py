@@ -813,12 +813,18 @@ def _solve_large(job: _Job) -> Result:
         )
     finally:
         weeks = background.finish()
-    bound = max(bound, background.value)
-    if weeks is not None:
+    if weeks is not None and weeks.value > bound:
+        state = "converged" if weeks.converged else "not converged"
         notes.append(
-            f"Bound from weeks without their days: {weeks.value} after {weeks.rounds} rounds"
-            f" in {weeks.seconds:.1f} s ({'converged' if weeks.converged else 'not converged'})."
+            f"Bound from weeks without their days: {weeks.value} (the cheap bound {bound}),"
+            f" {weeks.rounds} rounds in {weeks.seconds:.1f} s, {state}."
         )
+    elif weeks is not None:
+        notes.append(
+            f"The bound from weeks without their days stopped below the cheap bound {bound}"
+            f" after {weeks.rounds} rounds in {weeks.seconds:.1f} s; the cheap bound stands."
+        )
+    bound = max(bound, background.value)
     if search is not prep and (plain := objective_of(prep, job.start, weights)) < objective:
         lessons, objective = job.start, plain
     notes.append(f"Large branch: {steps} improving region steps after the greedy start.")
