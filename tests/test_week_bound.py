@@ -60,10 +60,7 @@ def test_any_duals_of_the_right_signs_give_a_bound(make: Callable[[], Instance])
     inst = make()
     weights = Weights.default()
     optimum = brute_force_optimum(inst, weights)
-    prep = prepare(inst)
-    index = VisitIndex.of(prep)
-    branch = wb._Branch(index, weights)
-    prog = wb._Programme(prep, index, branch, weights)
+    branch, prog = _programme(inst, weights)
     rng = random.Random(7)
     for _ in range(40):
         duals = {k: prog._clip(k, rng.uniform(-400, 400)) for k in prog.cons}
@@ -73,11 +70,7 @@ def test_any_duals_of_the_right_signs_give_a_bound(make: Callable[[], Instance])
 def test_dropping_options_other_schools_can_take_never_changes_the_least_week() -> None:
     # An option is dropped when as many other schools as the ALT has visit slots are no
     # dearer for it; the least reduced cost of every load and visit count stays the same.
-    prep = prepare(generate(12, 3))
-    weights = Weights.default()
-    index = VisitIndex.of(prep)
-    branch = wb._Branch(index, weights)
-    prog = wb._Programme(prep, index, branch, weights)
+    branch, prog = _programme(generate(12, 3), Weights.default())
     rng = random.Random(3)
     for _ in range(3):
         duals = {k: prog._clip(k, rng.uniform(-60, 90)) for k in prog.cons}
@@ -88,21 +81,29 @@ def test_dropping_options_other_schools_can_take_never_changes_the_least_week() 
 
 
 def test_every_week_read_back_costs_what_the_programme_priced() -> None:
-    prep = prepare(generate(12, 3))
-    weights = Weights.default()
-    index = VisitIndex.of(prep)
-    branch = wb._Branch(index, weights)
-    prog = wb._Programme(prep, index, branch, weights)
+    # The programme's column of a week read back from the table has the reduced cost the
+    # table gave it: the first of each ALT the least, none below it.
+    branch, prog = _programme(generate(12, 3), Weights.default())
     duals = {k: prog._clip(k, 40.0 if k[0] == "need" else 3.0) for k in prog.cons}
     priced = wb._price(branch, duals)
     weeks = wb._weeks(branch, priced, 3)
     assert weeks
+    first: set[int] = set()
     for alt, parts in weeks:
         assert len({m for m, _j, _x in parts}) == len(parts)
         assert sum(j for _m, j, _x in parts) <= branch.most_slots
-        assert prog.reduced_cost(alt, parts, duals) <= priced.least[alt] + 1e-6 or (
-            prog.reduced_cost(alt, parts, duals) < -1e-6
-        )
+        rc = prog.reduced_cost(alt, parts, duals)
+        assert priced.least[alt] - 1e-6 <= rc < -1e-6
+        if alt not in first:
+            first.add(alt)
+            assert rc == pytest.approx(priced.least[alt], abs=1e-6)
+
+
+def _programme(inst: Instance, weights: Weights) -> tuple[wb._Branch, wb._Programme]:
+    prep = prepare(inst)
+    index = VisitIndex.of(prep)
+    branch = wb._Branch(index, weights)
+    return branch, wb._Programme(prep, index, branch, weights)
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
