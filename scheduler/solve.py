@@ -785,13 +785,6 @@ def _solve_large(job: _Job) -> Result:
         else f"All {need} lessons can be given (a maximum-flow bound)."
     )
     trace: list[tuple[float, float, float]] = []
-    background: BackgroundBound | None = None
-
-    def report(seconds: float, objective: float, _bound: float) -> None:
-        now = float(background.value if background else bound)
-        trace.append((seconds, objective, now))
-        if on_progress:
-            on_progress(seconds, objective, now)
 
     # Who teaches where for the week, planned over the whole branch: the search starts from
     # a greedy pass that follows it, and steps that free the schools and ALTs between the
@@ -807,6 +800,13 @@ def _solve_large(job: _Job) -> Result:
     # The bound of weeks that forget their days, on a thread beside the search: it lifts the
     # cheap bound by ~10 % at 120 ALTs once it converges (docs/model.md).
     background = BackgroundBound(prep, weights, t0 + params.time_limit, [start], bound, index)
+
+    def report(seconds: float, objective: float, _bound: float) -> None:
+        now = float(background.value)
+        trace.append((seconds, objective, now))
+        if on_progress:
+            on_progress(seconds, objective, now)
+
     try:
         lessons, objective, steps = improve(
             search, weights, params, start, t0 + params.time_limit, t0, report, plan=plan

@@ -11,7 +11,7 @@ knapsack over the lessons given. Both take a few seconds at 250 ALTs.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from ortools.graph.python import max_flow
@@ -193,6 +193,8 @@ class VisitIndex:
     schools_of: dict[str, list[str]]
     alts_of: dict[str, list[str]]
     week: dict[str, int]  # alt_week_capacity
+    # alt_week per ALT, computed once for both sides of the cheap bound and the week bound.
+    _alt_weeks: dict[str, AltWeek] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, prep: Prepared) -> VisitIndex:
@@ -212,6 +214,46 @@ class VisitIndex:
         """Lessons the school's classes ask for."""
         return sum(c.alt_lessons for c in self.prep.needy[school_id])
 
+    def alt_week(self, alt_id: str) -> AltWeek:
+        """What bounds an ALT's week: their floor, most lessons, days and visit slots, and
+        per reachable school the lessons 1, 2, ... visits hold and the commute."""
+        if alt_id in self._alt_weeks:
+            return self._alt_weeks[alt_id]
+        prep = self.prep
+        inst = prep.instance
+        alt = inst.alt_by_id[alt_id]
+        schools = self.schools_of.get(alt_id, [])
+        days = {d for s in schools for _c, d in self.caps[(alt_id, s)]}
+        top = min(inst.max_lessons(alt), self.week[alt_id]) if schools else 0
+        members = [
+            (
+                s,
+                _held([c for c, _d in self.caps[(alt_id, s)]], min(top, self.need(s))),
+                prep.commute[(alt_id, s)],
+            )
+            for s in schools
+        ]
+        week = self._alt_weeks[alt_id] = AltWeek(
+            floor=max(0, inst.min_lessons(alt) - prep.fixed_load.get(alt_id, 0)),
+            top=top,
+            days=len(days),
+            slots=prep.settings.max_schools_per_day * len(days),
+            members=members,
+        )
+        return week
+
+
+@dataclass(frozen=True)
+class AltWeek:
+    """One ALT's week as the bounds see it (:meth:`VisitIndex.alt_week`)."""
+
+    floor: int  # weekly floor left for this model
+    top: int  # most lessons in the week
+    days: int  # days with some reachable visit
+    slots: int  # visits a week can hold (max_schools_per_day a day)
+    # (school, lessons held by 1, 2, ... visits there, commute minutes) per reachable school
+    members: list[tuple[str, list[int], int]]
+
 
 def alt_week_floor(
     index: VisitIndex, weights: Weights, alt_id: str, *, pairs: bool = True
@@ -226,27 +268,15 @@ def alt_week_floor(
     busiest day is at least the load over the visit days. Other ALTs compete for nothing
     here, so it relaxes the ALT's real week.
     """
-    prep = index.prep
-    inst = prep.instance
-    alt = inst.alt_by_id[alt_id]
-    floor = max(0, inst.min_lessons(alt) - prep.fixed_load.get(alt_id, 0))
-    schools = index.schools_of.get(alt_id, [])
-    days = {d for s in schools for _c, d in index.caps[(alt_id, s)]}
-    top = min(inst.max_lessons(alt), index.week[alt_id]) if schools else 0
-    slots = prep.settings.max_schools_per_day * len(days)
-    under = [weights.under_floor_lesson * max(0, floor - load) for load in range(top + 1)]
+    week = index.alt_week(alt_id)
+    top, slots = week.top, week.slots
+    under = [weights.under_floor_lesson * max(0, week.floor - load) for load in range(top + 1)]
     if not pairs:
-        peaks = [weights.day_peak * -(-load // max(1, len(days))) for load in range(top + 1)]
+        peaks = [weights.day_peak * -(-load // max(1, week.days)) for load in range(top + 1)]
         return [u + p for u, p in zip(under, peaks, strict=True)]
-    members = [
-        (
-            _held([c for c, _d in index.caps[(alt_id, s)]], min(top, index.need(s))),
-            prep.commute[(alt_id, s)],
-        )
-        for s in schools
-    ]
+    members = [(held, minutes) for _s, held, minutes in week.members]
     least = _least_cost(_undominated(members, slots), top, slots, weights)
-    visit_days = np.maximum(1, np.minimum(np.arange(slots + 1), len(days)))
+    visit_days = np.maximum(1, np.minimum(np.arange(slots + 1), week.days))
     out = []
     for load in range(top + 1):
         peak = weights.day_peak * np.ceil(load / visit_days - 1e-9)

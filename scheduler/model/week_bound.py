@@ -20,7 +20,7 @@ other schools as the ALT has visit slots are no dearer for it: a week uses at mo
 schools, so one of them is free to take its place. Every round gives a Lagrangian bound
 (rigorous: the duals are clipped to their signs and the columns outside the pricing count
 at their upper bounds), and the duals priced are smoothed towards the best ones so far
-(Wentges), which roughly halves the rounds. Measured in docs/model.md: 31,539 against the
+(Wentges), which roughly halves the rounds. Measured in docs/model.md: 31,540 against the
 cheap bound's 28,772 at 120 ALTs.
 """
 
@@ -37,7 +37,7 @@ import numpy as np
 from ortools.linear_solver import pywraplp
 
 from scheduler.config import Weights
-from scheduler.model.bounds import VisitIndex, _held
+from scheduler.model.bounds import VisitIndex
 from scheduler.model.data import Prepared
 from scheduler.model.interrupt import interrupted
 from scheduler.model.patterns import LP_TOLERANCE
@@ -82,27 +82,15 @@ class _Branch:
         self.schools = [s for s in prep.needy if index.alts_of.get(s)]
         self.place = {s: i for i, s in enumerate(self.schools)}
         self.need = np.array([index.need(s) for s in self.schools], dtype=float)
-        members: list[list[tuple[int, list[int], int]]] = []
-        tops, slots, days, floors = [], [], [], []
-        for a in self.alts:
-            alt = inst.alt_by_id[a]
-            reach = [s for s in index.schools_of.get(a, []) if s in self.place]
-            top = min(inst.max_lessons(alt), index.week[a]) if reach else 0
-            alt_days = {d for s in reach for _c, d in index.caps[(a, s)]}
-            tops.append(top)
-            days.append(len(alt_days))
-            slots.append(prep.settings.max_schools_per_day * len(alt_days))
-            floors.append(max(0, inst.min_lessons(alt) - prep.fixed_load.get(a, 0)))
-            members.append(
-                [
-                    (
-                        self.place[s],
-                        _held([c for c, _d in index.caps[(a, s)]], min(top, index.need(s))),
-                        prep.commute[(a, s)],
-                    )
-                    for s in reach
-                ]
-            )
+        weeks = [index.alt_week(a) for a in self.alts]
+        tops = [w.top for w in weeks]
+        slots = [w.slots for w in weeks]
+        days = [w.days for w in weeks]
+        floors = [w.floor for w in weeks]
+        members = [
+            [(self.place[s], held, minutes) for s, held, minutes in w.members if s in self.place]
+            for w in weeks
+        ]
         n = len(self.alts)
         self.top_load = L = max(tops, default=0)
         self.most_slots = K = max(slots, default=0)
@@ -202,7 +190,7 @@ class _Programme:
             )
         )
         self.unmet: list[int] = []  # places in self.fixed of the unmet-lesson columns
-        self.counted: dict[str, tuple[int, int, bool]] = {}  # visits, ALTs, whole row
+        self.counted: set[str] = set()  # schools with the counting rows
         for s, n in zip(branch.schools, branch.need, strict=True):
             need = int(n)
             row(("need", s), need, need)
@@ -222,7 +210,7 @@ class _Programme:
                 if need >= 2:
                     row(("whole", s), 1, inf)
                     rows[("whole", s)] = 1.0
-                self.counted[s] = (visits, alts, need >= 2)
+                self.counted.add(s)
             self.unmet.append(len(self.fixed))
             column(self.unmet_price, rows, need)
             reach = len(index.alts_of[s])
@@ -269,7 +257,7 @@ class _Programme:
             if s in self.counted:
                 col[("visits", s)] = float(j)
                 col[("alts_at", s)] = 1.0
-                if self.counted[s][2]:
+                if ("whole", s) in self.cons:
                     need = b.need[b.place[s]]
                     col[("whole", s)] = (x == need) + 1.0 - x / need
             if ("cont", s) in self.cons:
