@@ -53,6 +53,18 @@ def test_the_bound_never_exceeds_the_enumerated_optimum(
     assert found.value <= optimum
 
 
+def test_an_unmet_lesson_reaches_its_real_weight_through_the_price_stages() -> None:
+    # The scarce branch leaves one lesson unmet in every timetable. Unmet lessons start at a
+    # low price and grow UNMET_STEP-fold while the converged programme leaves one out, so
+    # the bound ends above the real weight of that lesson, not at the first price.
+    inst = dict(TINY)["scarce"]()
+    weights = Weights.default()
+    optimum = brute_force_optimum(inst, weights)
+    found = wb.week_bound(prepare(inst), weights, time.monotonic() + 20)
+    assert found is not None and found.converged
+    assert weights.unmet_lesson <= found.value <= optimum
+
+
 @pytest.mark.parametrize("make", [c[1] for c in CASES], ids=[c[0] for c in CASES])
 def test_any_duals_of_the_right_signs_give_a_bound(make: Callable[[], Instance]) -> None:
     # The Lagrangian is valid at every dual vector, not only at the programme's optimum:

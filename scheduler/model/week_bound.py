@@ -52,12 +52,14 @@ SMOOTHING = 0.5
 # Weeks an ALT brings to the programme per round (measured at 120 ALTs: 1 and 2 reach the
 # bound in about the same time, 3 fills the programme faster than it helps).
 WEEKS_PER_ROUND = 2
-# Until the programme converges, an unmet lesson costs at most this many units of the
-# weights below: a lower price relaxes further (the bound stays valid) and keeps the early
-# duals from pricing every ALT into far schools (120 ALTs: the bound passes the cheap one
-# after ~55 s instead of ~100 s). If the converged programme leaves a lesson unmet, the
-# real weight is restored and the rounds go on.
-FIRST_UNMET_SHARE = (3, 60, 1)  # alt_school, commute_minute, day_peak multiples
+# An unmet lesson first costs at most this many units of the weights below (alt_school,
+# commute_minute, day_peak), and UNMET_STEP times more each time the converged programme
+# leaves one unmet, up to its real weight. A lower price relaxes further (every stage's
+# bound is valid) and bounds the early duals, which otherwise price every ALT into far
+# schools: 120 ALTs, the bound passes the cheap one after ~9 s from 25 commute minutes,
+# ~12 s from 100, ~23 s from 370, ~100 s (GLOP) from the real 10,000 (docs/model.md).
+FIRST_UNMET_SHARE = (0, 25, 0)
+UNMET_STEP = 4
 INF = 1e18
 
 
@@ -177,12 +179,8 @@ class _Programme:
                 most_visit[s] = max(most_visit[s], c)
         w = weights
         share = FIRST_UNMET_SHARE
-        self.unmet_price = float(
-            min(
-                w.unmet_lesson,
-                share[0] * w.alt_school + share[1] * w.commute_minute + share[2] * w.day_peak,
-            )
-        )
+        first = share[0] * w.alt_school + share[1] * w.commute_minute + share[2] * w.day_peak
+        self.unmet_price = float(min(w.unmet_lesson, max(1, first)))
         self.unmet: list[int] = []  # places in self.fixed of the unmet-lesson columns
         self.counted: set[str] = set()  # schools with the counting rows
         for s, n in zip(branch.schools, branch.need, strict=True):
@@ -223,11 +221,11 @@ class _Programme:
             column(w.load_spread, {("hi", a): 1.0 for a in branch.alts}, most)
             column(-w.load_spread, {("lo", a): 1.0 for a in branch.alts}, most)
 
-    def restore_unmet(self) -> bool:
-        """Give unmet lessons their real weight; False when they have it already."""
+    def raise_unmet(self) -> bool:
+        """Make unmet lessons dearer, up to their real weight; False when they have it."""
         if self.unmet_price >= self.weights.unmet_lesson:
             return False
-        self.unmet_price = float(self.weights.unmet_lesson)
+        self.unmet_price = float(min(self.weights.unmet_lesson, UNMET_STEP * self.unmet_price))
         for k in self.unmet:
             var, _cost, rows, upper = self.fixed[k]
             self.model.objective.set_linear_coefficient(var, self.unmet_price)
@@ -459,7 +457,7 @@ def week_bound(
                     on_bound(_rounded(best))
             added = sum(prog.add(i, p) for i, p in _weeks(branch, priced, WEEKS_PER_ROUND))
         if added == 0 or _rounded(best) >= _rounded(value):
-            if prog.any_unmet() and prog.restore_unmet():
+            if prog.any_unmet() and prog.raise_unmet():
                 continue
             converged = True
             break
