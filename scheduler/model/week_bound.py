@@ -61,7 +61,7 @@ WEEKS_PER_ROUND = 2
 FIRST_UNMET_SHARE = (0, 25, 0)
 UNMET_STEP = 4
 # The rounds stop when the bound is this close to the programme's value, relatively (120
-# ALTs: 31,533 at ~35 s, then ~25 s more of rounds for the last 7 units).
+# ALTs, one thread: 31,538 at 33 s; the last 2 units took ~7 s more of rounds).
 CLOSE_ENOUGH = 1e-4
 INF = 1e18
 
