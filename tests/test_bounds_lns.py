@@ -26,7 +26,7 @@ from scheduler.model.greedy import greedy
 from scheduler.model.lns import LnsSettings, improve, objective_of
 from scheduler.model.placement import counts_of
 from scheduler.model.skeleton import flow_week
-from scheduler.model.week_bound import week_bound
+from scheduler.model.week_bound import CLOSE_ENOUGH, week_bound
 from scheduler.result import lessons_frame
 from scheduler.validate import check, score
 
@@ -244,11 +244,13 @@ def test_large_branch_with_two_schools_a_day_searches_one_and_keeps_its_own_boun
     result = solve_module.solve(inst, weights, SolverParams.default(time_limit=4, workers=1))
     assert seen == [1]
     # The bound is the cheap one or that of weeks without their days, both over the branch
-    # as it is (two schools a day), never a one-school-a-day bound.
+    # as it is (two schools a day), never a one-school-a-day bound. A converged run stops
+    # within CLOSE_ENOUGH of the programme's optimum, which no run's bound passes.
     prep = prepare(inst)
     cheap = objective_lower_bound(prep, weights, coverage_bound(prep))
     weeks = week_bound(prep, weights, time.monotonic() + 60)
     assert weeks is not None and weeks.converged
-    assert result.bound is not None and cheap <= result.bound <= max(cheap, weeks.value)
+    most = weeks.value + max(1.0, CLOSE_ENOUGH * weeks.value)
+    assert result.bound is not None and cheap <= result.bound <= max(cheap, most)
     assert check(inst, result.assignments) == []
     assert result.objective == score(inst, result.assignments, weights).objective
