@@ -431,6 +431,15 @@ def week_bound(
             prog.add(i, week)
     best, centre = -math.inf, None
     rounds, converged = 0, False
+
+    def keep(bound: float, at: dict[Row, float]) -> None:
+        """Keep a better bound and the duals it was priced at (the smoothing's centre)."""
+        nonlocal best, centre
+        if bound > best:
+            best, centre = bound, at
+            if on_bound:
+                on_bound(_rounded(best))
+
     while time.monotonic() < deadline and not stop() and not interrupted():
         solved = prog.solve(deadline)
         if solved is None:
@@ -441,11 +450,7 @@ def week_bound(
             mixed = {k: SMOOTHING * centre[k] + (1 - SMOOTHING) * d for k, d in duals.items()}
         priced = _price(branch, mixed)
         rounds += 1
-        bound = prog.lagrangian(mixed, priced)
-        if bound > best:
-            best, centre = bound, mixed
-            if on_bound:
-                on_bound(_rounded(best))
+        keep(prog.lagrangian(mixed, priced), mixed)
         added = sum(
             prog.add(i, parts)
             for i, parts in _weeks(branch, priced, WEEKS_PER_ROUND)
@@ -454,11 +459,7 @@ def week_bound(
         if added == 0 and mixed is not duals:
             # The smoothed duals found nothing the programme wants: price its own.
             priced = _price(branch, duals)
-            bound = prog.lagrangian(duals, priced)
-            if bound > best:
-                best, centre = bound, duals
-                if on_bound:
-                    on_bound(_rounded(best))
+            keep(prog.lagrangian(duals, priced), duals)
             added = sum(prog.add(i, p) for i, p in _weeks(branch, priced, WEEKS_PER_ROUND))
         # Rounds near the end add a unit or two each: within CLOSE_ENOUGH of the programme's
         # value (which no bound of it can pass) the cores go back to the search.
@@ -482,9 +483,10 @@ class BackgroundBound:
     release the GIL). :attr:`value` is the best bound so far, at least ``floor``.
 
     A third of the way to the deadline, a bound still below ``floor`` gives up and leaves the
-    cores to the search: it climbs from far below and rarely passes the cheap bound late
-    (250 ALTs: 54,288 after 300 s against 59,312), and meanwhile the search's lanes share
-    the cores with it (120 ALTs, 60 s: 47,328 against 40,452 when it ran to the end)."""
+    cores to the search, which shares them with it meanwhile (session 14, 120 ALTs, 60 s:
+    47,328 against 40,452 when a slower bound ran to the end). It passes the cheap bound at
+    ~9 s at 120 ALTs and ~35 s at 250 on one thread, so the rule acts where it cannot help
+    in time (250 ALTs with a 60 s limit)."""
 
     def __init__(
         self,
