@@ -8,6 +8,7 @@ that does not hold for every timetable, or a dropped school option would show he
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
 from collections.abc import Callable
@@ -109,6 +110,42 @@ def test_every_week_read_back_costs_what_the_programme_priced() -> None:
         if alt not in first:
             first.add(alt)
             assert rc == pytest.approx(priced.least[alt], abs=1e-6)
+
+
+def test_the_compiled_programme_finds_every_least_week_and_reads_it_back() -> None:
+    # Against enumeration: each member (a school) takes no option or one (j visits, x
+    # lessons), costs from random ones with gaps (INF) and negatives (duals); the least cost
+    # of every (load, visits) and the options read back from ``back`` must agree.
+    rng = np.random.default_rng(5)
+    n, ranks, days, top, slots = 3, 4, 3, 5, 3
+    cost = rng.uniform(-50, 50, size=(n, ranks, days, top))
+    cost[rng.random(cost.shape) < 0.4] = wb.INF
+    cost[:, :, 0, :] = wb.INF
+    best, back = wb._grow(cost, slots)
+    options = [(j, x) for j in range(1, days) for x in range(1, top + 1)]
+    for i in range(n):
+        least = np.full((top + 1, slots + 1), wb.INF)
+        for pick in itertools.product([None, *options], repeat=ranks):
+            taken = [(m, o) for m, o in enumerate(pick) if o is not None]
+            if any(cost[i, m, j, x - 1] >= wb.INF for m, (j, x) in taken):
+                continue
+            load = sum(x for _m, (_j, x) in taken)
+            used = sum(j for _m, (j, _x) in taken)
+            if load <= top and used <= slots:
+                total = sum(cost[i, m, j, x - 1] for m, (j, x) in taken)
+                least[load, used] = min(least[load, used], total)
+        finite = least < wb.INF
+        assert np.array_equal(best[i] < wb.INF / 2, finite)
+        assert np.allclose(best[i][finite], least[finite])
+        for load, used in zip(*np.nonzero(finite), strict=True):
+            total, at = 0.0, (int(load), int(used))
+            for m in range(ranks - 1, -1, -1):
+                if code := int(back[m, i, at[0], at[1]]):
+                    j, x = divmod(code, 64)
+                    total += cost[i, m, j, x - 1]
+                    at = (at[0] - x, at[1] - j)
+            assert at == (0, 0)
+            assert total == pytest.approx(least[load, used])
 
 
 def _programme(inst: Instance, weights: Weights) -> tuple[wb._Branch, wb._Programme]:

@@ -15,7 +15,7 @@ not only those giving everything), the continuity floor and the load spread. Day
 rows (ALTs per school-day, co-teachers, absorption) are left out.
 
 Each ALT's best week at the duals comes from a dynamic programme over (load, visits used),
-vectorised over all ALTs. Per round, an option (j, x) of a school is dropped when as many
+compiled with numba. Per round, an option (j, x) of a school is dropped when as many
 other schools as the ALT has visit slots are no dearer for it: a week uses at most that many
 schools, so one of them is free to take its place. Every round gives a Lagrangian bound
 (rigorous: the duals are clipped to their signs and the columns outside the pricing count
@@ -33,7 +33,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
+import numba
 import numpy as np
 from ortools.math_opt.python import mathopt
 
@@ -350,26 +352,52 @@ def _price(branch: _Branch, duals: dict[Row, float], prune: bool = True) -> _Pri
     ranked = np.argsort(~used, axis=1, kind="stable")[:, :ranks]
     cost = np.take_along_axis(cost, ranked[:, :, None, None], axis=1)
     n = len(b.alts)
-    best = np.full((n, L + 1, K + 1), INF)
-    best[:, 0, 0] = 0.0
-    back = np.zeros((ranks, n, L + 1, K + 1), dtype=np.int32)
-    for m in range(ranks):
-        grown = best.copy()
-        live = np.any(cost[:, m] < INF / 2, axis=0).tolist()  # (j, x) any ALT can take
-        for j in range(1, J + 1):
-            for x in range(1, L + 1):
-                if not live[j][x - 1]:
-                    continue
-                cand = best[:, : L + 1 - x, : K + 1 - j] + cost[:, m, j, x - 1][:, None, None]
-                target = grown[:, x:, j:]
-                better = cand < target
-                np.copyto(target, cand, where=better)
-                np.copyto(back[m, :, x:, j:], j * 64 + x, where=better)
-        best = grown
+    best, back = _grow(np.ascontiguousarray(cost), K)
     by_load = load_dual[:, None, None] * np.arange(L + 1)[None, :, None]
     table = best + b.under[:, :, None] + b.peak + by_load
     table = np.where(b.fits, table, INF).reshape(n, -1)
     return _Priced(table.min(axis=1) - week, table, week, back, ranked)
+
+
+def _compiled(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function`` compiled, releasing the GIL; cached on disk where some cache folder is
+    writable (the first compilation takes ~4 s), else compiled afresh in each process."""
+    try:
+        return numba.njit(cache=True, nogil=True)(function)
+    except RuntimeError:  # no writable cache folder (a read-only install without a home)
+        return numba.njit(nogil=True)(function)
+
+
+@_compiled
+def _grow(cost: np.ndarray, slots: int) -> tuple[np.ndarray, np.ndarray]:
+    """The least cost of each ALT's weeks by (load, visits used), adding the members one by
+    one (``cost[alt, member, j, x - 1]``: the member's option of j visits and x lessons, INF
+    where there is none), and for each member the option taken (``j * 64 + x``; 0: none).
+
+    Compiled: the same loops in numpy took ~10,000 small array operations a round (0.2 s at
+    120 ALTs, 0.55 s at 250, half of a round), holding the GIL the search's lanes need."""
+    n, ranks, days, top = cost.shape
+    best = np.full((n, top + 1, slots + 1), INF)
+    back = np.zeros((ranks, n, top + 1, slots + 1), dtype=np.int32)
+    grown = np.empty((top + 1, slots + 1))
+    for i in range(n):
+        best[i, 0, 0] = 0.0
+        for m in range(ranks):
+            grown[:, :] = best[i]
+            # Options in the order (j, x) and strictly better only: ties keep the first.
+            for j in range(1, days):
+                for x in range(1, top + 1):
+                    c = cost[i, m, j, x - 1]
+                    if c >= INF / 2:
+                        continue
+                    for load in range(x, top + 1):
+                        for used in range(j, slots + 1):
+                            cand = best[i, load - x, used - j] + c
+                            if cand < grown[load, used]:
+                                grown[load, used] = cand
+                                back[m, i, load, used] = j * 64 + x
+            best[i] = grown
+    return best, back
 
 
 def _weeks(branch: _Branch, priced: _Priced, most: int) -> list[tuple[int, list[Part]]]:
