@@ -32,17 +32,16 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import numba
 import numpy as np
-from ortools.math_opt.python import mathopt
 
 from scheduler.config import Weights
 from scheduler.model.bounds import VisitIndex
 from scheduler.model.data import Prepared
 from scheduler.model.interrupt import interrupted
+from scheduler.model.lp import MathOptLP, WarmLP
 from scheduler.model.patterns import LP_TOLERANCE
 from scheduler.result import Lesson
 
@@ -66,6 +65,10 @@ UNMET_STEP = 4
 # ALTs, one thread: 31,538 at 33 s; the last 2 units took ~7 s more of rounds).
 CLOSE_ENOUGH = 1e-4
 INF = 1e18
+# From this many ALTs the programme lives in a HiGHS process that keeps its basis between
+# rounds (scheduler.model.lp); smaller ones take a few cold solves of milliseconds, fewer
+# than a process's start.
+WARM_ALTS = 40
 
 
 @dataclass(frozen=True)
@@ -157,18 +160,21 @@ class _Programme:
     def __init__(self, prep: Prepared, index: VisitIndex, branch: _Branch, weights: Weights):
         self.branch, self.weights = branch, weights
         inst = prep.instance
-        self.model = mathopt.Model(name="weeks")
+        # The HiGHS process pays off where rounds are many and large (module docstring).
+        self.lp: MathOptLP | WarmLP = WarmLP() if len(branch.alts) >= WARM_ALTS else MathOptLP()
         inf = math.inf
-        self.cons: dict[Row, mathopt.LinearConstraint] = {}
+        self.cons: dict[Row, int] = {}  # row -> its place in the programme
         self.rhs: dict[Row, float] = {}
         self.sign: dict[Row, int] = {}  # +1: dual >= 0, -1: dual <= 0, 0: free
         # Columns outside the pricing: (variable, cost, {row: coefficient}, upper bound).
-        self.fixed: list[tuple[mathopt.Variable, float, dict[Row, float], float]] = []
+        self.fixed: list[tuple[int, float, dict[Row, float], float]] = []
+        self.columns = 0
         self.weeks: set[tuple[int, tuple[Part, ...]]] = set()
         self._unmet = False
 
         def row(key: Row, lo: float, hi: float) -> None:
-            self.cons[key] = self.model.add_linear_constraint(lb=lo, ub=hi)
+            self.cons[key] = len(self.cons)
+            self.lp.add_row(lo, hi)
             self.rhs[key] = lo if lo > -inf else hi
             self.sign[key] = 0 if lo == hi else (1 if lo > -inf else -1)
 
@@ -233,9 +239,9 @@ class _Programme:
             return False
         self.unmet_price = float(min(self.weights.unmet_lesson, UNMET_STEP * self.unmet_price))
         for k in self.unmet:
-            var, _cost, rows, upper = self.fixed[k]
-            self.model.objective.set_linear_coefficient(var, self.unmet_price)
-            self.fixed[k] = (var, self.unmet_price, rows, upper)
+            column, _cost, rows, upper = self.fixed[k]
+            self.lp.set_cost(column, self.unmet_price)
+            self.fixed[k] = (column, self.unmet_price, rows, upper)
         return True
 
     def any_unmet(self) -> bool:
@@ -275,13 +281,14 @@ class _Programme:
         col = self.coefficients(alt, parts)
         return self.branch.cost(alt, parts) - sum(v * duals[k] for k, v in col.items())
 
-    def _column(self, cost: float, rows: dict[Row, float]) -> mathopt.Variable:
-        var = self.model.add_variable(lb=0.0)
-        self.model.objective.set_linear_coefficient(var, cost)
-        for key, value in rows.items():
-            if value:
-                self.cons[key].set_coefficient(var, value)
-        return var
+    def _column(self, cost: float, rows: dict[Row, float]) -> int:
+        self.lp.add_column(cost, {self.cons[k]: v for k, v in rows.items() if v})
+        self.columns += 1
+        return self.columns - 1
+
+    def close(self) -> None:
+        """Release the LP solver's process, if any."""
+        self.lp.close()
 
     def solve(self, deadline: float) -> tuple[float, dict[Row, float]] | None:
         """The programme's value and its duals, clipped to their signs; None when the LP
@@ -289,19 +296,12 @@ class _Programme:
         seconds = deadline - time.monotonic()
         if seconds <= 0:
             return None
-        # HiGHS through MathOpt (its duals; MPSolver's HiGHS gives row activities instead):
-        # a cold solve takes a fifth of GLOP's on these programmes (120 ALTs, 12,600 weeks:
-        # 0.44 s against 2.1 s), and neither keeps its basis between rounds here.
-        params = mathopt.SolveParameters(time_limit=timedelta(seconds=seconds))
-        result = mathopt.solve(self.model, mathopt.SolverType.HIGHS, params=params)
-        if result.termination.reason != mathopt.TerminationReason.OPTIMAL:
+        solved = self.lp.solve(seconds, [self.fixed[k][0] for k in self.unmet])
+        if solved is None:
             return None
-        rows = list(self.cons)
-        duals = result.dual_values([self.cons[k] for k in rows])
-        unmet = result.variable_values([self.fixed[k][0] for k in self.unmet])
-        self._unmet = any(v > 1e-6 for v in unmet)
-        clipped = {k: self._clip(k, d) for k, d in zip(rows, duals, strict=True)}
-        return result.objective_value(), clipped
+        self._unmet = bool((solved.watched > 1e-6).any())
+        clipped = {k: self._clip(k, float(solved.duals[i])) for k, i in self.cons.items()}
+        return solved.value, clipped
 
     def _clip(self, key: Row, dual: float) -> float:
         sign = self.sign[key]
@@ -440,6 +440,24 @@ def week_bound(
     if not branch.alts or not branch.schools:
         return None
     prog = _Programme(prep, index, branch, weights)
+    try:
+        return _rounds(prep, branch, prog, weights, deadline, starts, on_bound, stop, t0)
+    finally:
+        prog.close()
+
+
+def _rounds(
+    prep: Prepared,
+    branch: _Branch,
+    prog: _Programme,
+    weights: Weights,
+    deadline: float,
+    starts: Iterable[Sequence[Lesson]],
+    on_bound: Callable[[int], None] | None,
+    stop: Callable[[], bool],
+    t0: float,
+) -> WeekBound | None:
+    """Column generation's rounds (:func:`week_bound`)."""
     for i in range(len(branch.alts)):
         prog.add(i, [])
     alt_place = {a: i for i, a in enumerate(branch.alts)}

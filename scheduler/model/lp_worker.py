@@ -1,0 +1,93 @@
+"""A linear programme held by HiGHS in a process of its own, warm from one solve to the next.
+
+Run as ``python -m scheduler.model.lp_worker`` by :class:`scheduler.model.lp.WarmLP`, which
+sends pickled messages on standard input and reads the answers to ``solve`` on standard
+output. OR-Tools bundles one HiGHS library and the ``highspy`` package another, and the two
+clash when loaded in one process (undefined symbols, whichever loads first), so this module
+imports neither OR-Tools nor anything that does.
+
+Messages: ``("rows", lower, upper)``, ``("columns", cost, starts, index, value)`` (each
+column from 0 to infinity), ``("costs", columns, cost)``, and ``("solve", seconds, watch)``,
+answered by ``("solved", optimal, objective, row duals, values of the watched columns)`` or
+``("error", text)``. The first answer is ``("ready",)`` or ``("error", text)``.
+"""
+
+from __future__ import annotations
+
+import pickle
+import signal
+import sys
+from typing import Any, BinaryIO
+
+
+def _send(out: BinaryIO, message: tuple[Any, ...]) -> None:
+    pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
+    out.flush()
+
+
+def main() -> None:
+    """Serve one programme until standard input closes."""
+    # Ctrl-C reaches the whole process group; the parent decides when this process ends.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    out, inp = sys.stdout.buffer, sys.stdin.buffer
+    sys.stdout = sys.stderr  # the pipe carries the answers alone
+    try:
+        import highspy
+        import numpy as np
+
+        highs = highspy.Highs()
+        highs.setOptionValue("output_flag", False)
+    except Exception as e:  # reported to the parent, which falls back to MathOpt
+        _send(out, ("error", f"HiGHS cannot start: {e!r}"))
+        return
+    _send(out, ("ready",))
+    failed: str | None = None
+    while True:
+        try:
+            message = pickle.load(inp)
+        except EOFError:
+            return
+        kind = message[0]
+        try:
+            if kind == "rows":
+                _kind, lower, upper = message
+                highs.addRows(len(lower), lower, upper, 0, [], [], [])
+            elif kind == "columns":
+                _kind, cost, starts, index, value = message
+                n = len(cost)
+                highs.addCols(
+                    n, cost, np.zeros(n), np.full(n, np.inf), len(index), starts, index, value
+                )
+            elif kind == "costs":
+                _kind, columns, cost = message
+                highs.changeColsCost(len(columns), columns, cost)
+            elif kind == "solve":
+                _kind, seconds, watch = message
+                if failed is not None:
+                    _send(out, ("error", failed))
+                    continue
+                highs.setOptionValue("time_limit", max(1e-3, float(seconds)))
+                highs.run()
+                optimal = highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
+                solution = highs.getSolution()
+                values = np.asarray(solution.col_value)
+                _send(
+                    out,
+                    (
+                        "solved",
+                        optimal,
+                        float(highs.getInfo().objective_function_value),
+                        np.asarray(solution.row_dual, dtype=float),
+                        values[np.asarray(watch, dtype=np.int64)] if len(values) else values,
+                    ),
+                )
+            else:
+                failed = f"unknown message {kind!r}"
+        except Exception as e:  # answered at the next solve
+            failed = f"{kind}: {e!r}"
+            if kind == "solve":
+                _send(out, ("error", failed))
+
+
+if __name__ == "__main__":
+    main()

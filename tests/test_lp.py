@@ -1,0 +1,96 @@
+"""The week bound's programme in a HiGHS process (scheduler.model.lp): the same optimum and
+duals as a cold MathOpt solve, and the rounds go on in MathOpt when the process fails."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from scheduler.config import Weights
+from scheduler.generate import generate
+from scheduler.model import lp as lp_module
+from scheduler.model import week_bound as wb
+from scheduler.model.data import prepare
+from scheduler.model.lp import MathOptLP, WarmLP
+
+
+def _small(lp: MathOptLP | WarmLP) -> None:
+    # min x0 + 2 x1 + 3 x2  s.t.  x0 + x1 >= 2,  x1 + x2 >= 1,  x0 + x2 <= 4
+    lp.add_row(2, np.inf)
+    lp.add_row(1, np.inf)
+    lp.add_row(-np.inf, 4)
+    lp.add_column(1.0, {0: 1.0, 2: 1.0})
+    lp.add_column(2.0, {0: 1.0, 1: 1.0})
+    lp.add_column(3.0, {1: 1.0, 2: 1.0})
+
+
+def test_the_process_answers_as_mathopt_does_and_stays_warm_through_changes() -> None:
+    cold, warm = MathOptLP(), WarmLP()
+    try:
+        assert warm.failure is None
+        for lp in (cold, warm):
+            _small(lp)
+        a, b = cold.solve(10, [1]), warm.solve(10, [1])
+        assert a is not None and b is not None
+        assert a.value == pytest.approx(b.value) == pytest.approx(3.0)  # x0 = x1 = 1
+        assert np.allclose(a.duals, b.duals) and np.allclose(a.watched, b.watched)
+        # Later columns and costs reach the process: the dear column becomes the cheap one.
+        for lp in (cold, warm):
+            lp.add_column(0.5, {0: 1.0, 1: 1.0})
+            lp.set_cost(0, 5.0)
+        a, b = cold.solve(10, [3]), warm.solve(10, [3])
+        assert a is not None and b is not None
+        assert a.value == pytest.approx(b.value) == pytest.approx(1.0)
+        assert np.allclose(a.duals, b.duals) and b.watched[0] == pytest.approx(2.0)
+    finally:
+        warm.close()
+
+
+def test_a_process_that_cannot_start_leaves_the_programme_to_mathopt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sys, "executable", sys.executable + "-missing")
+    lp = WarmLP()
+    assert lp.failure is not None
+    _small(lp)
+    solved = lp.solve(10, [])
+    assert solved is not None and solved.value == pytest.approx(3.0)
+
+
+def test_a_process_that_dies_mid_run_is_replayed_into_mathopt() -> None:
+    lp = WarmLP()
+    _small(lp)
+    first = lp.solve(10, [0])
+    assert first is not None and lp.failure is None
+    assert lp._process is not None
+    lp._process.kill()
+    lp._process.wait()
+    lp.add_column(0.5, {0: 1.0, 1: 1.0})
+    again = lp.solve(10, [3])
+    assert lp.failure is not None
+    assert again is not None and again.value == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("warm_from", [10**6, 1])
+def test_the_bound_is_the_same_warm_or_cold(
+    warm_from: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # generate(30, 1) converges to 7,374 either way (docs/model.md); the warm programme
+    # follows another path of bases, so the stop may land within CLOSE_ENOUGH of it.
+    monkeypatch.setattr(wb, "WARM_ALTS", warm_from)
+    spawned: list[WarmLP] = []
+    real = lp_module.WarmLP
+
+    def recording() -> WarmLP:
+        spawned.append(real())
+        return spawned[-1]
+
+    monkeypatch.setattr(wb, "WarmLP", recording)
+    found = wb.week_bound(prepare(generate(30, 1)), Weights.default(), time.monotonic() + 60)
+    assert found is not None and found.converged
+    assert found.value == pytest.approx(7_374, rel=wb.CLOSE_ENOUGH, abs=1)
+    assert len(spawned) == (warm_from == 1)
+    assert all(lp.failure is None and lp._process is None for lp in spawned)
