@@ -14,7 +14,7 @@ from scheduler.config import Weights
 from scheduler.instance import Instance
 from scheduler.model.bounds import VisitIndex, coverage_bound
 from scheduler.model.data import alt_week_capacity, prepare
-from scheduler.model.greedy import greedy
+from scheduler.model.greedy import greedy, plan_days
 from scheduler.model.lns import LnsSettings, _plan_region
 from scheduler.model.skeleton import flow_week
 from scheduler.result import Lesson, lessons_frame
@@ -75,6 +75,23 @@ def test_what_the_plan_leaves_is_filled_by_the_plain_pass() -> None:
         (ls.alt_id, ls.school_id) for ls in greedy(prep, {("S", "South"): 5, ("N", "North"): 2})
     )
     assert pairs == {("N", "North"): 5, ("S", "South"): 5}
+
+
+def test_following_a_plan_opens_only_the_days_its_lessons_need_and_drops_what_cannot_fit() -> None:
+    # One ALT, free on Monday to Wednesday only, planned at three schools: 8 lessons at
+    # Big and 4 at Mid and Small each, five lessons a visit. Big needs 2 days and Mid and
+    # Small one each: 4 days for 3, so the smallest quota goes (the tie by name: Small).
+    schools = [school(s, north_km=k) for s, k in (("Big", 0), ("Mid", 1), ("Small", 2))]
+    need = {"Big": 8, "Mid": 4, "Small": 4}
+    classes = [klass(s, f"3-{i}", 1) for s, n in need.items() for i in range(1, n + 1)]
+    bell = [b for s in need for b in bells(s)]
+    one = alt("A", max_lessons=25, max_lessons_per_day=5, unavailable=("Thu", "Fri"))
+    prep = prepare(branch(schools, bell, classes, [one]))
+    plan = {("A", "Big"): 8, ("A", "Mid"): 4, ("A", "Small"): 4}
+    assert plan_days(prep, plan) == {("A", "Big"): 2, ("A", "Mid"): 1}
+    days = {(ls.school_id, ls.day) for ls in greedy(prep, plan)}
+    assert {s for s, _d in days} >= {"Big", "Mid"}
+    assert len({d for s, d in days if s == "Big"}) == 2
 
 
 def test_a_plan_step_frees_both_ends_of_a_crossed_pair() -> None:
