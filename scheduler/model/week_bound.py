@@ -74,13 +74,15 @@ WARM_ALTS = 40
 @dataclass(frozen=True)
 class WeekBound:
     """The best bound found, whether the programme converged (to within
-    :data:`CLOSE_ENOUGH`), rounds, weeks and seconds."""
+    :data:`CLOSE_ENOUGH`), rounds, weeks and seconds, and why the HiGHS process was given
+    up for MathOpt, if it was."""
 
     value: int
     converged: bool
     rounds: int
     weeks: int
     seconds: float
+    cold: str | None = None
 
 
 class _Branch:
@@ -166,7 +168,7 @@ class _Programme:
         self.cons: dict[Row, int] = {}  # row -> its place in the programme
         self.rhs: dict[Row, float] = {}
         self.sign: dict[Row, int] = {}  # +1: dual >= 0, -1: dual <= 0, 0: free
-        # Columns outside the pricing: (variable, cost, {row: coefficient}, upper bound).
+        # Columns outside the pricing: (column, cost, {row: coefficient}, upper bound).
         self.fixed: list[tuple[int, float, dict[Row, float], float]] = []
         self.columns = 0
         self.weeks: set[tuple[int, tuple[Part, ...]]] = set()
@@ -516,7 +518,10 @@ def _rounds(
             break
     if rounds == 0:
         return None
-    return WeekBound(_rounded(best), converged, rounds, len(prog.weeks), time.monotonic() - t0)
+    cold = prog.lp.failure if isinstance(prog.lp, WarmLP) else None
+    return WeekBound(
+        _rounded(best), converged, rounds, len(prog.weeks), time.monotonic() - t0, cold
+    )
 
 
 def _rounded(value: float) -> int:
@@ -525,14 +530,16 @@ def _rounded(value: float) -> int:
 
 
 class BackgroundBound:
-    """:func:`week_bound` on a thread beside a search (HiGHS and the large array operations
-    release the GIL). :attr:`value` is the best bound so far, at least ``floor``.
+    """:func:`week_bound` on a thread beside a search (the LP runs in its own process, the
+    compiled pricing releases the GIL). :attr:`value` is the best bound so far, at least
+    ``floor``.
 
     A third of the way to the deadline, a bound still below ``floor`` gives up and leaves the
     cores to the search, which shares them with it meanwhile (session 14, 120 ALTs, 60 s:
-    47,328 against 40,452 when a slower bound ran to the end). It passes the cheap bound at
-    ~9 s at 120 ALTs and ~35 s at 250 on one thread, so the rule acts where it cannot help
-    in time (250 ALTs with a 60 s limit)."""
+    47,328 against 40,452 when a slower bound ran to the end). Alone it passes the cheap
+    bound at ~4 s at 120 ALTs and ~18 s at 250, so the rule acts where it cannot help in
+    time: 250 ALTs with a 60 s limit, where half the time was tried and lost more on the
+    search than it gave (docs/model.md)."""
 
     def __init__(
         self,
