@@ -7,7 +7,8 @@ baseline of the benchmarks and the solution hint of the CP-SAT master.
 
 Given a weekly plan of who teaches where (:func:`scheduler.model.skeleton.flow_week`), a
 first pass follows it: each school's lessons go only to the ALTs planned there, up to the
-lessons planned; the plain pass then fills what is left. This is the start of the region
+lessons planned, on no more days than those lessons need (:func:`plan_days`); the plain
+pass then fills what is left. This is the start of the region
 search on large branches (measured in ``docs/model.md``, "Starting from the plan").
 """
 
@@ -196,9 +197,9 @@ def plan_days(prep: Prepared, plan: Mapping[tuple[str, str], int]) -> dict[tuple
     more days than an ALT has (at 120 ALTs one was planned at four schools needing 7 of
     their 5 days). Spreading the first schools over every day left 152 of the start's
     lessons short with the planned ALTs' days all taken; packing them and dropping what
-    does not fit (the plain pass gives it to someone else) left 89 unmet and 34 under
-    floor instead of 132 and 57 (``generate(120, 1)``; 200 / 101 instead of 274 / 140
-    at 250 ALTs).
+    does not fit (the plain pass gives it to someone else) left 89 unmet and 32 under
+    floor instead of 132 and 57 (``generate(120, 1)``; 192 / 95 instead of 274 / 140 at
+    250 ALTs).
     """
     inst = prep.instance
     possible = set(prep.visits)
