@@ -94,3 +94,14 @@ def test_the_bound_is_the_same_warm_or_cold(
     assert found.value == pytest.approx(7_374, rel=wb.CLOSE_ENOUGH, abs=1)
     assert len(spawned) == (warm_from == 1)
     assert all(lp.failure is None and lp._process is None for lp in spawned)
+    assert found.cold is None
+
+
+def test_a_bound_whose_process_cannot_start_is_the_same_and_says_why(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(wb, "WARM_ALTS", 1)
+    monkeypatch.setattr(sys, "executable", sys.executable + "-missing")
+    found = wb.week_bound(prepare(generate(30, 1)), Weights.default(), time.monotonic() + 60)
+    assert found is not None and found.converged and found.cold
+    assert found.value == pytest.approx(7_374, rel=wb.CLOSE_ENOUGH, abs=1)

@@ -36,6 +36,7 @@ class MathOptLP:
     model: mathopt.Model = field(default_factory=lambda: mathopt.Model(name="weeks"))
     rows: list[mathopt.LinearConstraint] = field(default_factory=list)
     columns: list[mathopt.Variable] = field(default_factory=list)
+    failure: str | None = None  # never set: there is nothing to fall back from
 
     def add_row(self, lower: float, upper: float) -> None:
         """A row ``lower <= a x <= upper``, its coefficients coming with the columns."""

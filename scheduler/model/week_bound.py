@@ -518,9 +518,8 @@ def _rounds(
             break
     if rounds == 0:
         return None
-    cold = prog.lp.failure if isinstance(prog.lp, WarmLP) else None
     return WeekBound(
-        _rounded(best), converged, rounds, len(prog.weeks), time.monotonic() - t0, cold
+        _rounded(best), converged, rounds, len(prog.weeks), time.monotonic() - t0, prog.lp.failure
     )
 
 
