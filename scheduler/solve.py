@@ -819,14 +819,14 @@ def _solve_large(job: _Job) -> Result:
             f"Bound from weeks without their days: {weeks.value} (the cheap bound {bound}),"
             f" {weeks.rounds} rounds in {weeks.seconds:.1f} s, {state}."
         )
-    if weeks is not None and weeks.cold:
-        # Slower, not wrong: every round's bound is still valid (docs/model.md).
-        notes.append(f"The bound's LP process failed and ran in MathOpt: {weeks.cold}.")
     elif weeks is not None:
         notes.append(
             f"The bound from weeks without their days stopped below the cheap bound {bound}"
             f" after {weeks.rounds} rounds in {weeks.seconds:.1f} s; the cheap bound stands."
         )
+    if weeks is not None and weeks.cold:
+        # Slower, not wrong: every round's bound is still valid (docs/model.md).
+        notes.append(f"The bound's LP process failed and ran in MathOpt: {weeks.cold}.")
     bound = max(bound, background.value)
     if search is not prep and (plain := objective_of(prep, job.start, weights)) < objective:
         lessons, objective = job.start, plain
