@@ -639,9 +639,9 @@ class BackgroundBound:
     A third of the way to the deadline, a bound still below ``floor`` gives up and leaves the
     cores to the search, which shares them with it meanwhile (session 14, 120 ALTs, 60 s:
     47,328 against 40,452 when a slower bound ran to the end). Alone it passes the cheap
-    bound at ~4 s at 120 ALTs and ~18 s at 250, so the rule acts where it cannot help in
-    time: 250 ALTs with a 60 s limit, where half the time was tried and lost more on the
-    search than it gave (docs/model.md)."""
+    bound at ~3 s at 120 ALTs and ~13 s at 250 (beside the search at 250 ALTs, before the
+    third of a 60 s run, converging at ~32 s), so the rule is for larger branches or
+    shorter limits than those (docs/model.md)."""
 
     def __init__(
         self,
