@@ -161,17 +161,20 @@ def test_the_compiled_options_are_the_arrays_numpy_built(prune: bool) -> None:
         assert np.array_equal(priced.ranked, ranked)
         pair = branch.weights.alt_school - _dual(branch, duals, "alts_at")
         pair = pair - _dual(branch, duals, "whole") + _dual(branch, duals, "cont")
+        sides = np.stack(
+            [
+                pair,
+                _dual(branch, duals, "visits"),
+                _dual(branch, duals, "whole") / branch.need - _dual(branch, duals, "need"),
+                _dual(branch, duals, "whole"),
+                branch.need,
+            ],
+            axis=1,
+        )
+        minutes = float(branch.weights.commute_minute) * branch.commute
+        slots = branch.most_slots if prune else 0
         got, got_ranked = wb._options(
-            branch.school,
-            branch.held,
-            float(branch.weights.commute_minute) * branch.commute,
-            pair,
-            _dual(branch, duals, "visits"),
-            _dual(branch, duals, "whole") / branch.need - _dual(branch, duals, "need"),
-            _dual(branch, duals, "whole"),
-            branch.need,
-            branch.most_slots if prune else 0,
-            branch.top_load,
+            branch.school, branch.held, minutes, sides, slots, branch.top_load
         )
         assert np.array_equal(got_ranked, ranked)
         assert np.array_equal(got, cost)

@@ -336,18 +336,9 @@ def _price(branch: _Branch, duals: dict[Row, float], prune: bool = True) -> _Pri
     # lessons, whole need (the duals of the school's rows).
     pair = b.weights.alt_school - alts_at - whole + cont
     per_lesson = whole / b.need - lam
-    cost, ranked = _options(
-        b.school,
-        b.held,
-        float(b.weights.commute_minute) * b.commute,
-        pair,
-        visits,
-        per_lesson,
-        whole,
-        b.need,
-        K if prune else 0,
-        L,
-    )
+    sides = np.stack([pair, visits, per_lesson, whole, b.need], axis=1)
+    minutes = float(b.weights.commute_minute) * b.commute
+    cost, ranked = _options(b.school, b.held, minutes, sides, K if prune else 0, L)
     n = len(b.alts)
     best, back = _grow(cost, K)
     by_load = load_dual[:, None, None] * np.arange(L + 1)[None, :, None]
@@ -370,52 +361,41 @@ def _options(
     school: np.ndarray,
     held: np.ndarray,
     minutes: np.ndarray,
-    pair: np.ndarray,
-    visits: np.ndarray,
-    per_lesson: np.ndarray,
-    whole: np.ndarray,
-    need: np.ndarray,
+    sides: np.ndarray,
     slots: int,
     top: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each ALT's options (``cost[alt, rank, j, x - 1]``, INF where none) over the members
     that keep one, and which member each rank is (``ranked``: members with an option first,
     in their order, then the others). An option (j, x) is dropped when ``slots`` other
-    members are no dearer (``slots`` 0: none is dropped).
+    members are no dearer (``slots`` 0: none is dropped). ``sides[school]`` holds the
+    school's pair cost, visit dual, cost per lesson, whole-need dual and need.
 
     Compiled: in numpy these arrays took ~50 ms a round at 120 ALTs and ~0.24 s at 250
     (the whole (ALT, member, j, x) array, 124 MB there), more than the programme itself."""
     n, members, days = held.shape
     options = np.empty((members, days, top))
     keep = np.zeros((n, members), dtype=np.bool_)
-    kth = np.empty((days, top))
-    # First pass: which members keep an option, to size the ranks.
+    # First pass: which members keep an option, to size the ranks (the second builds the
+    # same options again rather than holding every ALT's: 124 MB at 250 ALTs).
     for i in range(n):
-        _member_options(i, school, held, minutes, pair, visits, per_lesson, whole, need, options)
-        _kth(options, slots, kth)
+        _member_options(i, school, held, minutes, sides, options)
+        _drop(options, slots)
         for k in range(members):
-            for j in range(1, days):
-                for x in range(top):
-                    c = options[k, j, x]
-                    if c < INF / 2 and (slots == 0 or c <= kth[j, x]):
-                        keep[i, k] = True
+            keep[i, k] = (options[k] < INF / 2).any()
     ranks = 0
     for i in range(n):
         ranks = max(ranks, int(keep[i].sum()))
     cost = np.full((n, ranks, days, top), INF)
     ranked = np.zeros((n, ranks), dtype=np.int64)
     for i in range(n):
-        _member_options(i, school, held, minutes, pair, visits, per_lesson, whole, need, options)
-        _kth(options, slots, kth)
+        _member_options(i, school, held, minutes, sides, options)
+        _drop(options, slots)
         r = 0
         for k in range(members):  # kept members first, then the rest, each in order
             if keep[i, k] and r < ranks:
                 ranked[i, r] = k
-                for j in range(1, days):
-                    for x in range(top):
-                        c = options[k, j, x]
-                        if c < INF / 2 and (slots == 0 or c <= kth[j, x]):
-                            cost[i, r, j, x] = c
+                cost[i, r] = options[k]
                 r += 1
         for k in range(members):
             if not keep[i, k] and r < ranks:
@@ -430,30 +410,28 @@ def _member_options(
     school: np.ndarray,
     held: np.ndarray,
     minutes: np.ndarray,
-    pair: np.ndarray,
-    visits: np.ndarray,
-    per_lesson: np.ndarray,
-    whole: np.ndarray,
-    need: np.ndarray,
+    sides: np.ndarray,
     out: np.ndarray,
 ) -> None:
     """ALT ``i``'s cost of every member's option into ``out[member, j, x - 1]``."""
     members, days, top = out.shape
     for k in range(members):
         s = school[i, k]
-        step = minutes[i, k] - visits[s]
+        pair, visits, per_lesson, whole, need = sides[s]
+        step = minutes[i, k] - visits
         for j in range(days):
             for x in range(1, top + 1):
                 if j == 0 or held[i, k, j] < x:
                     out[k, j, x - 1] = INF
                 else:
-                    bonus = whole[s] if need[s] == x else 0.0
-                    out[k, j, x - 1] = pair[s] + j * step + x * per_lesson[s] - bonus
+                    bonus = whole if need == x else 0.0
+                    out[k, j, x - 1] = pair + j * step + x * per_lesson - bonus
 
 
 @_compiled
-def _kth(options: np.ndarray, slots: int, out: np.ndarray) -> None:
-    """Per (j, x), the ``slots``-th least cost over the members (INF when fewer)."""
+def _drop(options: np.ndarray, slots: int) -> None:
+    """Set to INF each option (j, x) dearer than the ``slots``-th least over the members
+    (``slots`` 0: none)."""
     members, days, top = options.shape
     if slots == 0:
         return
@@ -470,7 +448,9 @@ def _kth(options: np.ndarray, slots: int, out: np.ndarray) -> None:
                         least[q] = least[q - 1]
                         q -= 1
                     least[q] = c
-            out[j, x] = least[slots - 1]
+            for k in range(members):
+                if options[k, j, x] > least[slots - 1]:
+                    options[k, j, x] = INF
 
 
 @_compiled
