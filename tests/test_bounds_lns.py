@@ -15,10 +15,10 @@ from scheduler.generate import generate
 from scheduler.instance import Instance
 from scheduler.model.bounds import (
     VisitIndex,
-    _held,
     _least_cost,
     _undominated,
     coverage_bound,
+    held_by_visits,
     objective_lower_bound,
 )
 from scheduler.model.data import prepare
@@ -191,7 +191,7 @@ def test_dropping_dominated_members_never_changes_the_least_cost(
     raw: list[tuple[list[int], int]], slots: int
 ) -> None:
     # The dominance rule must be exact: the pruned programme equals the full one.
-    members = [(_held(caps, 25), minutes) for caps, minutes in raw]
+    members = [(held_by_visits(caps, 25), minutes) for caps, minutes in raw]
     top = 25
     full = _least_cost(members, top, slots, Weights.default())
     pruned = _least_cost(_undominated(members, slots), top, slots, Weights.default())

@@ -178,7 +178,7 @@ def _undominated(members: list[tuple[list[int], int]], slots: int) -> list[tuple
     return [m for m, b in zip(ordered, better, strict=True) if b < slots]
 
 
-def _held(caps: list[int], most: int) -> list[int]:
+def held_by_visits(caps: list[int], most: int) -> list[int]:
     """Lessons held by 1, 2, ... visits: the largest capacities first, at most ``most``."""
     return [min(most, int(h)) for h in np.cumsum(sorted(caps, reverse=True))]
 
@@ -228,7 +228,7 @@ class VisitIndex:
         members = [
             (
                 s,
-                _held([c for c, _d in self.caps[(alt_id, s)]], min(top, self.need(s))),
+                held_by_visits([c for c, _d in self.caps[(alt_id, s)]], min(top, self.need(s))),
                 prep.commute[(alt_id, s)],
             )
             for s in schools
@@ -298,7 +298,7 @@ def school_week_floor(index: VisitIndex, weights: Weights, school_id: str) -> li
     slots = inst.school_by_id[school_id].max_alts_per_day * len(days)
     members = [
         (
-            _held([c for c, _d in index.caps[(a, school_id)]], min(need, index.week[a])),
+            held_by_visits([c for c, _d in index.caps[(a, school_id)]], min(need, index.week[a])),
             prep.commute[(a, school_id)],
         )
         for a in alts

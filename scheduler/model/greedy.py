@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 
 from scheduler.config import Weights
 from scheduler.instance import DAYS, Day, Period
+from scheduler.model.bounds import held_by_visits
 from scheduler.model.data import ClassKey, Prepared, too_close
 from scheduler.model.lns import objective_of
 from scheduler.model.master import visit_capacity
@@ -51,7 +52,6 @@ def greedy(
     class_day: Counter[tuple[ClassKey, Day]] = Counter()
     taken: set[tuple[str, Day, int, str]] = set()  # (school, day, period, class or teacher)
     lessons: list[Lesson] = []
-    pair_days: Counter[tuple[str, str]] = Counter()  # days an ALT visits a school
     allowed = plan_days(prep, plan or {})
 
     def alt_free(a: str, s: str, d: Day, p: Period) -> bool:
@@ -100,7 +100,7 @@ def greedy(
                 if (
                     quota is not None
                     and s not in visiting
-                    and pair_days[(a, s)] >= allowed.get((a, s), 0)
+                    and sum(s in alt_day_schools[(a, e)] for e in DAYS) >= allowed.get((a, s), 0)
                 ):
                     continue
                 for p in prep.periods[(ck, d)]:
@@ -125,8 +125,6 @@ def greedy(
                     if quota is not None:
                         quota[(a, s)] -= 1
                     day_load[(a, d)] += 1
-                    if s not in visiting:
-                        pair_days[(a, s)] += 1
                     visiting.add(s)
                     alt_schools[a].add(s)
                     alt_busy[(a, d)].append((s, p))
@@ -149,8 +147,6 @@ def greedy(
         lessons.append(ls)
         load[ls.alt_id] += 1
         day_load[(ls.alt_id, ls.day)] += 1
-        if ls.school_id not in alt_day_schools[(ls.alt_id, ls.day)]:
-            pair_days[(ls.alt_id, ls.school_id)] += 1
         alt_day_schools[(ls.alt_id, ls.day)].add(ls.school_id)
         alt_schools[ls.alt_id].add(ls.school_id)
         alt_busy[(ls.alt_id, ls.day)].append((ls.school_id, p))
@@ -220,20 +216,9 @@ def _days_for(
 ) -> int:
     """The fewest visit days of an ALT at a school that can hold ``lessons`` (all of the
     ALT's days when even those cannot)."""
-    caps = sorted(
-        (
-            visit_capacity(prep, (alt_id, school_id, d))
-            for d in DAYS
-            if (alt_id, school_id, d) in possible
-        ),
-        reverse=True,
-    )
-    held = 0
-    for days, cap in enumerate(caps, start=1):
-        held += cap
-        if held >= lessons:
-            return days
-    return len(caps)
+    visits = [(alt_id, school_id, d) for d in DAYS]
+    held = held_by_visits([visit_capacity(prep, v) for v in visits if v in possible], lessons)
+    return next((days for days, h in enumerate(held, start=1) if h >= lessons), len(held))
 
 
 def fill(prep: Prepared, lessons: Sequence[Lesson], weights: Weights) -> list[Lesson]:

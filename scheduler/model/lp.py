@@ -42,13 +42,14 @@ class MathOptLP:
         """A row ``lower <= a x <= upper``, its coefficients coming with the columns."""
         self.rows.append(self.model.add_linear_constraint(lb=lower, ub=upper))
 
-    def add_column(self, cost: float, entries: dict[int, float]) -> None:
-        """A column from 0 to infinity with its row coefficients."""
+    def add_column(self, cost: float, entries: dict[int, float]) -> int:
+        """A column from 0 to infinity with its row coefficients; its place."""
         var = self.model.add_variable(lb=0.0)
         self.model.objective.set_linear_coefficient(var, cost)
         for row, value in entries.items():
             self.rows[row].set_coefficient(var, value)
         self.columns.append(var)
+        return len(self.columns) - 1
 
     def set_cost(self, column: int, cost: float) -> None:
         """Change a column's cost."""
@@ -105,12 +106,13 @@ class WarmLP:
         if self._fallback is not None:
             self._fallback.add_row(lower, upper)
 
-    def add_column(self, cost: float, entries: dict[int, float]) -> None:
-        """A column from 0 to infinity with its row coefficients."""
+    def add_column(self, cost: float, entries: dict[int, float]) -> int:
+        """A column from 0 to infinity with its row coefficients; its place."""
         self.cost.append(cost)
         self.entries.append(entries)
         if self._fallback is not None:
             self._fallback.add_column(cost, entries)
+        return len(self.cost) - 1
 
     def set_cost(self, column: int, cost: float) -> None:
         """Change a column's cost."""

@@ -170,7 +170,6 @@ class _Programme:
         self.sign: dict[Row, int] = {}  # +1: dual >= 0, -1: dual <= 0, 0: free
         # Columns outside the pricing: (column, cost, {row: coefficient}, upper bound).
         self.fixed: list[tuple[int, float, dict[Row, float], float]] = []
-        self.columns = 0
         self.weeks: set[tuple[int, tuple[Part, ...]]] = set()
         self._unmet = False
 
@@ -284,9 +283,7 @@ class _Programme:
         return self.branch.cost(alt, parts) - sum(v * duals[k] for k, v in col.items())
 
     def _column(self, cost: float, rows: dict[Row, float]) -> int:
-        self.lp.add_column(cost, {self.cons[k]: v for k, v in rows.items() if v})
-        self.columns += 1
-        return self.columns - 1
+        return self.lp.add_column(cost, {self.cons[k]: v for k, v in rows.items() if v})
 
     def close(self) -> None:
         """Release the LP solver's process, if any."""
@@ -349,7 +346,8 @@ def _price(branch: _Branch, duals: dict[Row, float], prune: bool = True) -> _Pri
 
 def _compiled(function: Callable[..., Any]) -> Callable[..., Any]:
     """``function`` compiled, releasing the GIL; cached on disk where some cache folder is
-    writable (the first compilation takes ~4 s), else compiled afresh in each process."""
+    writable (the first compilation of the four takes ~6 s), else compiled afresh in each
+    process."""
     try:
         return numba.njit(cache=True, nogil=True)(function)
     except RuntimeError:  # no writable cache folder (a read-only install without a home)
@@ -526,16 +524,14 @@ def week_bound(
         return None
     prog = _Programme(prep, index, branch, weights)
     try:
-        return _rounds(prep, branch, prog, weights, deadline, starts, on_bound, stop, t0)
+        return _rounds(branch, prog, deadline, starts, on_bound, stop, t0)
     finally:
         prog.close()
 
 
 def _rounds(
-    prep: Prepared,
     branch: _Branch,
     prog: _Programme,
-    weights: Weights,
     deadline: float,
     starts: Iterable[Sequence[Lesson]],
     on_bound: Callable[[int], None] | None,
