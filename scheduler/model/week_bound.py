@@ -32,13 +32,12 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-import numba
 import numpy as np
 
 from scheduler.config import Weights
 from scheduler.model.bounds import VisitIndex
+from scheduler.model.compiled import compiled
 from scheduler.model.data import Prepared
 from scheduler.model.interrupt import interrupted
 from scheduler.model.lp import MathOptLP, WarmLP
@@ -344,17 +343,7 @@ def _price(branch: _Branch, duals: dict[Row, float], prune: bool = True) -> _Pri
     return _Priced(table.min(axis=1) - week, table, week, back, ranked)
 
 
-def _compiled(function: Callable[..., Any]) -> Callable[..., Any]:
-    """``function`` compiled, releasing the GIL; cached on disk where some cache folder is
-    writable (the first compilation of the four takes ~6 s), else compiled afresh in each
-    process."""
-    try:
-        return numba.njit(cache=True, nogil=True)(function)
-    except RuntimeError:  # no writable cache folder (a read-only install without a home)
-        return numba.njit(nogil=True)(function)
-
-
-@_compiled
+@compiled
 def _options(
     school: np.ndarray,
     held: np.ndarray,
@@ -402,7 +391,7 @@ def _options(
     return cost, ranked
 
 
-@_compiled
+@compiled
 def _member_options(
     i: int,
     school: np.ndarray,
@@ -426,7 +415,7 @@ def _member_options(
                     out[k, j, x - 1] = pair + j * step + x * per_lesson - bonus
 
 
-@_compiled
+@compiled
 def _drop(options: np.ndarray, slots: int) -> None:
     """Set to INF each option (j, x) dearer than the ``slots``-th least over the members
     (``slots`` 0: none)."""
@@ -451,7 +440,7 @@ def _drop(options: np.ndarray, slots: int) -> None:
                     options[k, j, x] = INF
 
 
-@_compiled
+@compiled
 def _grow(cost: np.ndarray, slots: int) -> tuple[np.ndarray, np.ndarray]:
     """The least cost of each ALT's weeks by (load, visits used), adding the members one by
     one (``cost[alt, member, j, x - 1]``: the member's option of j visits and x lessons, INF
