@@ -18,7 +18,7 @@ closes the rest of the gap (:mod:`scheduler.model.closing`).
 
 Valid only for timetables that give every lesson and keep every ALT at or above their
 weekly floor, i.e. once the first priority level is proven 0: the rows and the weeks say
-so. Measured on the demo (docs/model.md): 2,830 in ~5 s, where CP-SAT's bound on the
+so. Measured on the demo (docs/model.md): 2,830 in ~3 s, where CP-SAT's bound on the
 master plateaus at ~2,690.
 """
 
