@@ -11,11 +11,11 @@ from test_solve_property import branches
 from tiny import alt, bells, branch, klass, school
 
 from scheduler.config import Weights
-from scheduler.instance import Instance
+from scheduler.instance import DAYS, Instance
 from scheduler.model.bounds import VisitIndex, coverage_bound
 from scheduler.model.data import alt_week_capacity, prepare
 from scheduler.model.greedy import greedy, plan_days
-from scheduler.model.lns import LnsSettings, _plan_region
+from scheduler.model.lns import LnsSettings, _plan_region, _Search
 from scheduler.model.skeleton import flow_week
 from scheduler.result import Lesson, lessons_frame
 from scheduler.validate import check
@@ -118,3 +118,45 @@ def test_a_plan_step_frees_both_ends_of_a_crossed_pair() -> None:
             crossed, planned, where, LnsSettings(), random.Random(seed), []
         )
         assert set(region) == {"North", "South"} and free == {"N", "S"}
+
+
+def _chained(with_room: bool) -> tuple[Instance, list[Lesson]]:
+    # Junior high J needs a lesson only X can give, and X is full at elementary E (five
+    # lessons, one a day, at their maximum). Y can teach at E and has room; Z, full at
+    # elementary F, could teach at E too. Without Y, nobody linked to J has room.
+    schools = [school("J", level="junior_high"), school("E", north_km=2), school("F", north_km=4)]
+    classes = [klass("J", "1-1", 1), klass("E", "3-1", 5), klass("F", "3-1", 5)]
+    alts = [
+        alt("X", north_km=1, max_lessons=5),
+        alt("Z", north_km=3, levels=("elementary",), max_lessons=5),
+    ]
+    if with_room:
+        alts.append(alt("Y", north_km=2, levels=("elementary",)))
+    inst = branch(schools, bells("J") + bells("E") + bells("F"), classes, alts)
+    full = [
+        Lesson(
+            alt_id=a,
+            school_id=s,
+            class_="3-1",
+            day=d,
+            period=1,
+            start=dt.time(8, 45),
+            end=dt.time(9, 30),
+        )
+        for a, s in (("X", "E"), ("Z", "F"))
+        for d in DAYS
+    ]
+    return inst, full
+
+
+def test_a_chain_step_reaches_an_alt_with_room_through_a_full_one() -> None:
+    # J's lesson can only be given if X moves from E to J and Y takes X's lessons at E: one
+    # step must free J, E, X and Y, and nothing else (F and Z are a dead end).
+    inst, full = _chained(with_room=True)
+    prep = prepare(inst)
+    for seed in range(8):
+        search = _Search(prep, LnsSettings(), random.Random(seed), None)
+        assert search.chain_region(full, ["J"]) == (["J", "E"], {"X", "Y"})
+    inst, full = _chained(with_room=False)
+    search = _Search(prepare(inst), LnsSettings(), random.Random(0), None)
+    assert search.chain_region(full, ["J"]) is None

@@ -35,6 +35,9 @@ ProgressFn = Callable[[float, float, float], None]
 
 # Share of steps that free a plan region when a plan is given.
 PLAN_STEPS = 0.5
+# While lessons are missing, share of the other steps that free a chain of moves ending at
+# an ALT with room (:func:`_chain_region`).
+CHAIN_STEPS = 0.5
 # Steps without progress before a region grows by one more base size.
 STUCK_STEPS = 10
 # Deterministic seconds per placed cluster in a step. Continuity comes out the same as with
@@ -205,6 +208,12 @@ class _Search:
         self.planned: dict[str, set[str]] = defaultdict(set)  # the plan's ALTs of each school
         for a, s in plan or {}:
             self.planned[s].add(a)
+        self.reach: dict[str, list[str]] = defaultdict(list)  # ALTs who can teach at a school
+        self.days: dict[str, set[str]] = defaultdict(set)  # days an ALT can teach at all
+        for a, s in sorted(self.candidates):
+            self.reach[s].append(a)
+        for v in prep.visits:
+            self.days[v[0]].add(v[2])
 
     def apart(
         self, best: list[Lesson], grow: int, taken: list[tuple[list[str], set[str]]]
@@ -227,6 +236,10 @@ class _Search:
             # While lessons are missing, the plan's ALTs of a short school: the plan covers
             # everything, so they are ALTs that have room for it.
             return _plan_region(best, self.planned, self.where, cfg, self.rng, short)
+        if short and self.rng.random() < CHAIN_STEPS:
+            chain = self.chain_region(best, short)
+            if chain is not None:
+                return chain
         # Most steps start where lessons are missing: that is where the objective is.
         seed = self.rng.choice(short if short and self.rng.random() < 0.7 else self.schools)
         where = self.where
@@ -240,6 +253,63 @@ class _Search:
         by_distance = sorted(home, key=lambda a: haversine_km(*where[seed], *home[a]))
         spare = [a for a in by_distance if load[a] < inst.max_lessons(inst.alt_by_id[a])]
         return region, teaching | set(by_distance[: size.near_alts]) | set(spare[: size.near_alts])
+
+    def chain_region(
+        self, best: list[Lesson], short: list[str]
+    ) -> tuple[list[str], set[str]] | None:
+        """A short school, an ALT who could teach there, a school that ALT teaches at now,
+        another ALT who could teach there, ... up to an ALT with room for more (fewer lessons
+        than their maximum and a day without lessons): the fewest such links, found
+        breadth-first in random order. The region frees those schools and everyone teaching
+        there, so one step can shift a lesson along the chain. None when no ALT with room is
+        linked to the school.
+
+        Region steps around a short school cover most missing lessons; the last few need an
+        ALT with room who is several moves away (session 16: 120 ALTs, the last lessons took
+        15-40 s of a 60 s run), which a geographic region rarely holds together."""
+        inst = self.prep.instance
+        load: Counter[str] = Counter()
+        now: dict[str, set[str]] = defaultdict(set)
+        busy: dict[str, set[str]] = defaultdict(set)
+        for ls in best:
+            load[ls.alt_id] += 1
+            now[ls.alt_id].add(ls.school_id)
+            busy[ls.alt_id].add(ls.day)
+        seed = self.rng.choice(short)
+        came_from: dict[str, str] = {}  # ALT -> the school that led to them
+        led_by: dict[str, str | None] = {seed: None}  # school -> the ALT that led to it
+        frontier, end = [seed], None
+        while frontier and end is None:
+            nearer: list[str] = []
+            for s in frontier:
+                reach = list(self.reach[s])
+                self.rng.shuffle(reach)
+                for a in reach:
+                    if a in came_from:
+                        continue
+                    came_from[a] = s
+                    room = load[a] < inst.max_lessons(inst.alt_by_id[a])
+                    if room and len(busy[a]) < len(self.days[a]):
+                        end = a
+                        break
+                    for other in sorted(now[a] - led_by.keys()):
+                        led_by[other] = a
+                        nearer.append(other)
+                if end is not None:
+                    break
+            frontier = nearer
+        if end is None:
+            return None
+        schools, alts = [], {end}
+        school: str | None = came_from[end]
+        while school is not None:
+            schools.append(school)
+            by = led_by[school]
+            if by is not None:
+                alts.add(by)
+            school = came_from[by] if by is not None else None
+        teaching = {ls.alt_id for ls in best if ls.school_id in schools}
+        return schools[::-1], alts | teaching  # from the short school out
 
     def step(
         self,
