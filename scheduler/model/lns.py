@@ -4,7 +4,8 @@ A branch of 100+ ALTs has tens of thousands of candidate visits; one CP-SAT mast
 of them does not even build fast. Each LNS step frees one region instead: the schools
 nearest a seed school, every ALT who teaches there now and the ALTs living nearest (or, for
 half the steps when a weekly plan is given, a school with the ALTs planned and teaching
-there and those ALTs' schools: :func:`_plan_region`). The
+there and those ALTs' schools: :func:`_plan_region`; or, while lessons are missing, a chain
+from a short school to an ALT with room: :meth:`_Search.chain_region`). The
 master of :mod:`scheduler.model.master` is built over the region's candidate visits plus
 every other current visit pinned to its value, so its objective is the whole branch's
 (continuity aside, which the placement adds); the best region answer is placed into classes
@@ -36,7 +37,7 @@ ProgressFn = Callable[[float, float, float], None]
 # Share of steps that free a plan region when a plan is given.
 PLAN_STEPS = 0.5
 # While lessons are missing, share of the other steps that free a chain of moves ending at
-# an ALT with room (:func:`_chain_region`).
+# an ALT with room (:meth:`_Search.chain_region`).
 CHAIN_STEPS = 0.5
 # Steps without progress before a region grows by one more base size.
 STUCK_STEPS = 10
