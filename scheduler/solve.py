@@ -808,8 +808,18 @@ def _solve_large(job: _Job) -> Result:
             on_progress(seconds, objective, now)
 
     try:
+        # Once the bound converges, its programme's pairs replace the flow plan: fewer
+        # pairs, closer to the bound (docs/model.md, "The programme's plan").
         lessons, objective, steps = improve(
-            search, weights, params, start, t0 + params.time_limit, t0, report, plan=plan
+            search,
+            weights,
+            params,
+            start,
+            t0 + params.time_limit,
+            t0,
+            report,
+            plan=plan,
+            replan=lambda: background.plan,
         )
     finally:
         weeks = background.finish()

@@ -160,3 +160,10 @@ def test_a_chain_step_reaches_an_alt_with_room_through_a_full_one() -> None:
     inst, full = _chained(with_room=False)
     search = _Search(prepare(inst), LnsSettings(), random.Random(0), None)
     assert search.chain_region(full, ["J"]) is None
+
+
+def test_a_new_plan_replaces_the_planned_alts_of_every_school() -> None:
+    prep = prepare(_crossed())
+    search = _Search(prep, LnsSettings(), random.Random(0), {("N", "North"): 5})
+    search.use_plan({("S", "North"): 3, ("N", "South"): 2})
+    assert search.planned == {"North": {"S"}, "South": {"N"}}

@@ -254,3 +254,20 @@ def test_the_large_path_reports_the_bound_found_beside_its_search() -> None:
     assert cheap < result.bound <= result.objective
     assert any("without their days" in n and ", converged." in n for n in result.notes)
     assert not any("cheap bound stands" in n or "ran in MathOpt" in n for n in result.notes)
+
+
+def test_the_converged_programme_plans_real_pairs_for_the_search() -> None:
+    # Its pairs guide the region search once it converges: each must be an ALT who can teach
+    # at that school, and together they hold most of the week (the LP optimum is nearly
+    # whole: 551 of 678 lessons at generate(30, 1) in pairs of weight at least one half).
+    prep = prepare(generate(30, 1))
+    found = wb.week_bound(prep, Weights.default(), time.monotonic() + 60)
+    assert found is not None and found.converged and found.plan is not None
+    assert all(pair in prep.commute and k >= 1 for pair, k in found.plan.items())
+    assert sum(found.plan.values()) >= prep.instance.need() // 2
+    calls = itertools.count()
+    one_round = wb.week_bound(
+        prep, Weights.default(), time.monotonic() + 60, stop=lambda: next(calls) >= 1
+    )
+    assert one_round is not None and not one_round.converged
+    assert one_round.plan is None  # no plan from a programme half done

@@ -78,12 +78,15 @@ def improve(
     on_progress: ProgressFn | None = None,
     settings: LnsSettings | None = None,
     plan: Mapping[tuple[str, str], int] | None = None,
+    replan: Callable[[], Mapping[tuple[str, str], int] | None] | None = None,
 ) -> tuple[list[Lesson], int, int]:
     """Improve a valid timetable region by region until ``deadline`` (a monotonic time).
 
     With a weekly ``plan`` of who teaches where (:func:`scheduler.model.skeleton.flow_week`),
     some steps free the schools and ALTs between the timetable and the plan instead of a
-    geographic region. With two threads or more, several lanes run steps side by side on
+    geographic region; ``replan``, polled between steps, may hand over a better plan once
+    (the converged bound's pairs: :attr:`scheduler.model.week_bound.WeekBound.plan`). With
+    two threads or more, several lanes run steps side by side on
     regions that share no school and no ALT (see :data:`LANES`). Returns the best timetable,
     its objective and the number of accepted steps.
     """
@@ -93,10 +96,14 @@ def improve(
     state = _Lanes(list(start), objective_of(prep, start, weights))
     if on_progress:
         on_progress(time.monotonic() - t0, state.best_obj, 0.0)
+    pending = [replan] if replan is not None else []  # asked under the lock until it answers
 
     def lane() -> None:
         while True:
             with state.changed:
+                if pending and (better := pending[0]()) is not None:
+                    search.use_plan(better)
+                    pending.clear()
                 pick = None
                 while pick is None:
                     if (
@@ -207,14 +214,20 @@ class _Search:
             self.candidates[(v[0], v[1])].append(v)
         self.need = {s: sum(c.alt_lessons for c in prep.needy[s]) for s in self.schools}
         self.planned: dict[str, set[str]] = defaultdict(set)  # the plan's ALTs of each school
-        for a, s in plan or {}:
-            self.planned[s].add(a)
+        self.use_plan(plan)
         self.reach: dict[str, list[str]] = defaultdict(list)  # ALTs who can teach at a school
         self.days: dict[str, set[str]] = defaultdict(set)  # days an ALT can teach at all
         for a, s in sorted(self.candidates):
             self.reach[s].append(a)
         for v in prep.visits:
             self.days[v[0]].add(v[2])
+
+    def use_plan(self, plan: Mapping[tuple[str, str], int] | None) -> None:
+        """Follow ``plan`` (who teaches where) in the plan steps from now on."""
+        self.plan = plan
+        self.planned = defaultdict(set)
+        for a, s in plan or {}:
+            self.planned[s].add(a)
 
     def apart(
         self, best: list[Lesson], grow: int, taken: list[tuple[list[str], set[str]]]

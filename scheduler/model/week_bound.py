@@ -73,8 +73,8 @@ WARM_ALTS = 40
 @dataclass(frozen=True)
 class WeekBound:
     """The best bound found, whether the programme converged (to within
-    :data:`CLOSE_ENOUGH`), rounds, weeks and seconds, and why the HiGHS process was given
-    up for MathOpt, if it was."""
+    :data:`CLOSE_ENOUGH`), rounds, weeks and seconds, why the HiGHS process was given up
+    for MathOpt, if it was, and, when it converged, its pairs (:meth:`_Programme.plan`)."""
 
     value: int
     converged: bool
@@ -82,6 +82,7 @@ class WeekBound:
     weeks: int
     seconds: float
     cold: str | None = None
+    plan: dict[tuple[str, str], int] | None = None
 
 
 class _Branch:
@@ -170,6 +171,7 @@ class _Programme:
         # Columns outside the pricing: (column, cost, {row: coefficient}, upper bound).
         self.fixed: list[tuple[int, float, dict[Row, float], float]] = []
         self.weeks: set[tuple[int, tuple[Part, ...]]] = set()
+        self.columns: list[tuple[int, tuple[Part, ...], int]] = []  # (ALT, week, column)
         self._unmet = False
 
         def row(key: Row, lo: float, hi: float) -> None:
@@ -274,8 +276,29 @@ class _Programme:
         if key in self.weeks:
             return 0
         self.weeks.add(key)
-        self._column(self.branch.cost(alt, parts), self.coefficients(alt, parts))
+        column = self._column(self.branch.cost(alt, parts), self.coefficients(alt, parts))
+        self.columns.append((*key, column))
         return 1
+
+    def plan(self, deadline: float) -> dict[tuple[str, str], int] | None:
+        """Who teaches where in the programme's optimum: each (ALT, school) pair its weeks
+        use with a total weight of at least one half, with their weighted lessons there
+        (at least 1). None when the LP gives no optimum in time."""
+        seconds = deadline - time.monotonic()
+        solved = self.lp.solve(seconds, [c for _a, _w, c in self.columns]) if seconds > 0 else None
+        if solved is None:
+            return None
+        b = self.branch
+        weight: dict[tuple[str, str], float] = defaultdict(float)
+        lessons: dict[tuple[str, str], float] = defaultdict(float)
+        for (alt, parts, _c), x in zip(self.columns, solved.watched, strict=True):
+            if x <= 1e-6:
+                continue
+            for m, _j, n in parts:
+                pair = (b.alts[alt], b.schools[int(b.school[alt, m])])
+                weight[pair] += x
+                lessons[pair] += x * n
+        return {p: max(1, round(lessons[p])) for p, w in weight.items() if w >= 0.5}
 
     def reduced_cost(self, alt: int, parts: Sequence[Part], duals: dict[Row, float]) -> float:
         col = self.coefficients(alt, parts)
@@ -586,8 +609,16 @@ def _rounds(
             break
     if rounds == 0:
         return None
+    # The converged programme's pairs guide the search's plan steps (solve._solve_large).
+    plan = prog.plan(deadline) if converged else None
     return WeekBound(
-        _rounded(best), converged, rounds, len(prog.weeks), time.monotonic() - t0, prog.lp.failure
+        _rounded(best),
+        converged,
+        rounds,
+        len(prog.weeks),
+        time.monotonic() - t0,
+        prog.lp.failure,
+        plan,
     )
 
 
@@ -618,6 +649,8 @@ class BackgroundBound:
         index: VisitIndex | None = None,
     ) -> None:
         self.value = floor
+        # The converged programme's pairs, once there (read by the search's lanes).
+        self.plan: dict[tuple[str, str], int] | None = None
         self._done = threading.Event()
         self._result: WeekBound | None = None
         self._error: BaseException | None = None
@@ -632,6 +665,8 @@ class BackgroundBound:
                 self._result = week_bound(
                     prep, weights, deadline, starts, self._raise, stop, index
                 )
+                if self._result is not None:
+                    self.plan = self._result.plan
             except BaseException as e:  # re-raised by finish(), in the caller's thread
                 self._error = e
 
