@@ -96,14 +96,13 @@ def improve(
     state = _Lanes(list(start), objective_of(prep, start, weights))
     if on_progress:
         on_progress(time.monotonic() - t0, state.best_obj, 0.0)
-    pending = [replan] if replan is not None else []  # asked under the lock until it answers
 
     def lane() -> None:
         while True:
             with state.changed:
-                if pending and (better := pending[0]()) is not None:
+                better = replan() if replan is not None else None
+                if better is not None and better is not search.plan:
                     search.use_plan(better)
-                    pending.clear()
                 pick = None
                 while pick is None:
                     if (
@@ -213,7 +212,6 @@ class _Search:
         for v in prep.visits:
             self.candidates[(v[0], v[1])].append(v)
         self.need = {s: sum(c.alt_lessons for c in prep.needy[s]) for s in self.schools}
-        self.planned: dict[str, set[str]] = defaultdict(set)  # the plan's ALTs of each school
         self.use_plan(plan)
         self.reach: dict[str, list[str]] = defaultdict(list)  # ALTs who can teach at a school
         self.days: dict[str, set[str]] = defaultdict(set)  # days an ALT can teach at all
@@ -225,7 +223,7 @@ class _Search:
     def use_plan(self, plan: Mapping[tuple[str, str], int] | None) -> None:
         """Follow ``plan`` (who teaches where) in the plan steps from now on."""
         self.plan = plan
-        self.planned = defaultdict(set)
+        self.planned: dict[str, set[str]] = defaultdict(set)  # the plan's ALTs of each school
         for a, s in plan or {}:
             self.planned[s].add(a)
 

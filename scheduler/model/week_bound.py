@@ -170,8 +170,7 @@ class _Programme:
         self.sign: dict[Row, int] = {}  # +1: dual >= 0, -1: dual <= 0, 0: free
         # Columns outside the pricing: (column, cost, {row: coefficient}, upper bound).
         self.fixed: list[tuple[int, float, dict[Row, float], float]] = []
-        self.weeks: set[tuple[int, tuple[Part, ...]]] = set()
-        self.columns: list[tuple[int, tuple[Part, ...], int]] = []  # (ALT, week, column)
+        self.weeks: dict[tuple[int, tuple[Part, ...]], int] = {}  # (ALT, week) -> column
         self._unmet = False
 
         def row(key: Row, lo: float, hi: float) -> None:
@@ -275,9 +274,7 @@ class _Programme:
         key = (alt, tuple(sorted(parts)))
         if key in self.weeks:
             return 0
-        self.weeks.add(key)
-        column = self._column(self.branch.cost(alt, parts), self.coefficients(alt, parts))
-        self.columns.append((*key, column))
+        self.weeks[key] = self._column(self.branch.cost(alt, parts), self.coefficients(alt, parts))
         return 1
 
     def plan(self, deadline: float) -> dict[tuple[str, str], int] | None:
@@ -285,13 +282,13 @@ class _Programme:
         use with a total weight of at least one half, with their weighted lessons there
         (at least 1). None when the LP gives no optimum in time."""
         seconds = deadline - time.monotonic()
-        solved = self.lp.solve(seconds, [c for _a, _w, c in self.columns]) if seconds > 0 else None
+        solved = self.lp.solve(seconds, list(self.weeks.values())) if seconds > 0 else None
         if solved is None:
             return None
         b = self.branch
         weight: dict[tuple[str, str], float] = defaultdict(float)
         lessons: dict[tuple[str, str], float] = defaultdict(float)
-        for (alt, parts, _c), x in zip(self.columns, solved.watched, strict=True):
+        for (alt, parts), x in zip(self.weeks, solved.watched, strict=True):
             if x <= 1e-6:
                 continue
             for m, _j, n in parts:
@@ -649,8 +646,6 @@ class BackgroundBound:
         index: VisitIndex | None = None,
     ) -> None:
         self.value = floor
-        # The converged programme's pairs, once there (read by the search's lanes).
-        self.plan: dict[tuple[str, str], int] | None = None
         self._done = threading.Event()
         self._result: WeekBound | None = None
         self._error: BaseException | None = None
@@ -665,13 +660,18 @@ class BackgroundBound:
                 self._result = week_bound(
                     prep, weights, deadline, starts, self._raise, stop, index
                 )
-                if self._result is not None:
-                    self.plan = self._result.plan
             except BaseException as e:  # re-raised by finish(), in the caller's thread
                 self._error = e
 
         self._thread = threading.Thread(target=work, name="week-bound", daemon=True)
         self._thread.start()
+
+    @property
+    def plan(self) -> dict[tuple[str, str], int] | None:
+        """The converged programme's pairs, once the thread has them (read by the search's
+        lanes)."""
+        result = self._result
+        return result.plan if result is not None else None
 
     def _raise(self, value: int) -> None:
         self.value = max(self.value, value)
