@@ -105,3 +105,29 @@ def test_a_bound_whose_process_cannot_start_is_the_same_and_says_why(
     found = wb.week_bound(prepare(generate(30, 1)), Weights.default(), time.monotonic() + 60)
     assert found is not None and found.converged and found.cold
     assert found.value == pytest.approx(7_374, rel=wb.CLOSE_ENOUGH, abs=1)
+
+
+def test_the_process_gives_each_solve_its_own_seconds() -> None:
+    # HiGHS sums its run time over a process's solves; a limit read against that sum made
+    # late rounds of a long column generation stop at once, unconverged (lp_worker).
+    rng = np.random.default_rng(0)
+    n = 150
+    lp = WarmLP()
+    try:
+        for _ in range(n):
+            lp.add_row(1, np.inf)  # each buyer takes one unit
+        for _ in range(n):
+            lp.add_row(-np.inf, 1)  # each seller gives at most one
+        for i in range(n):
+            for j in range(n):
+                lp.add_column(float(rng.random()), {i: 1.0, n + j: 1.0})
+        for _ in range(3):  # new costs everywhere: ~0.3 s of HiGHS each here
+            for k in range(n * n):
+                lp.set_cost(k, float(rng.random()))
+            assert lp.solve(60, []) is not None
+        for _ in range(3):  # one column made free: a few pivots, ~3 ms here
+            lp.set_cost(int(rng.integers(n * n)), 0.0)
+            assert lp.solve(0.05, []) is not None
+        assert lp.failure is None
+    finally:
+        lp.close()

@@ -66,7 +66,11 @@ def main() -> None:
                 if failed is not None:
                     _send(out, ("error", failed))
                     continue
-                highs.setOptionValue("time_limit", max(1e-3, float(seconds)))
+                # HiGHS (to 1.x) holds its time limit against the run time summed over every
+                # run of this object, so a long column generation would stop with seconds
+                # to spare (ERGO-Code/HiGHS#1331): the limit is this run's share on top.
+                limit = highs.getRunTime() + max(1e-3, float(seconds))
+                highs.setOptionValue("time_limit", limit)
                 highs.run()
                 optimal = highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
                 solution = highs.getSolution()
