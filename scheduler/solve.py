@@ -825,6 +825,11 @@ def _solve_large(job: _Job) -> Result:
         weeks = background.finish()
     if weeks is not None and weeks.value > bound:
         state = "converged" if weeks.converged else "not converged"
+        if weeks.plan is not None:
+            state += (
+                f"; from then on the plan steps followed its {len(weeks.plan)} ALT-school"
+                f" pairs (the flow plan's {len(plan)})"
+            )
         notes.append(
             f"Bound from weeks without their days: {weeks.value} (the cheap bound {bound}),"
             f" {weeks.rounds} rounds in {weeks.seconds:.1f} s, {state}."
