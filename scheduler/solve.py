@@ -807,6 +807,14 @@ def _solve_large(job: _Job) -> Result:
         if on_progress:
             on_progress(seconds, objective, now)
 
+    handed: list[float] = []  # when the search first took the programme's plan
+
+    def replan() -> dict[tuple[str, str], int] | None:
+        better = background.plan
+        if better is not None and not handed:
+            handed.append(time.monotonic() - t0)
+        return better
+
     try:
         # Once the bound converges, its programme's pairs replace the flow plan: fewer
         # pairs, closer to the bound (docs/model.md, "The programme's plan").
@@ -819,16 +827,16 @@ def _solve_large(job: _Job) -> Result:
             t0,
             report,
             plan=plan,
-            replan=lambda: background.plan,
+            replan=replan,
         )
     finally:
         weeks = background.finish()
     if weeks is not None and weeks.value > bound:
         state = "converged" if weeks.converged else "not converged"
-        if weeks.plan is not None:
+        if weeks.plan is not None and handed:
             state += (
-                f"; from then on the plan steps followed its {len(weeks.plan)} ALT-school"
-                f" pairs (the flow plan's {len(plan)})"
+                f"; the plan steps followed its {len(weeks.plan)} ALT-school pairs from"
+                f" {handed[0]:.1f} s (the flow plan's {len(plan)})"
             )
         notes.append(
             f"Bound from weeks without their days: {weeks.value} (the cheap bound {bound}),"

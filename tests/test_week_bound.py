@@ -253,7 +253,7 @@ def test_the_large_path_reports_the_bound_found_beside_its_search() -> None:
     assert result.bound is not None and result.objective is not None
     assert cheap < result.bound <= result.objective
     assert any(
-        "without their days" in n and ", converged; from then on the plan steps" in n
+        "without their days" in n and ", converged; the plan steps followed its" in n
         for n in result.notes
     )
     assert not any("cheap bound stands" in n or "ran in MathOpt" in n for n in result.notes)
