@@ -40,7 +40,7 @@ from scheduler.model.bounds import VisitIndex
 from scheduler.model.compiled import compiled
 from scheduler.model.data import Prepared
 from scheduler.model.interrupt import interrupted
-from scheduler.model.lp import MathOptLP, WarmLP
+from scheduler.model.lp import MathOptLP, Solved, WarmLP
 from scheduler.model.patterns import LP_TOLERANCE
 from scheduler.result import Lesson
 
@@ -281,8 +281,7 @@ class _Programme:
         """Who teaches where in the programme's optimum: each (ALT, school) pair its weeks
         use with a total weight of at least one half, with their weighted lessons there
         (at least 1). None when the LP gives no optimum in time."""
-        seconds = deadline - time.monotonic()
-        solved = self.lp.solve(seconds, list(self.weeks.values())) if seconds > 0 else None
+        solved = self._solve(deadline, list(self.weeks.values()))
         if solved is None:
             return None
         b = self.branch
@@ -301,6 +300,11 @@ class _Programme:
         col = self.coefficients(alt, parts)
         return self.branch.cost(alt, parts) - sum(v * duals[k] for k, v in col.items())
 
+    def _solve(self, deadline: float, watch: list[int]) -> Solved | None:
+        """The LP's optimum with the ``watch`` columns' values; None past the deadline."""
+        seconds = deadline - time.monotonic()
+        return self.lp.solve(seconds, watch) if seconds > 0 else None
+
     def _column(self, cost: float, rows: dict[Row, float]) -> int:
         return self.lp.add_column(cost, {self.cons[k]: v for k, v in rows.items() if v})
 
@@ -311,10 +315,7 @@ class _Programme:
     def solve(self, deadline: float) -> tuple[float, dict[Row, float]] | None:
         """The programme's value and its duals, clipped to their signs; None when the LP
         gives no optimum in time."""
-        seconds = deadline - time.monotonic()
-        if seconds <= 0:
-            return None
-        solved = self.lp.solve(seconds, [self.fixed[k][0] for k in self.unmet])
+        solved = self._solve(deadline, [self.fixed[k][0] for k in self.unmet])
         if solved is None:
             return None
         self._unmet = bool((solved.watched > 1e-6).any())
