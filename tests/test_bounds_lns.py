@@ -125,6 +125,39 @@ def test_regions_solved_side_by_side_share_no_school_and_no_alt(planned: bool) -
     assert pairs >= 10  # the second lane is often busy (always at 120 ALTs)
 
 
+def test_schools_the_search_has_not_placed_are_placed_again_for_continuity() -> None:
+    # The plan-following start chooses classes visit by visit; placing a school's visits
+    # anew gives its classes fewer ALTs, with the same lessons per visit, and a pick stays
+    # apart from the regions other lanes are searching.
+    import random
+
+    from scheduler.model.lns import REPLACE_SCHOOLS, _Search
+
+    inst = generate(30, 2)
+    prep = prepare(inst)
+    weights = Weights.default()
+    plan = flow_week(VisitIndex.of(prep), weights)
+    best = greedy(prep, plan)
+    search = _Search(prep, LnsSettings(), random.Random(7), plan)
+    taken = [search.region(best, 1)]
+    assert search.unsettled(best, set(), taken) is None  # lessons are short: cover first
+    pick = search.unsettled(best, set(), taken, stuck=True)
+    assert pick is not None
+    schools, alts = pick
+    assert 0 < len(schools) <= REPLACE_SCHOOLS
+    assert {ls.alt_id for ls in best if ls.school_id in schools} == alts
+    assert not set(schools) & set(taken[0][0]) and not alts & taken[0][1]
+    changed, placed = search.place_again(best, schools, SolverParams.default(workers=1))
+    after = [ls for ls in best if ls.school_id not in changed] + placed
+    assert check(inst, lessons_frame(after)) == []
+    assert counts_of(after) == counts_of(best)
+    kpis = [score(inst, lessons_frame(t), weights) for t in (best, after)]
+    assert kpis[1].terms["continuity"] < kpis[0].terms["continuity"]
+    # Settled schools are not drawn again.
+    again = search.unsettled(best, set(schools), taken, stuck=True)
+    assert again is None or not set(again[0]) & set(schools)
+
+
 def test_a_school_sharing_an_alts_day_with_a_changed_one_is_placed_again() -> None:
     # With two schools a day, A teaches at S and T on Monday. The step changes only S's
     # count; T's lessons must be placed again beside S's, or A could be in both at once.

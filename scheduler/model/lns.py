@@ -52,6 +52,8 @@ PLACE_EFFORT = 0.3
 LANES = 2
 # Draws a further lane gets to find a region apart from the ones already taken.
 DISJOINT_TRIES = 20
+# Schools a re-placing step (:meth:`_Search.unsettled`) places anew at most.
+REPLACE_SCHOOLS = 6
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,7 @@ def improve(
                 better = replan() if replan is not None else None
                 if better is not None and better is not search.plan:
                     search.use_plan(better)
-                pick = None
+                pick, again = None, False
                 while pick is None:
                     if (
                         time.monotonic() >= deadline - 0.5
@@ -115,7 +117,12 @@ def improve(
                     # Stuck on the last missing lessons: they need a longer chain of moves,
                     # so the region and its time grow (up to 3x) until a step is accepted.
                     grow = min(3, 1 + state.since // (STUCK_STEPS * lanes))
-                    pick = search.apart(state.best, grow, list(state.running.values()))
+                    taken = list(state.running.values())
+                    stuck = state.since >= STUCK_STEPS * lanes
+                    pick = search.unsettled(state.best, state.settled, taken, stuck)
+                    again = pick is not None
+                    if pick is None:
+                        pick = search.apart(state.best, grow, taken)
                     if pick is None:  # every region drawn overlaps a running one
                         state.changed.wait(timeout=0.05)
                 key = object()
@@ -124,9 +131,12 @@ def improve(
                 seconds = min(search.cfg.step_seconds * grow, deadline - time.monotonic())
             found = None
             try:
-                found = search.step(
-                    current, pick, weights=weights, params=step_params, seconds=seconds
-                )
+                if again:
+                    found = search.place_again(current, pick[0], step_params)
+                else:
+                    found = search.step(
+                        current, pick, weights=weights, params=step_params, seconds=seconds
+                    )
             except BaseException:
                 state.failed = True
                 raise
@@ -134,6 +144,8 @@ def improve(
                 with state.changed:
                     del state.running[key]
                     state.since += 1
+                    if again:  # placed anew from the same visits: nothing more to gain there
+                        state.settled.update(pick[0])
                     if found is not None:
                         _commit(state, found, prep, weights, t0, on_progress)
                     state.changed.notify_all()
@@ -161,6 +173,9 @@ class _Lanes:
     since: int = 0  # steps since the last accepted one
     failed: bool = False  # a lane raised (or the search ended): the others stop
     running: dict[object, tuple[list[str], set[str]]] = field(default_factory=dict)
+    # Schools placed by the search itself since their visits last changed: their classes
+    # and periods are already the best the placement finds for those visits.
+    settled: set[str] = field(default_factory=set)
     changed: threading.Condition = field(default_factory=threading.Condition)
 
 
@@ -185,6 +200,7 @@ def _commit(
     obj = objective_of(prep, candidate, weights)
     if obj < state.best_obj:
         state.best, state.best_obj = candidate, obj
+        state.settled |= changed
         state.accepted += 1
         state.since = 0
         if on_progress:
@@ -322,6 +338,70 @@ class _Search:
             school = came_from[by] if by is not None else None
         teaching = {ls.alt_id for ls in best if ls.school_id in schools}
         return schools[::-1], alts | teaching  # from the short school out
+
+    def unsettled(
+        self,
+        best: list[Lesson],
+        settled: set[str],
+        taken: list[tuple[list[str], set[str]]],
+        stuck: bool = False,
+    ) -> tuple[list[str], set[str]] | None:
+        """Schools whose classes see more ALTs than needed and that the search has not
+        placed itself (up to :data:`REPLACE_SCHOOLS`, apart from those ``taken``), with the
+        ALTs teaching there; None when there are none, or while lessons are missing and the
+        search is not ``stuck`` (covering is worth far more: session 19, region steps gained
+        ~38,000 a lane-second in the first 20 s of a 120-ALT run, re-placing ~590; once
+        covered, region steps gain ~140 at 120 ALTs and re-placing ~1,000 at 250).
+
+        The start's classes were chosen visit by visit, and a school keeps them until a step
+        changes its visits; placing its visits anew costs no master and often gives a class
+        one ALT instead of two (session 19: at 250 ALTs, 60 s, 52-63 such schools were left
+        untouched, and placing them again took continuity from 163 and 213 to 124 and 163)."""
+        given: Counter[str] = Counter()
+        alts_of: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for ls in best:
+            given[ls.school_id] += 1
+            alts_of[(ls.school_id, ls.class_)].add(ls.alt_id)
+        short = any(given[s] < self.need[s] for s in self.schools)
+        if short and not stuck:
+            return None
+        teachers: dict[str, set[str]] = defaultdict(set)
+        extra: set[str] = set()
+        for (school, _c), alts in alts_of.items():
+            teachers[school] |= alts
+            if len(alts) > 1 and school not in settled:
+                extra.add(school)
+        if not extra:
+            return None
+        busy_schools = {s for schools, _ in taken for s in schools}
+        busy_alts = {a for _, alts in taken for a in alts}
+        # With several schools a day, a school is placed with those sharing its ALTs' days.
+        groups: dict[str, set[str]] = {}
+        for cluster in clusters(counts_of(best)):
+            schools = {v[1] for v in cluster}
+            for school in schools:
+                groups[school] = schools
+        chosen: list[str] = []
+        for school in sorted(extra):
+            group = groups.get(school, {school})
+            alts = {a for s in group for a in teachers[s]}
+            if group & busy_schools or alts & busy_alts or group & set(chosen):
+                continue
+            if len(chosen) + len(group) > REPLACE_SCHOOLS and chosen:
+                break
+            chosen += sorted(group)
+        if not chosen:
+            return None
+        return chosen, {a for s in chosen for a in teachers[s]}
+
+    def place_again(
+        self, best: list[Lesson], schools: list[str], params: SolverParams
+    ) -> tuple[set[str], list[Lesson]]:
+        """``schools``' visits in ``best`` placed anew into classes and periods."""
+        region = set(schools)
+        counts = {v: k for v, k in counts_of(best).items() if v[1] in region}
+        placed = place(self.prep, counts, repair=True, effort=PLACE_EFFORT, threads=params.threads)
+        return region, placed.lessons
 
     def step(
         self,
