@@ -630,12 +630,13 @@ class BackgroundBound:
     compiled pricing releases the GIL). :attr:`value` is the best bound so far, at least
     ``floor``.
 
-    A third of the way to the deadline, a bound still below ``floor`` gives up and leaves the
-    cores to the search, which shares them with it meanwhile (session 14, 120 ALTs, 60 s:
-    47,328 against 40,452 when a slower bound ran to the end). Alone it passes the cheap
-    bound at ~3 s at 120 ALTs and ~13 s at 250 (beside the search at 250 ALTs, before the
-    third of a 60 s run, converging at ~32 s), so the rule is for larger branches or
-    shorter limits than those (docs/model.md)."""
+    Half way to the deadline, a bound still below ``floor`` gives up and leaves the cores to
+    the search, which shares them with it meanwhile (session 14, 120 ALTs, 60 s: 47,328
+    against 40,452 when a slower bound ran to the end). Alone it passes the cheap bound at
+    ~3 s at 120 ALTs and ~13 s at 250; beside the search at 250 ALTs and 60 s it passed a
+    third of the way on most runs but not all (session 19: 4 of 5 solver seeds, the fifth
+    gave up after 17 s while the others converged at ~33 s), hence half, so the rule is for
+    larger branches or shorter limits than those (docs/model.md)."""
 
     def __init__(
         self,
@@ -651,7 +652,7 @@ class BackgroundBound:
         self._result: WeekBound | None = None
         self._error: BaseException | None = None
         starts = [list(s) for s in starts]
-        cutoff = time.monotonic() + (deadline - time.monotonic()) / 3
+        cutoff = time.monotonic() + (deadline - time.monotonic()) / 2
 
         def stop() -> bool:
             return self._done.is_set() or (time.monotonic() > cutoff and self.value <= floor)
