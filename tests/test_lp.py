@@ -3,6 +3,7 @@ duals as a cold MathOpt solve, and the rounds go on in MathOpt when the process 
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
 
@@ -25,6 +26,22 @@ def _small(lp: MathOptLP | WarmLP) -> None:
     lp.add_column(1.0, {0: 1.0, 2: 1.0})
     lp.add_column(2.0, {0: 1.0, 1: 1.0})
     lp.add_column(3.0, {1: 1.0, 2: 1.0})
+
+
+def test_what_a_library_prints_on_descriptor_1_stays_off_the_answer_pipe() -> None:
+    # highspy 1.16 prints its banner straight to file descriptor 1, past sys.stdout; on the
+    # pipe it broke every answer (UnpicklingError). os.write stands in for the C library.
+    script = (
+        "import os, sys\n"
+        "from scheduler.model.lp_worker import answer_pipe\n"
+        "out = answer_pipe()\n"
+        "os.write(1, b'Running HiGHS\\n')\n"
+        "print('a print too')\n"
+        "out.write(b'answer'); out.flush()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, check=True)
+    assert done.stdout == b"answer"
+    assert b"Running HiGHS" in done.stderr and b"a print too" in done.stderr
 
 
 def test_the_process_answers_as_mathopt_does_and_stays_warm_through_changes() -> None:

@@ -14,6 +14,7 @@ answered by ``("solved", optimal, objective, row duals, values of the watched co
 
 from __future__ import annotations
 
+import os
 import pickle
 import signal
 import sys
@@ -25,12 +26,25 @@ def _send(out: BinaryIO, message: tuple[Any, ...]) -> None:
     out.flush()
 
 
+def answer_pipe() -> BinaryIO:
+    """The parent's pipe (standard output as it was), with file descriptor 1 and
+    ``sys.stdout`` sent to standard error from now on.
+
+    The pipe must carry the answers alone, and redirecting ``sys.stdout`` does not stop a C
+    library writing to descriptor 1: highspy 1.16 prints its banner there on the first run
+    even with ``output_flag`` off, which broke every answer that followed."""
+    sys.stdout.flush()
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return out
+
+
 def main() -> None:
     """Serve one programme until standard input closes."""
     # Ctrl-C reaches the whole process group; the parent decides when this process ends.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    out, inp = sys.stdout.buffer, sys.stdin.buffer
-    sys.stdout = sys.stderr  # the pipe carries the answers alone
+    out, inp = answer_pipe(), sys.stdin.buffer
     try:
         import highspy
         import numpy as np
