@@ -118,8 +118,7 @@ def improve(
                     # so the region and its time grow (up to 3x) until a step is accepted.
                     grow = min(3, 1 + state.since // (STUCK_STEPS * lanes))
                     taken = list(state.running.values())
-                    stuck = state.since >= STUCK_STEPS * lanes
-                    pick = search.unsettled(state.best, state.settled, taken, stuck)
+                    pick = search.unsettled(state.best, state.settled, taken, stuck=grow > 1)
                     again = pick is not None
                     if pick is None:
                         pick = search.apart(state.best, grow, taken)
@@ -254,12 +253,16 @@ class _Search:
                 return schools, alts
         return None
 
+    def short(self, best: list[Lesson]) -> list[str]:
+        """The schools ``best`` gives fewer lessons than they need."""
+        given = Counter(ls.school_id for ls in best)
+        return [s for s in self.schools if given[s] < self.need[s]]
+
     def region(self, best: list[Lesson], grow: int) -> tuple[list[str], set[str]]:
         """One region to free: its schools and the ALTs free to move in it."""
         cfg, inst = self.cfg, self.prep.instance
         size = replace(cfg, schools=cfg.schools * grow, near_alts=cfg.near_alts * grow)
-        given = Counter(ls.school_id for ls in best)
-        short = [s for s in self.schools if given[s] < self.need[s]]
+        short = self.short(best)
         if self.plan and self.rng.random() < PLAN_STEPS:
             # While lessons are missing, the plan's ALTs of a short school: the plan covers
             # everything, so they are ALTs that have room for it.
@@ -357,14 +360,11 @@ class _Search:
         changes its visits; placing its visits anew costs no master and often gives a class
         one ALT instead of two (session 19: at 250 ALTs, 60 s, 52-63 such schools were left
         untouched, and placing them again took continuity from 163 and 213 to 124 and 163)."""
-        given: Counter[str] = Counter()
+        if not stuck and self.short(best):
+            return None
         alts_of: dict[tuple[str, str], set[str]] = defaultdict(set)
         for ls in best:
-            given[ls.school_id] += 1
             alts_of[(ls.school_id, ls.class_)].add(ls.alt_id)
-        short = any(given[s] < self.need[s] for s in self.schools)
-        if short and not stuck:
-            return None
         teachers: dict[str, set[str]] = defaultdict(set)
         extra: set[str] = set()
         for (school, _c), alts in alts_of.items():
