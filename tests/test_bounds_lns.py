@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_solve_property import branches
-from tiny import solved
+from tiny import EVERY_TERM, solved
 
 from scheduler.config import SolverParams, Weights
 from scheduler.generate import generate
@@ -51,15 +51,7 @@ def test_the_search_scores_a_timetable_as_the_validator_does(
     # The region search compares timetables by its own count of the objective; it must be
     # the validator's, term for term, or a step could be kept that makes things worse.
     prep = prepare(inst)
-    weights = Weights(
-        unmet_lesson=1000,
-        under_floor_lesson=300,
-        alt_school=50,
-        commute_minute=1,
-        load_spread=7,
-        day_peak=5,
-        continuity=3,
-    )
+    weights = EVERY_TERM
     plan = flow_week(VisitIndex.of(prep), weights) if planned else None
     lessons = greedy(prep, plan)
     assert (

@@ -7,7 +7,7 @@ import time
 
 from hypothesis import HealthCheck, given, settings
 from test_solve_property import branches
-from tiny import alt, bells, branch, klass, school
+from tiny import EVERY_TERM, alt, bells, branch, klass, school
 
 from scheduler.config import SolverParams, Weights
 from scheduler.generate import generate
@@ -18,17 +18,6 @@ from scheduler.model.lns import objective_of
 from scheduler.model.swaps import DaySwaps
 from scheduler.result import Lesson, lessons_frame
 from scheduler.validate import check
-
-# Every term weighs, and none dominates the others, so a wrong count of any one shows.
-WEIGHTS = Weights(
-    unmet_lesson=1000,
-    under_floor_lesson=300,
-    alt_school=50,
-    commute_minute=1,
-    load_spread=7,
-    day_peak=5,
-    continuity=3,
-)
 
 
 def swapped(lessons: list[Lesson], a: str, b: str, days: tuple[Day, ...]) -> list[Lesson]:
@@ -73,25 +62,27 @@ def every_swap(inst: Instance, lessons: list[Lesson], weights: Weights) -> int:
 @given(branches())
 def test_a_swap_is_allowed_exactly_when_the_timetable_stays_valid(inst: Instance) -> None:
     # Every rule, one or two schools a day; the greedy timetable of each random branch.
-    every_swap(inst, greedy(prepare(inst)), WEIGHTS)
+    every_swap(inst, greedy(prepare(inst)), EVERY_TERM)
 
 
 def test_swaps_on_a_generated_branch_are_judged_exactly() -> None:
     inst = generate(10, 3)
-    assert every_swap(inst, greedy(prepare(inst)), WEIGHTS) > 100
+    assert every_swap(inst, greedy(prepare(inst)), EVERY_TERM) > 100
 
 
 def test_two_alts_who_live_at_each_others_school_swap_their_weeks() -> None:
     # Each school's classes keep their periods; the swap saves both long commutes.
     inst, crossed = crossed_branch()
     prep = prepare(inst)
-    swaps = DaySwaps(prep, WEIGHTS)
+    swaps = DaySwaps(prep, EVERY_TERM)
     week = swaps.index(crossed)
     gained, schools, alts = swaps.improve(week, "A")
     after = week.lessons()
     assert check(inst, lessons_frame(after)) == []
     assert {(ls.alt_id, ls.school_id) for ls in after} == {("A", "N"), ("B", "S")}
-    assert gained == objective_of(prep, after, WEIGHTS) - objective_of(prep, crossed, WEIGHTS)
+    assert gained == objective_of(prep, after, EVERY_TERM) - objective_of(
+        prep, crossed, EVERY_TERM
+    )
     assert gained < 0 and schools == {"N", "S"} and alts == {"A", "B"}
     assert swaps.improve(week, "B") == (0, set(), set())  # nothing left to gain
 
@@ -106,11 +97,9 @@ def crossed_branch() -> tuple[Instance, list[Lesson]]:
         min_lessons_per_week=0,
     )
     prep = prepare(inst)
-    crossed = [lesson_at(prep, "A", ("S", f"{g}-1"), d, 1) for g, d in ((3, "Mon"), (4, "Tue"))]
-    crossed += [
-        lesson_at(prep, "B", ("N", f"{g}-1"), d, 1)
-        for g, d in ((3, "Mon"), (4, "Tue"), (5, "Wed"))
-    ]
+    # Grade g's lesson on day g - 3, in period 1.
+    crossed = [lesson_at(prep, "A", ("S", f"{g}-1"), DAYS[g - 3], 1) for g in (3, 4)]
+    crossed += [lesson_at(prep, "B", ("N", f"{g}-1"), DAYS[g - 3], 1) for g in (3, 4, 5)]
     assert check(inst, lessons_frame(crossed)) == []
     return inst, crossed
 
@@ -125,11 +114,13 @@ def test_the_region_search_swaps_days_between_its_steps(monkeypatch) -> None:  #
     prep = prepare(inst)
     t0 = time.monotonic()
     best, objective, accepted = lns.improve(
-        prep, WEIGHTS, SolverParams.default(workers=2), crossed, t0 + 2, t0
+        prep, EVERY_TERM, SolverParams.default(workers=2), crossed, t0 + 2, t0
     )
     assert {(ls.alt_id, ls.school_id) for ls in best} == {("A", "N"), ("B", "S")}
     assert check(inst, lessons_frame(best)) == []
-    assert objective == objective_of(prep, best, WEIGHTS) < objective_of(prep, crossed, WEIGHTS)
+    assert (
+        objective == objective_of(prep, best, EVERY_TERM) < objective_of(prep, crossed, EVERY_TERM)
+    )
     assert accepted >= 1
 
 

@@ -22,6 +22,18 @@ from scheduler.result import Result
 from scheduler.solve import solve
 from scheduler.validate import check, score
 
+# Weights under which every term counts and none dominates the others, so a wrong count of
+# any one term shows in the total.
+EVERY_TERM = Weights(
+    unmet_lesson=1000,
+    under_floor_lesson=300,
+    alt_school=50,
+    commute_minute=1,
+    load_spread=7,
+    day_peak=5,
+    continuity=3,
+)
+
 # Sakura ES sits at the origin; 0.01 degrees of latitude is about 1.1 km, 4 minutes at 20 km/h.
 ORIGIN = (35.0, 139.0)
 
