@@ -74,7 +74,8 @@ WARM_ALTS = 40
 class WeekBound:
     """The best bound found, whether the programme converged (to within
     :data:`CLOSE_ENOUGH`), rounds, weeks and seconds, why the HiGHS process was given up
-    for MathOpt, if it was, and, when it converged, its pairs (:meth:`_Programme.plan`)."""
+    for MathOpt, if it was, and, when it converged, its pairs (:meth:`_Programme.plan`) and
+    the weight its weeks give every pair they use (``support``)."""
 
     value: int
     converged: bool
@@ -83,6 +84,7 @@ class WeekBound:
     seconds: float
     cold: str | None = None
     plan: dict[tuple[str, str], int] | None = None
+    support: dict[tuple[str, str], float] | None = None
 
 
 class _Branch:
@@ -123,9 +125,24 @@ class _Branch:
         loads, visits = np.arange(L + 1), np.arange(K + 1)
         short = np.maximum(0, np.array(floors, dtype=float)[:, None] - loads[None, :])
         self.under = (weights.under_floor_lesson * short).reshape(n, L + 1)
-        # The busiest day is at least the load over the visit days (at most the ALT's days).
+        # The busiest day is at least the load over the visit days (at most the ALT's days),
+        # and at least a school's lessons over its visit days, ceil(x / j), at every school
+        # of the week: the state's last index r is the largest of those so far. Up to the
+        # most one visit holds (session 22: the first alone left ~45 of 120 ALTs' busiest
+        # days a lesson short at a school of few visits, docs/model.md).
+        # A ratio up to the floor over the visit slots counts as 0 (a relaxation): a week at
+        # its floor has a busiest day at least that anyway, and the states saved are most
+        # of the pricing's time (four ratios fewer for a full-time ALT of five days).
+        self.most_ratio = R = int(min(L, self.held[:, :, 1].max(initial=0))) if J else 0
+        self.base = np.minimum(
+            R, -(-np.array(floors, dtype=np.int64) // np.maximum(1, np.array(slots)))
+        )
         spread = np.maximum(1, np.minimum(visits[None, :], np.array(days)[:, None]))
-        self.peak = weights.day_peak * np.ceil(loads[None, :, None] / spread[:, None, :] - 1e-9)
+        even = np.ceil(loads[None, :, None] / spread[:, None, :] - 1e-9)
+        ratio = np.where(
+            np.arange(R + 1)[None, :] > 0, self.base[:, None] + np.arange(R + 1)[None, :], 0
+        ).astype(float)
+        self.peak = weights.day_peak * np.maximum(even[:, :, :, None], ratio[:, None, None, :])
         self.fits = np.zeros((n, L + 1, K + 1), dtype=bool)
         for i in range(n):
             self.fits[i, : tops[i] + 1, : slots[i] + 1] = True
@@ -137,11 +154,13 @@ class _Branch:
         load = sum(x for _m, _j, x in parts)
         visits = min(self.most_slots, sum(j for _m, j, _x in parts))
         commute = sum(j * self.commute[alt, m] for m, j, _x in parts)
+        most = min(self.most_ratio, max((-(-x // j) for _m, j, x in parts), default=0))
+        ratio = max(0, most - int(self.base[alt]))
         return float(
             self.under[alt, load]
             + w.alt_school * len(parts)
             + w.commute_minute * commute
-            + (self.peak[alt, load, visits] if load else 0.0)
+            + (self.peak[alt, load, visits, ratio] if load else 0.0)
         )
 
 
@@ -150,9 +169,10 @@ class _Priced:
     """Each ALT's least reduced cost at some duals and how to read its weeks back."""
 
     least: np.ndarray  # per ALT, with the week row's dual
-    table: np.ndarray  # (ALT, load * (slots + 1) + slots) reduced cost without it
+    # (ALT, (load * (slots + 1) + slots) * (ratios + 1) + ratio) reduced cost without it
+    table: np.ndarray
     week_dual: np.ndarray
-    back: np.ndarray  # (member rank, ALT, load, slots): j * 64 + x of the member's option
+    cost: np.ndarray  # (ALT, member rank, j, x - 1): the options priced (_options)
     ranked: np.ndarray  # (ALT, member rank) -> member
 
 
@@ -277,10 +297,13 @@ class _Programme:
         self.weeks[key] = self._column(self.branch.cost(alt, parts), self.coefficients(alt, parts))
         return 1
 
-    def plan(self, deadline: float) -> dict[tuple[str, str], int] | None:
+    def plan(
+        self, deadline: float
+    ) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], float]] | None:
         """Who teaches where in the programme's optimum: each (ALT, school) pair its weeks
         use with a total weight of at least one half, with their weighted lessons there
-        (at least 1). None when the LP gives no optimum in time."""
+        (at least 1); and the total weight of every pair its weeks use. None when the LP
+        gives no optimum in time."""
         solved = self._solve(deadline, list(self.weeks.values()))
         if solved is None:
             return None
@@ -294,7 +317,8 @@ class _Programme:
                 pair = (b.alts[alt], b.schools[int(b.school[alt, m])])
                 weight[pair] += x
                 lessons[pair] += x * n
-        return {p: max(1, round(lessons[p])) for p, w in weight.items() if w >= 0.5}
+        plan = {p: max(1, round(lessons[p])) for p, w in weight.items() if w >= 0.5}
+        return plan, dict(weight)
 
     def reduced_cost(self, alt: int, parts: Sequence[Part], duals: dict[Row, float]) -> float:
         col = self.coefficients(alt, parts)
@@ -357,11 +381,11 @@ def _price(branch: _Branch, duals: dict[Row, float], prune: bool = True) -> _Pri
     minutes = float(b.weights.commute_minute) * b.commute
     cost, ranked = _options(b.school, b.held, minutes, sides, K if prune else 0, L)
     n = len(b.alts)
-    best, back = _grow(cost, K)
-    by_load = load_dual[:, None, None] * np.arange(L + 1)[None, :, None]
-    table = best + b.under[:, :, None] + b.peak + by_load
-    table = np.where(b.fits, table, INF).reshape(n, -1)
-    return _Priced(table.min(axis=1) - week, table, week, back, ranked)
+    best = _grow(cost, K, b.most_ratio, b.base)
+    by_load = load_dual[:, None, None, None] * np.arange(L + 1)[None, :, None, None]
+    table = best + b.under[:, :, None, None] + b.peak + by_load
+    table = np.where(b.fits[:, :, :, None], table, INF).reshape(n, -1)
+    return _Priced(table.min(axis=1) - week, table, week, cost, ranked)
 
 
 @compiled
@@ -462,54 +486,88 @@ def _drop(options: np.ndarray, slots: int) -> None:
 
 
 @compiled
-def _grow(cost: np.ndarray, slots: int) -> tuple[np.ndarray, np.ndarray]:
-    """The least cost of each ALT's weeks by (load, visits used), adding the members one by
-    one (``cost[alt, member, j, x - 1]``: the member's option of j visits and x lessons, INF
-    where there is none), and for each member the option taken (``j * 64 + x``; 0: none).
+def _grow(cost: np.ndarray, slots: int, ratios: int, base: np.ndarray) -> np.ndarray:
+    """The least cost of each ALT's weeks by (load, visits used, largest ratio):
+    :func:`_grow_alt` for every ALT, without the options taken (read back one ALT at a time
+    in :func:`_weeks`: the whole array of them was 47 MB at 120 ALTs, and filling it took
+    longer than the programme)."""
+    n, _ranks, _days, top = cost.shape
+    best = np.empty((n, top + 1, slots + 1, ratios + 1))
+    none = np.zeros((0, top + 1, slots + 1, ratios + 1), dtype=np.int32)
+    for i in range(n):
+        best[i] = _grow_alt(cost[i], slots, ratios, base[i], none)
+    return best
+
+
+@compiled
+def _grow_alt(
+    cost: np.ndarray, slots: int, ratios: int, base: int, back: np.ndarray
+) -> np.ndarray:
+    """The least cost of one ALT's weeks by (load, visits used, largest ratio), adding the
+    members one by one (``cost[member, j, x - 1]``: the member's option of j visits and x
+    lessons, INF where there is none; its ratio is ceil(x / j), at most ``ratios``, less
+    the ALT's ``base``, at least 0); when ``back`` has a row per member, the option each
+    member took there and the ratio before it (``r * 4096 + j * 64 + x``; 0: none).
 
     Compiled: the same loops in numpy took ~10,000 small array operations a round (0.2 s at
     120 ALTs, 0.55 s at 250, half of a round), holding the GIL the search's lanes need."""
-    n, ranks, days, top = cost.shape
-    best = np.full((n, top + 1, slots + 1), INF)
-    back = np.zeros((ranks, n, top + 1, slots + 1), dtype=np.int32)
-    grown = np.empty((top + 1, slots + 1))
-    for i in range(n):
-        best[i, 0, 0] = 0.0
-        for m in range(ranks):
-            grown[:, :] = best[i]
-            # Options in the order (j, x) and strictly better only: ties keep the first.
-            for j in range(1, days):
-                for x in range(1, top + 1):
-                    c = cost[i, m, j, x - 1]
-                    if c >= INF / 2:
-                        continue
-                    for load in range(x, top + 1):
-                        for used in range(j, slots + 1):
-                            cand = best[i, load - x, used - j] + c
-                            if cand < grown[load, used]:
-                                grown[load, used] = cand
-                                back[m, i, load, used] = j * 64 + x
-            best[i] = grown
-    return best, back
+    ranks, days, top = cost.shape
+    keep = back.shape[0] > 0
+    best = np.full((top + 1, slots + 1, ratios + 1), INF)
+    grown = np.empty((top + 1, slots + 1, ratios + 1))
+    best[0, 0, 0] = 0.0
+    own = ratios - base  # the ratios above the base
+    for m in range(ranks):
+        grown[:, :, :] = best
+        # Options in the order (j, x) and strictly better only: ties keep the first.
+        for j in range(1, days):
+            for x in range(1, top + 1):
+                c = cost[m, j, x - 1]
+                if c >= INF / 2:
+                    continue
+                q = max(0, min(ratios, (x + j - 1) // j) - base)
+                for load in range(x, top + 1):
+                    for used in range(j, slots + 1):
+                        for r in range(own + 1):
+                            before = best[load - x, used - j, r]
+                            if before >= INF / 2:
+                                continue
+                            cand = before + c
+                            to = max(r, q)
+                            if cand < grown[load, used, to]:
+                                grown[load, used, to] = cand
+                                if keep:
+                                    back[m, load, used, to] = r * 4096 + j * 64 + x
+        best[:, :, :] = grown
+    return best
 
 
 def _weeks(branch: _Branch, priced: _Priced, most: int) -> list[tuple[int, list[Part]]]:
     """Up to ``most`` weeks per ALT with a negative reduced cost at the priced duals."""
-    K = branch.most_slots
+    K, R = branch.most_slots, branch.most_ratio
     out = []
     order = np.argsort(priced.table, axis=1)[:, : most * 3]
     for i in range(len(branch.alts)):
         for seen, flat in enumerate(order[i]):
             if seen >= most or priced.table[i, flat] - priced.week_dual[i] > -1e-6:
                 break
-            load, visits = divmod(int(flat), K + 1)
+            load, rest = divmod(int(flat), (K + 1) * (R + 1))
+            visits, ratio = divmod(rest, R + 1)
+            if seen == 0:
+                # The options this ALT's weeks took: its programme again, keeping them.
+                # (Members with an option come first; the others add nothing.)
+                options = priced.cost[i]
+                kept = int((options < INF / 2).any(axis=(1, 2)).sum())
+                back = np.zeros((kept, branch.top_load + 1, K + 1, R + 1), dtype=np.int32)
+                _grow_alt(options[:kept], K, R, int(branch.base[i]), back)
             parts: list[Part] = []
-            for m in range(priced.back.shape[0] - 1, -1, -1):
-                code = int(priced.back[m, i, load, visits])
+            for m in range(back.shape[0] - 1, -1, -1):
+                code = int(back[m, load, visits, ratio])
                 if code:
-                    j, x = divmod(code, 64)
+                    before, jx = divmod(code, 4096)
+                    j, x = divmod(jx, 64)
                     parts.append((int(priced.ranked[i, m]), j, x))
-                    load, visits = load - x, visits - j
+                    load, visits, ratio = load - x, visits - j, before
             out.append((i, parts))
     return out
 
@@ -608,7 +666,8 @@ def _rounds(
     if rounds == 0:
         return None
     # The converged programme's pairs guide the search's plan steps (solve._solve_large).
-    plan = prog.plan(deadline) if converged else None
+    planned = prog.plan(deadline) if converged else None
+    plan, support = planned if planned is not None else (None, None)
     return WeekBound(
         _rounded(best),
         converged,
@@ -617,6 +676,7 @@ def _rounds(
         time.monotonic() - t0,
         prog.lp.failure,
         plan,
+        support,
     )
 
 
@@ -674,6 +734,11 @@ class BackgroundBound:
         lanes)."""
         result = self._result
         return result.plan if result is not None else None
+
+    @property
+    def result(self) -> WeekBound | None:
+        """What the programme reached, once the thread has finished (read by the search)."""
+        return self._result
 
     def _raise(self, value: int) -> None:
         self.value = max(self.value, value)
