@@ -29,6 +29,7 @@ from scheduler.model.lns import improve, objective_of
 from scheduler.model.master import Master, add_cut, build_master, coverage_cuts
 from scheduler.model.patterns import PatternBound, pattern_bound
 from scheduler.model.placement import Counts, Visit, counts_of, place
+from scheduler.model.realise import realise
 from scheduler.model.skeleton import flow_week
 from scheduler.model.week_bound import BackgroundBound
 from scheduler.model.week_dp import Signature
@@ -757,6 +758,10 @@ def _solve_small(job: _Job) -> Result:
 
 
 # ---- large branches -------------------------------------------------------------------------
+# The search starts again from the programme's pairs only with at least this share of the
+# time limit left (the region search covers what that timetable leaves short in seconds,
+# then improves it: docs/model.md, "Starting from the programme").
+REALISE_LEFT = 0.3
 # Above this many candidate visits (about 20 ALTs in a generated city) one master is slow to
 # build and its search stalls; the region LNS improves the greedy timetable instead.
 LARGE_BRANCH_VISITS = 2_500
@@ -815,6 +820,32 @@ def _solve_large(job: _Job) -> Result:
             handed.append(time.monotonic() - t0)
         return better
 
+    realised: list[str] = []  # what became of the timetable from the programme
+
+    def restart() -> list[Lesson] | None:
+        # Once the programme has converged, and while enough time is left for the search to
+        # cover what it leaves short, a timetable built from its pairs replaces the search's
+        # (docs/model.md, "Starting from the programme").
+        weeks = background.result
+        if realised or weeks is None or weeks.support is None:
+            return None
+        began = time.monotonic()
+        left = t0 + params.time_limit - began
+        if left < REALISE_LEFT * params.time_limit:
+            realised.append(
+                f"The programme converged {began - t0:.1f} s into the run, too late to start"
+                " again from its pairs."
+            )
+            return None
+        fresh = realise(search, weights, params, weeks.support, t0 + params.time_limit)
+        short = instance.need() - len(fresh)
+        realised.append(
+            f"Started again at {began - t0:.1f} s from the programme's pairs: a timetable"
+            f" built in {time.monotonic() - began:.1f} s, {short} lessons short, objective"
+            f" {objective_of(prep, fresh, weights):,}."
+        )
+        return fresh
+
     try:
         # Once the bound converges, its programme's pairs replace the flow plan: fewer
         # pairs, closer to the bound (docs/model.md, "The programme's plan").
@@ -828,9 +859,11 @@ def _solve_large(job: _Job) -> Result:
             report,
             plan=plan,
             replan=replan,
+            restart=restart,
         )
     finally:
         weeks = background.finish()
+    notes += realised
     if weeks is not None and weeks.value > bound:
         state = "converged" if weeks.converged else "not converged"
         if weeks.plan is not None and handed:

@@ -94,14 +94,14 @@ def test_regions_solved_side_by_side_share_no_school_and_no_alt(planned: bool) -
     # teaching at a region's school is free there (so no other step moves their lessons).
     import random
 
-    from scheduler.model.lns import _Search
+    from scheduler.model.lns import RegionSearch
 
     inst = generate(30, 2)
     prep = prepare(inst)
     weights = Weights.default()
     plan = flow_week(VisitIndex.of(prep), weights) if planned else None
     best = greedy(prep, plan)
-    search = _Search(prep, LnsSettings(), random.Random(7), plan)
+    search = RegionSearch(prep, LnsSettings(), random.Random(7), plan)
     pairs = 0
     for grow in (1, 1, 2, 3) * 10:
         # As the lanes draw: a region, then one apart from it (or none after 20 draws).
@@ -123,14 +123,14 @@ def test_schools_the_search_has_not_placed_are_placed_again_for_continuity() -> 
     # apart from the regions other lanes are searching.
     import random
 
-    from scheduler.model.lns import REPLACE_SCHOOLS, _Search
+    from scheduler.model.lns import REPLACE_SCHOOLS, RegionSearch
 
     inst = generate(30, 2)
     prep = prepare(inst)
     weights = Weights.default()
     plan = flow_week(VisitIndex.of(prep), weights)
     best = greedy(prep, plan)
-    search = _Search(prep, LnsSettings(), random.Random(7), plan)
+    search = RegionSearch(prep, LnsSettings(), random.Random(7), plan)
     taken = [search.region(best, 1)]
     assert search.unsettled(best, set(), taken) is None  # lessons are short: cover first
     pick = search.unsettled(best, set(), taken, stuck=True)

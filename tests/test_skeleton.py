@@ -15,7 +15,7 @@ from scheduler.instance import DAYS, Instance
 from scheduler.model.bounds import VisitIndex, coverage_bound
 from scheduler.model.data import alt_week_capacity, prepare
 from scheduler.model.greedy import greedy, plan_days
-from scheduler.model.lns import LnsSettings, _plan_region, _Search
+from scheduler.model.lns import LnsSettings, RegionSearch, _plan_region
 from scheduler.model.skeleton import flow_week
 from scheduler.result import Lesson, lessons_frame
 from scheduler.validate import check
@@ -155,15 +155,15 @@ def test_a_chain_step_reaches_an_alt_with_room_through_a_full_one() -> None:
     inst, full = _chained(with_room=True)
     prep = prepare(inst)
     for seed in range(8):
-        search = _Search(prep, LnsSettings(), random.Random(seed), None)
+        search = RegionSearch(prep, LnsSettings(), random.Random(seed), None)
         assert search.chain_region(full, ["J"]) == (["J", "E"], {"X", "Y"})
     inst, full = _chained(with_room=False)
-    search = _Search(prepare(inst), LnsSettings(), random.Random(0), None)
+    search = RegionSearch(prepare(inst), LnsSettings(), random.Random(0), None)
     assert search.chain_region(full, ["J"]) is None
 
 
 def test_a_new_plan_replaces_the_planned_alts_of_every_school() -> None:
     prep = prepare(_crossed())
-    search = _Search(prep, LnsSettings(), random.Random(0), {("N", "North"): 5})
+    search = RegionSearch(prep, LnsSettings(), random.Random(0), {("N", "North"): 5})
     search.use_plan({("S", "North"): 3, ("N", "South"): 2})
     assert search.planned == {"North": {"S"}, "South": {"N"}}

@@ -108,8 +108,8 @@ def test_the_region_search_swaps_days_between_its_steps(monkeypatch) -> None:  #
     # With every region step finding nothing, only a day swap can improve the timetable.
     from scheduler.model import lns
 
-    monkeypatch.setattr(lns._Search, "step", lambda *_a, **_k: None)
-    monkeypatch.setattr(lns._Search, "place_again", lambda *_a, **_k: (set(), []))
+    monkeypatch.setattr(lns.RegionSearch, "step", lambda *_a, **_k: None)
+    monkeypatch.setattr(lns.RegionSearch, "place_again", lambda *_a, **_k: (set(), []))
     inst, crossed = crossed_branch()
     prep = prepare(inst)
     t0 = time.monotonic()

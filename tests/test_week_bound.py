@@ -265,6 +265,8 @@ def test_the_large_path_reports_the_bound_found_beside_its_search() -> None:
         for n in result.notes
     )
     assert not any("cheap bound stands" in n or "ran in MathOpt" in n for n in result.notes)
+    # With most of the time left, the search went on from the programme's pairs.
+    assert any(n.startswith("Started again at") for n in result.notes)
 
 
 def test_the_converged_programme_plans_real_pairs_for_the_search() -> None:

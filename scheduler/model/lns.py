@@ -5,7 +5,7 @@ of them does not even build fast. Each LNS step frees one region instead: the sc
 nearest a seed school, every ALT who teaches there now and the ALTs living nearest (or, for
 half the steps when a weekly plan is given, a school with the ALTs planned and teaching
 there and those ALTs' schools: :func:`_plan_region`; or, while lessons are missing, a chain
-from a short school to an ALT with room: :meth:`_Search.chain_region`). The
+from a short school to an ALT with room: :meth:`RegionSearch.chain_region`). The
 master of :mod:`scheduler.model.master` is built over the region's candidate visits plus
 every other current visit pinned to its value, so its objective is the whole branch's
 (continuity aside, which the placement adds); the best region answer is placed into classes
@@ -40,7 +40,7 @@ ProgressFn = Callable[[float, float, float], None]
 # Share of steps that free a plan region when a plan is given.
 PLAN_STEPS = 0.5
 # While lessons are missing, share of the other steps that free a chain of moves ending at
-# an ALT with room (:meth:`_Search.chain_region`).
+# an ALT with room (:meth:`RegionSearch.chain_region`).
 CHAIN_STEPS = 0.5
 # Steps without progress before a region grows by one more base size.
 STUCK_STEPS = 10
@@ -55,7 +55,7 @@ PLACE_EFFORT = 0.3
 LANES = 2
 # Draws a further lane gets to find a region apart from the ones already taken.
 DISJOINT_TRIES = 20
-# Schools a re-placing step (:meth:`_Search.unsettled`) places anew at most.
+# Schools a re-placing step (:meth:`RegionSearch.unsettled`) places anew at most.
 REPLACE_SCHOOLS = 6
 
 
@@ -84,21 +84,26 @@ def improve(
     settings: LnsSettings | None = None,
     plan: Mapping[tuple[str, str], int] | None = None,
     replan: Callable[[], Mapping[tuple[str, str], int] | None] | None = None,
+    restart: Callable[[], list[Lesson] | None] | None = None,
 ) -> tuple[list[Lesson], int, int]:
     """Improve a valid timetable region by region until ``deadline`` (a monotonic time).
 
     With a weekly ``plan`` of who teaches where (:func:`scheduler.model.skeleton.flow_week`),
     some steps free the schools and ALTs between the timetable and the plan instead of a
     geographic region; ``replan``, polled between steps, may hand over a better plan once
-    (the converged bound's pairs: :attr:`scheduler.model.week_bound.WeekBound.plan`). With
-    two threads or more, several lanes run steps side by side on
-    regions that share no school and no ALT (see :data:`LANES`). Returns the best timetable,
-    its objective and the number of accepted steps.
+    (the converged bound's pairs: :attr:`scheduler.model.week_bound.WeekBound.plan`);
+    ``restart``, polled the same way, may hand over once a timetable to go on from instead
+    (:func:`scheduler.model.realise.realise`), even a worse one: the other lanes wait while
+    it is built, and the best timetable before it is kept should the search not pass it.
+    With two threads or more, several lanes run steps side by side on regions that share no
+    school and no ALT (see :data:`LANES`). Returns the best timetable, its objective and the
+    number of accepted steps.
     """
-    search = _Search(prep, settings or LnsSettings(), random.Random(params.seed), plan)
+    search = RegionSearch(prep, settings or LnsSettings(), random.Random(params.seed), plan)
     lanes = max(1, min(LANES, params.threads))
     step_params = params.model_copy(update={"workers": max(1, params.threads // lanes)})
     state = _Lanes(list(start), objective_of(prep, start, weights))
+    state.reported = state.best_obj
     state.dirty = {a.alt_id for a in prep.instance.alts}
     swaps = DaySwaps(prep, weights)
     if on_progress:
@@ -110,6 +115,11 @@ def improve(
                 better = replan() if replan is not None else None
                 if better is not None and better is not search.plan:
                     search.use_plan(better)
+                # Built under the lock: the other lanes wait (their steps would be judged
+                # against a timetable about to be left).
+                fresh = restart() if restart is not None and not state.restarted else None
+                if fresh is not None:
+                    _restart(state, fresh, prep, weights)
                 if time.monotonic() < deadline - 0.5 and _swap_step(
                     state, swaps, search, weights, t0, on_progress
                 ):
@@ -135,7 +145,7 @@ def improve(
                         state.changed.wait(timeout=0.05)
                 key = object()
                 state.running[key] = pick
-                current = state.best
+                current, generation = state.best, state.generation
                 seconds = min(search.cfg.step_seconds * grow, deadline - time.monotonic())
             found = None
             try:
@@ -152,10 +162,12 @@ def improve(
                 with state.changed:
                     del state.running[key]
                     state.since += 1
-                    if again:  # placed anew from the same visits: nothing more to gain there
-                        state.settled.update(pick[0])
-                    if found is not None:
-                        _commit(state, found, prep, weights, t0, on_progress)
+                    # A step begun before a restart answers for a timetable left behind.
+                    if generation == state.generation:
+                        if again:  # placed anew from the same visits: nothing more there
+                            state.settled.update(pick[0])
+                        if found is not None:
+                            _commit(state, found, prep, weights, t0, on_progress)
                     state.changed.notify_all()
 
     try:
@@ -167,6 +179,8 @@ def improve(
                     done.result()
     finally:  # Ctrl-C (scheduler.model.interrupt) stops the running searches: best is kept
         state.failed = True
+    if state.kept is not None and state.kept_obj < state.best_obj:  # a restart not made up for
+        return state.kept, state.kept_obj, state.accepted
     return state.best, state.best_obj, state.accepted
 
 
@@ -190,6 +204,32 @@ class _Lanes:
     week: Week | None = None
     week_of: list[Lesson] | None = None
     changed: threading.Condition = field(default_factory=threading.Condition)
+    # The best timetable before the restart and its objective, the least objective
+    # reported so far, and how many restarts (a step begun before one is not judged).
+    kept: list[Lesson] | None = None
+    kept_obj: int = 0
+    reported: int = 0
+    restarted: bool = False
+    generation: int = 0
+
+    def better(self, obj: int, t0: float, on_progress: ProgressFn | None) -> None:
+        """Report ``obj`` when it beats everything reported, the restart's fallback too."""
+        if obj < self.reported:
+            self.reported = obj
+            if on_progress:
+                on_progress(time.monotonic() - t0, obj, 0.0)
+
+
+def _restart(state: _Lanes, fresh: list[Lesson], prep: Prepared, weights: Weights) -> None:
+    """Go on from ``fresh``, keeping the best so far should the search not pass it."""
+    state.kept, state.kept_obj = state.best, state.best_obj
+    state.best, state.best_obj = list(fresh), objective_of(prep, fresh, weights)
+    state.restarted = True
+    state.generation += 1
+    state.dirty = {a.alt_id for a in prep.instance.alts}
+    state.settled = set()
+    state.since = 0
+    state.week = state.week_of = None
 
 
 def _commit(
@@ -218,14 +258,13 @@ def _commit(
         state.settled |= changed
         state.accepted += 1
         state.since = 0
-        if on_progress:
-            on_progress(time.monotonic() - t0, obj, 0.0)
+        state.better(obj, t0, on_progress)
 
 
 def _swap_step(
     state: _Lanes,
     swaps: DaySwaps,
-    search: _Search,
+    search: RegionSearch,
     weights: Weights,
     t0: float,
     on_progress: ProgressFn | None,
@@ -258,12 +297,11 @@ def _swap_step(
             state.settled -= schools  # new ALTs there: their classes may be placed better
             state.accepted += 1
             state.since = 0
-            if on_progress:
-                on_progress(time.monotonic() - t0, obj, 0.0)
+            state.better(obj, t0, on_progress)
     return True
 
 
-class _Search:
+class RegionSearch:
     """The fixed data of a region search: schools, homes, candidate visits, the plan."""
 
     def __init__(
@@ -467,8 +505,10 @@ class _Search:
         weights: Weights,
         params: SolverParams,
         seconds: float,
+        pairs: set[tuple[str, str]] | None = None,
     ) -> tuple[set[str], list[Lesson]] | None:
-        """Solve one region of ``best``: the schools it changed and their new lessons."""
+        """Solve one region of ``best``: the schools it changed and their new lessons
+        (with ``pairs``, a freed ALT visits only the region's schools paired with them)."""
         region, free_alts = pick
         in_region = set(region)
         counts = counts_of(best)
@@ -480,6 +520,7 @@ class _Search:
             v
             for a in sorted(free_alts)
             for s in region
+            if pairs is None or (a, s) in pairs
             for v in self.candidates.get((a, s), [])
             if (a, v[2]) not in busy
         ]
