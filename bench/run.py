@@ -383,6 +383,24 @@ def update_doc(doc: Path, block: str) -> None:
     doc.write_text(text, encoding="utf-8")
 
 
+def warm_up() -> None:
+    """Compile the bounds' numba kernels once (they are cached on disk), so the first
+    measured run does not pay for it (~10-30 s of one core after an install or an edit)."""
+    code = (
+        "import time\n"
+        "from scheduler.config import Weights\n"
+        "from scheduler.generate import generate\n"
+        "from scheduler.model.data import prepare\n"
+        "from scheduler.model.week_bound import week_bound\n"
+        "from scheduler.model.patterns import pattern_bound\n"
+        "prep = prepare(generate(30, 1))\n"
+        "week_bound(prep, Weights.default(), time.monotonic() + 120)\n"
+        "pattern_bound(prepare(generate(6, 1)), Weights.default(), time.monotonic() + 60)\n"
+    )
+    print("compiling the bounds' kernels ...", flush=True)
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=False)
+
+
 def main() -> None:
     """Command line of the suite (and, with --child, of one run)."""
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
@@ -409,6 +427,8 @@ def main() -> None:
     args = ap.parse_args()
 
     rows = read_csv(args.csv) if args.from_csv else []
+    if not args.from_csv:
+        warm_up()
     for size in [] if args.from_csv else args.sizes:
         for seed in args.seeds:
             for method in args.methods:

@@ -860,6 +860,9 @@ def _solve_large(job: _Job) -> Result:
             plan=plan,
             replan=replan,
             restart=restart,
+            # Until the programme converges the search's work is insurance: one lane, and
+            # the other core to the programme (docs/model.md, "Starting from the programme").
+            pending=lambda: not realised and background.running,
         )
     finally:
         weeks = background.finish()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scheduler.config import SolverParams, Weights
@@ -94,10 +94,33 @@ def test_a_restart_worse_than_the_search_never_makes_the_answer_worse() -> None:
 
     params = SolverParams(time_limit=4, workers=2, seed=1)
     t0 = time.monotonic()
-    lessons, objective, _steps = improve(
-        prep, weights, params, start, t0 + 4, t0, restart=restart
-    )
+    lessons, objective, _steps = improve(prep, weights, params, start, t0 + 4, t0, restart=restart)
     assert len(asked) >= 3  # polled until it handed over, then no more
     assert objective == objective_of(prep, lessons, weights)
     assert objective <= objective_of(prep, start, weights)
     assert check(inst, lessons_frame(lessons)) == []
+
+
+def test_while_a_restart_may_come_only_one_lane_steps(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # The second lane waits while ``pending`` says the programme is still at work (it has
+    # the other core), so no two region steps ever run at once.
+    from scheduler.model import lns
+
+    inst = generate(30, 3)
+    prep = prepare(inst)
+    running, most = [0], [0]
+    real = lns.RegionSearch.step
+
+    def counted(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        running[0] += 1
+        most[0] = max(most[0], running[0])
+        try:
+            return real(self, *args, **kwargs)
+        finally:
+            running[0] -= 1
+
+    monkeypatch.setattr(lns.RegionSearch, "step", counted)
+    params = SolverParams(time_limit=3, workers=2, seed=1)
+    t0 = time.monotonic()
+    improve(prep, Weights.default(), params, greedy(prep), t0 + 3, t0, pending=lambda: True)
+    assert most[0] == 1

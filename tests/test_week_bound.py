@@ -289,7 +289,7 @@ def test_the_converged_programme_plans_real_pairs_for_the_search() -> None:
 def test_the_busiest_day_counts_each_school_s_lessons_over_its_visit_days() -> None:
     # A week of 20 lessons in 5 visits: 4 a day on average, but 18 of them in 3 visits to
     # one school put 6 on one day there. The week's cost counts the busiest day as 6.
-    branch, prog = _programme(generate(12, 3), Weights.default())
+    branch, _prog = _programme(generate(12, 3), Weights.default())
     alt = next(
         i
         for i in range(len(branch.alts))
@@ -301,3 +301,22 @@ def test_the_busiest_day_counts_each_school_s_lessons_over_its_visit_days() -> N
     even = [(big, 3, 12), (other, 2, 8)]
     peak = Weights.default().day_peak
     assert branch.cost(alt, lopsided) - branch.cost(alt, even) == peak * (6 - 4)
+
+
+def test_the_dive_gives_each_alt_one_whole_week_that_over_gives_no_school() -> None:
+    # After convergence the programme is dived to one week per ALT; its pairs (weight 1)
+    # must never give a school more than its need nor an ALT more than their maximum.
+    prep = prepare(generate(30, 1))
+    found = wb.week_bound(prep, Weights.default(), time.monotonic() + 60)
+    assert found is not None and found.converged
+    assert found.plan is not None and found.support is not None
+    assert set(found.support) == set(found.plan) and set(found.support.values()) == {1.0}
+    inst = prep.instance
+    per_school: dict[str, int] = {}
+    per_alt: dict[str, int] = {}
+    for (a, s), k in found.plan.items():
+        per_school[s] = per_school.get(s, 0) + k
+        per_alt[a] = per_alt.get(a, 0) + k
+    assert all(k <= sum(c.alt_lessons for c in prep.needy[s]) for s, k in per_school.items())
+    assert all(k <= inst.max_lessons(inst.alt_by_id[a]) for a, k in per_alt.items())
+    assert sum(per_school.values()) >= 0.9 * inst.need()

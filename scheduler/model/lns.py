@@ -85,6 +85,7 @@ def improve(
     plan: Mapping[tuple[str, str], int] | None = None,
     replan: Callable[[], Mapping[tuple[str, str], int] | None] | None = None,
     restart: Callable[[], list[Lesson] | None] | None = None,
+    pending: Callable[[], bool] | None = None,
 ) -> tuple[list[Lesson], int, int]:
     """Improve a valid timetable region by region until ``deadline`` (a monotonic time).
 
@@ -94,7 +95,9 @@ def improve(
     (the converged bound's pairs: :attr:`scheduler.model.week_bound.WeekBound.plan`);
     ``restart``, polled the same way, may hand over once a timetable to go on from instead
     (:func:`scheduler.model.realise.realise`), even a worse one: the other lanes wait while
-    it is built, and the best timetable before it is kept should the search not pass it.
+    it is built, and the best timetable before it is kept should the search not pass it;
+    while ``pending()`` says one may still come, only the first lane steps (the cores go to
+    what builds it).
     With two threads or more, several lanes run steps side by side on regions that share no
     school and no ALT (see :data:`LANES`). Returns the best timetable, its objective and the
     number of accepted steps.
@@ -109,9 +112,14 @@ def improve(
     if on_progress:
         on_progress(time.monotonic() - t0, state.best_obj, 0.0)
 
-    def lane() -> None:
+    def lane(first: bool) -> None:
         while True:
             with state.changed:
+                if not first and pending is not None and not state.restarted and pending():
+                    if time.monotonic() >= deadline - 0.5 or interrupted() or state.failed:
+                        return
+                    state.changed.wait(timeout=0.1)
+                    continue
                 better = replan() if replan is not None else None
                 if better is not None and better is not search.plan:
                     search.use_plan(better)
@@ -172,10 +180,10 @@ def improve(
 
     try:
         if lanes == 1:
-            lane()
+            lane(True)
         else:
             with ThreadPoolExecutor(max_workers=lanes) as pool:
-                for done in [pool.submit(lane) for _ in range(lanes)]:
+                for done in [pool.submit(lane, k == 0) for k in range(lanes)]:
                     done.result()
     finally:  # Ctrl-C (scheduler.model.interrupt) stops the running searches: best is kept
         state.failed = True

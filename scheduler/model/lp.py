@@ -55,6 +55,10 @@ class MathOptLP:
         """Change a column's cost."""
         self.model.objective.set_linear_coefficient(self.columns[column], cost)
 
+    def set_lower(self, column: int, lower: float) -> None:
+        """Change a column's lower bound."""
+        self.columns[column].lower_bound = lower
+
     def solve(self, seconds: float, watch: list[int]) -> Solved | None:
         """The optimum within ``seconds``, or None."""
         params = mathopt.SolveParameters(time_limit=timedelta(seconds=seconds))
@@ -83,6 +87,8 @@ class WarmLP:
         self.entries: list[dict[int, float]] = []
         self._sent_rows = self._sent_columns = 0
         self._new_costs: dict[int, float] = {}
+        self._lowers: dict[int, float] = {}  # columns whose lower bound is not 0
+        self._new_lowers: dict[int, float] = {}
         self._fallback: MathOptLP | None = None
         self.failure: str | None = None  # why the process was given up, if it was
         self._process: subprocess.Popen[bytes] | None = None
@@ -121,6 +127,14 @@ class WarmLP:
             self._fallback.set_cost(column, cost)
         else:
             self._new_costs[column] = cost
+
+    def set_lower(self, column: int, lower: float) -> None:
+        """Change a column's lower bound."""
+        self._lowers[column] = lower
+        if self._fallback is not None:
+            self._fallback.set_lower(column, lower)
+        else:
+            self._new_lowers[column] = lower
 
     def solve(self, seconds: float, watch: list[int]) -> Solved | None:
         """The optimum within ``seconds``, or None."""
@@ -170,6 +184,11 @@ class WarmLP:
             cost = np.fromiter(self._new_costs.values(), dtype=float)
             self._write(("costs", columns, cost))
             self._new_costs = {}
+        if self._new_lowers:
+            columns = np.fromiter(self._new_lowers, dtype=np.int32)
+            lower = np.fromiter(self._new_lowers.values(), dtype=float)
+            self._write(("lowers", columns, lower))
+            self._new_lowers = {}
 
     def _write(self, message: tuple[Any, ...]) -> None:
         stdin = self._pipe(self._process.stdin if self._process else None)
@@ -200,4 +219,6 @@ class WarmLP:
             lp.add_row(lower, upper)
         for cost, entries in zip(self.cost, self.entries, strict=True):
             lp.add_column(cost, entries)
+        for column, lower in self._lowers.items():
+            lp.set_lower(column, lower)
         self._fallback = lp

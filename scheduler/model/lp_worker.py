@@ -7,7 +7,8 @@ clash when loaded in one process (undefined symbols, whichever loads first), so 
 imports neither OR-Tools nor anything that does.
 
 Messages: ``("rows", lower, upper)``, ``("columns", cost, starts, index, value)`` (each
-column from 0 to infinity), ``("costs", columns, cost)``, and ``("solve", seconds, watch)``,
+column from 0 to infinity), ``("costs", columns, cost)``, ``("lowers", columns, lower)``
+(each of those columns from its new lower bound to infinity), and ``("solve", seconds, watch)``,
 answered by ``("solved", optimal, objective, row duals, values of the watched columns)`` or
 ``("error", text)``. The first answer is ``("ready",)`` or ``("error", text)``.
 """
@@ -75,6 +76,10 @@ def main() -> None:
             elif kind == "costs":
                 _kind, columns, cost = message
                 highs.changeColsCost(len(columns), columns, cost)
+            elif kind == "lowers":
+                _kind, columns, lower = message
+                n = len(columns)
+                highs.changeColsBounds(n, columns, lower, np.full(n, np.inf))
             elif kind == "solve":
                 _kind, seconds, watch = message
                 if failed is not None:

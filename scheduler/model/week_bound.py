@@ -68,6 +68,10 @@ INF = 1e18
 # rounds (scheduler.model.lp); smaller ones take a few cold solves of milliseconds, fewer
 # than a process's start.
 WARM_ALTS = 40
+# The dive (_dive) fixes this share of the ALTs still free a batch (besides those whose week
+# already has weight 1), then prices new weeks for the rest for up to DIVE_ROUNDS rounds.
+DIVE_SHARE = 0.3
+DIVE_ROUNDS = 1
 
 
 @dataclass(frozen=True)
@@ -668,6 +672,12 @@ def _rounds(
     # The converged programme's pairs guide the search's plan steps (solve._solve_large).
     planned = prog.plan(deadline) if converged else None
     plan, support = planned if planned is not None else (None, None)
+    if planned is not None and not stop():
+        # One integer week per ALT: a timetable built from it gives more of the need than
+        # one built from the fractional optimum (docs/model.md, "Diving").
+        dived = _dive(branch, prog, deadline, stop)
+        if dived is not None:
+            plan, support = dived
     return WeekBound(
         _rounded(best),
         converged,
@@ -678,6 +688,72 @@ def _rounds(
         plan,
         support,
     )
+
+
+def _dive(
+    branch: _Branch, prog: _Programme, deadline: float, stop: Callable[[], bool]
+) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], float]] | None:
+    """One week per ALT, fixed a few at a time in the converged programme: every ALT whose
+    week has weight 1, then the heaviest of the others (:data:`DIVE_SHARE` of those left)
+    whose week gives no school more than its need beside the weeks fixed before, each batch
+    followed by up to :data:`DIVE_ROUNDS` rounds of new weeks for the ALTs still free (at the
+    real weight of an unmet lesson). Returns the pairs of the weeks with their lessons (the
+    plan) and their weights (all 1), or None when time runs out."""
+    while prog.raise_unmet():
+        pass
+    b = branch
+    need = {s: int(n) for s, n in zip(b.schools, b.need, strict=True)}
+    given: dict[str, int] = defaultdict(int)
+    fixed: dict[int, tuple[Part, ...]] = {}
+    n = len(b.alts)
+    while len(fixed) < n:
+        if stop() or interrupted():
+            return None
+        keys = [k for k in prog.weeks if k[0] not in fixed]
+        solved = prog._solve(deadline, [prog.weeks[k] for k in keys])
+        if solved is None:
+            return None
+        heaviest: dict[int, list[tuple[float, tuple[Part, ...]]]] = defaultdict(list)
+        for (alt, parts), x in zip(keys, solved.watched, strict=True):
+            if x > 1e-6:
+                heaviest[alt].append((float(x), parts))
+        order = sorted(
+            ((x, alt, parts) for alt, ws in heaviest.items() for x, parts in ws),
+            key=lambda t: (-t[0], t[1], t[2]),
+        )
+        free = n - len(fixed)
+        batch = max(1, math.ceil(DIVE_SHARE * free))
+        taken, before = 0, len(fixed)
+        for x, alt, parts in order:
+            if alt in fixed or (x < 1 - 1e-6 and taken >= batch):
+                continue
+            schools = [(b.schools[int(b.school[alt, m])], k) for m, _j, k in parts]
+            if any(given[s] + k > need[s] for s, k in schools):
+                continue
+            for s, k in schools:
+                given[s] += k
+            fixed[alt] = parts
+            prog.lp.set_lower(prog.weeks[(alt, parts)], 1.0)
+            taken += x < 1 - 1e-6
+        if len(fixed) == before:
+            # Every week of the free ALTs over-gives a school: the heaviest of them gets the
+            # empty week, which always fits (and was the programme's first column).
+            alt = next(a for _x, a, _p in order if a not in fixed)
+            fixed[alt] = ()
+            prog.lp.set_lower(prog.weeks[(alt, ())], 1.0)
+        for _ in range(DIVE_ROUNDS):
+            found = prog.solve(deadline)
+            if found is None:
+                return None
+            priced = _price(branch, found[1])
+            weeks = [(i, p) for i, p in _weeks(branch, priced, WEEKS_PER_ROUND) if i not in fixed]
+            if sum(prog.add(i, p) for i, p in weeks) == 0:
+                break
+    plan: dict[tuple[str, str], int] = {}
+    for alt, parts in fixed.items():
+        for m, _j, k in parts:
+            plan[(b.alts[alt], b.schools[int(b.school[alt, m])])] = k
+    return plan, {pair: 1.0 for pair in plan}
 
 
 def _rounded(value: float) -> int:
@@ -734,6 +810,11 @@ class BackgroundBound:
         lanes)."""
         result = self._result
         return result.plan if result is not None else None
+
+    @property
+    def running(self) -> bool:
+        """Whether the thread is still at work."""
+        return self._thread.is_alive()
 
     @property
     def result(self) -> WeekBound | None:
