@@ -761,7 +761,7 @@ def _solve_small(job: _Job) -> Result:
 # The search starts again from the programme's pairs only with at least this share of the
 # time limit left (the region search covers what that timetable leaves short in seconds,
 # then improves it: docs/model.md, "Starting from the programme").
-REALISE_LEFT = 0.3
+REALISE_LEFT = 0.2
 # Above this many candidate visits (about 20 ALTs in a generated city) one master is slow to
 # build and its search stalls; the region LNS improves the greedy timetable instead.
 LARGE_BRANCH_VISITS = 2_500

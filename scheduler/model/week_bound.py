@@ -63,6 +63,11 @@ UNMET_STEP = 4
 # The rounds stop when the bound is this close to the programme's value, relatively (120
 # ALTs, one thread: 31,538 at 33 s; the last 2 units took ~7 s more of rounds).
 CLOSE_ENOUGH = 1e-4
+# On a branch of WARM_ALTS or more, a dearer unmet lesson that lifts the programme's value by
+# less than this share above the bound ends the rounds there: no bound of the new stage can
+# pass that value, and its rounds cost 5-8 s at 250 ALTs for ~0.01 % (generate(250, 3):
+# 65,565 -> 65,570 from 24.5 to 32.0 s, alone), seconds the start from the programme needs.
+LATE_STAGE = 5e-4
 INF = 1e18
 # From this many ALTs the programme lives in a HiGHS process that keeps its basis between
 # rounds (scheduler.model.lp); smaller ones take a few cold solves of milliseconds, fewer
@@ -77,9 +82,10 @@ DIVE_ROUNDS = 1
 @dataclass(frozen=True)
 class WeekBound:
     """The best bound found, whether the programme converged (to within
-    :data:`CLOSE_ENOUGH`), rounds, weeks and seconds, why the HiGHS process was given up
-    for MathOpt, if it was, and, when it converged, its pairs (:meth:`_Programme.plan`) and
-    the weight its weeks give every pair they use (``support``)."""
+    :data:`CLOSE_ENOUGH`, or :data:`LATE_STAGE` after a dearer unmet lesson), rounds, weeks
+    and seconds, why the HiGHS process was given up for MathOpt, if it was, and, when it
+    converged, its pairs (:meth:`_Programme.plan`) and the weight its weeks give every pair
+    they use (``support``)."""
 
     value: int
     converged: bool
@@ -639,11 +645,16 @@ def _rounds(
             if on_bound:
                 on_bound(_rounded(best))
 
+    raised = False  # the unmet lessons just became dearer
     while time.monotonic() < deadline and not stop() and not interrupted():
         solved = prog.solve(deadline)
         if solved is None:
             break
         value, duals = solved
+        if raised and len(branch.alts) >= WARM_ALTS and value - best <= LATE_STAGE * abs(value):
+            converged = True
+            break
+        raised = False
         mixed = duals
         if centre is not None:
             mixed = {k: SMOOTHING * centre[k] + (1 - SMOOTHING) * d for k, d in duals.items()}
@@ -664,6 +675,7 @@ def _rounds(
         # value (which no bound of it can pass) the cores go back to the search.
         if added == 0 or best >= value - max(1.0, CLOSE_ENOUGH * abs(value)):
             if prog.any_unmet() and prog.raise_unmet():
+                raised = True
                 continue
             converged = True
             break
