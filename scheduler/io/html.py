@@ -55,7 +55,8 @@ def grid_csv(grid: Grid) -> str:
     return buf.getvalue()
 
 
-_CSS = """
+# The pages' style sheet; the printable report (scheduler/io/report.py) embeds it too.
+CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", "Hiragino Sans", "Noto Sans JP",
        "Yu Gothic", sans-serif; margin: 2rem; color: #1d232a; background: #fff; }
 h1 { font-size: 1.5rem; margin: 0 0 .25rem; }
@@ -89,7 +90,7 @@ def _page(title: str, body: list[str]) -> str:
             '<meta charset="utf-8">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
             f"<title>{escape(title)}</title>",
-            f"<style>\n{_CSS}\n</style>",
+            f"<style>\n{CSS}\n</style>",
             "</head>",
             "<body>",
             *body,
@@ -111,8 +112,15 @@ def grid_html(grid: Grid, index_href: str | None = None) -> str:
     body.append(f"<h1>{escape(grid.title)}</h1>")
     if grid.subtitle:
         body.append(f'<p class="sub">{escape(grid.subtitle)}</p>')
+    body += grid_table(grid)
+    return _page(grid.title, body)
+
+
+def grid_table(grid: Grid) -> list[str]:
+    """The grid's table as HTML lines (every text escaped), and its empty note when it has
+    no rows: the part of :func:`grid_html` that other pages (the printable report) embed."""
     head = "".join(f"<th>{escape(c)}</th>" for c in (*grid.label_columns, *DAYS))
-    body += ['<table class="grid">', f"<thead><tr>{head}</tr></thead>", "<tbody>"]
+    body = ['<table class="grid">', f"<thead><tr>{head}</tr></thead>", "<tbody>"]
     for i, (labels, row) in enumerate(zip(grid.labels, grid.cells, strict=True)):
         tds = "".join(f'<th class="label">{escape(x)}</th>' for x in labels)
         for j, cell in enumerate(row):
@@ -130,7 +138,7 @@ def grid_html(grid: Grid, index_href: str | None = None) -> str:
     body += ["</tbody>", "</table>"]
     if not grid.labels:
         body.append(f'<p class="empty">{escape(grid.empty_note)}</p>')
-    return _page(grid.title, body)
+    return body
 
 
 @dataclass(frozen=True)
