@@ -379,6 +379,26 @@ class Instance(BaseModel):
         """Blocked rows that name a date (school events), for calendars."""
         return [b for b in self.blocked if isinstance(b.day, date)]
 
+    def _repr_html_(self) -> str:
+        """A summary for Jupyter: branch, ALTs, schools by level, classes, need and term."""
+        from scheduler.notebook import facts_html
+
+        st = self.settings
+        levels = [(lv, sum(s.level == lv for s in self.schools)) for lv in LEVELS]
+        by_level = ", ".join(f"{n} {lv.replace('_', ' ')}" for lv, n in levels if n)
+        term = f"{st.term_start} to {st.term_end}" if st.term_start and st.term_end else "no dates"
+        floors = f"{st.min_lessons_per_week}-{st.max_lessons_per_week} lessons a week"
+        return facts_html(
+            f"Branch {st.branch}" if st.branch else "Branch",
+            [
+                ("ALTs", f"{len(self.alts)} (contracts {floors} unless their own)"),
+                ("schools", f"{len(self.schools)}" + (f" ({by_level})" if by_level else "")),
+                ("classes", len(self.classes)),
+                ("need", f"{self.need():,} ALT lessons a week"),
+                ("term", term),
+            ],
+        )
+
 
 def _covers(periods: set[int | None], period: int) -> bool:
     return None in periods or period in periods
