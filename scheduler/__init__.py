@@ -35,7 +35,10 @@ if TYPE_CHECKING:
     from scheduler.instance import School as School
     from scheduler.instance import SchoolClass as SchoolClass
     from scheduler.result import Result as Result
+    from scheduler.scenarios import Comparison as Comparison
+    from scheduler.scenarios import Scenario as Scenario
     from scheduler.scenarios import compare as compare
+    from scheduler.scenarios import diff as diff
 
 # Public name -> the module that defines it, imported when the name is first used.
 _LAZY = {
@@ -48,7 +51,10 @@ _LAZY = {
     "School": "scheduler.instance",
     "SchoolClass": "scheduler.instance",
     "Result": "scheduler.result",
+    "Comparison": "scheduler.scenarios",
+    "Scenario": "scheduler.scenarios",
     "compare": "scheduler.scenarios",
+    "diff": "scheduler.scenarios",
 }
 _SUBMODULES = ("scenarios", "plot", "validate", "solve")
 

@@ -70,6 +70,7 @@ def test_comparing_scenarios_stops_at_ctrl_c(monkeypatch) -> None:  # type: igno
     import pytest
 
     import scheduler.scenarios as scenarios
+    import scheduler.scenarios.sweep as sweep
     from scheduler.model import interrupt
 
     solved: list[str] = []
@@ -79,7 +80,11 @@ def test_comparing_scenarios_stops_at_ctrl_c(monkeypatch) -> None:  # type: igno
         with interrupt.watching():
             interrupt._stop()
 
-    monkeypatch.setattr(scenarios, "solve", solve_then_ctrl_c)
-    with pytest.raises(KeyboardInterrupt):
-        scenarios.compare({"base": "one", "more ALTs": "two"})  # type: ignore[dict-item]
+    monkeypatch.setattr(sweep, "solve", solve_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt) as stopped:
+        # One after another in this process, where the patched solve runs.
+        scenarios.compare({"base": "one", "more ALTs": "two"}, processes=0)  # type: ignore[dict-item]
     assert solved == ["one"]
+    # The table so far comes with the interruption: the second scenario never started.
+    table = stopped.value.comparison.table  # type: ignore[attr-defined]
+    assert list(table["status"]) == ["CANCELLED", "CANCELLED"]

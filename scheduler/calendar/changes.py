@@ -8,9 +8,9 @@ version are not news and are left out.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, Protocol, TypeVar
 
 import pandas as pd
 
@@ -42,6 +42,57 @@ class Change:
         return self.new.lesson.alt_id
 
 
+class Keyed(Protocol):
+    """What comparing two versions needs of a lesson: where it sits, whether it is a
+    cancellation kept in place (a tombstone), and whether its text equals another's."""
+
+    @property
+    def cancelled(self) -> bool: ...
+
+    @property
+    def slot(self) -> Hashable: ...
+
+    def same_content(self, other: Any) -> bool: ...
+
+
+L = TypeVar("L", bound=Keyed)
+K = TypeVar("K", bound=Hashable)
+
+
+def classify(
+    old: Mapping[K, L], new: Iterable[tuple[K, L]]
+) -> Iterator[tuple[Kind, K, L | None, L]]:
+    """How each lesson of ``new`` differs from the lesson of ``old`` under the same key.
+
+    The one comparison behind ``altsched changes`` (keys are UIDs) and the scenario diff
+    (keys pair the weekly lessons of one class, :mod:`scheduler.scenarios.diff`): *moved*
+    (other slot), *changed* (same slot, other content), *added* (a key ``old`` lacks),
+    *cancelled* (a tombstone now, where there was none). A lesson absent from ``new`` is not
+    reported: a store keeps its cancellations as tombstones, and so must a caller.
+
+    Yields
+    ------
+    tuple
+        ``(kind, key, old lesson or None, new lesson)`` for each lesson that differs, in the
+        order of ``new``.
+    """
+    for key, now in new:
+        was = old.get(key)
+        kind: Kind | None
+        if was is None:
+            kind = "cancelled" if now.cancelled else "added"
+        elif now.cancelled:
+            kind = None if was.cancelled else "cancelled"
+        elif was.slot != now.slot:
+            kind = "moved"
+        elif not was.same_content(now) or was.cancelled:
+            kind = "changed"
+        else:
+            kind = None
+        if kind is not None:
+            yield kind, key, was, now
+
+
 def diff(old: Sequence[Event], new: Sequence[Event]) -> list[Change]:
     """Every event of ``new`` that a client holding ``old`` would see change.
 
@@ -51,22 +102,10 @@ def diff(old: Sequence[Event], new: Sequence[Event]) -> list[Change]:
         By ALT, date and time.
     """
     before = {e.uid: e for e in old}
-    out = []
-    for e in new:
-        was = before.get(e.uid)
-        kind: Kind | None
-        if was is None:
-            kind = "cancelled" if e.cancelled else "added"
-        elif e.cancelled:
-            kind = None if was.cancelled else "cancelled"
-        elif was.slot != e.slot:
-            kind = "moved"
-        elif not was.same_content(e) or was.cancelled:
-            kind = "changed"
-        else:
-            kind = None
-        if kind is not None:
-            out.append(Change(kind, e.uid, was, e))
+    out = [
+        Change(kind, uid, was, now)
+        for kind, uid, was, now in classify(before, ((e.uid, e) for e in new))
+    ]
     return sorted(out, key=lambda c: (c.alt_id, _when(c), c.uid))
 
 
