@@ -107,7 +107,7 @@ def solve_command(
         int | None,
         typer.Option(
             "--workers",
-            help="CP-SAT workers, and processes for the feeds (default 0: one per core).",
+            help="CP-SAT workers (default 0: one per core).",
             min=0,
             max=MAX_WORKERS,
         ),
@@ -164,8 +164,7 @@ def solve_command(
     scored = score(inst, result.assignments, wts)
 
     def add_feeds(folder: Path) -> None:
-        # --workers is the user's share of the machine: the feeds keep to it too.
-        write_feeds(inst, result.assignments, folder, params.threads)
+        write_feeds(inst, result.assignments, folder)
 
     write_outputs(inst, result, scored.kpis, scored.unmet, out, extra=add_feeds)
     console.print(summary_table(inst, result, scored.per_alt))

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import sys
-from concurrent.futures import ProcessPoolExecutor
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -16,7 +13,6 @@ import vobject
 from calendar_data import EXPECTED, TERM, assignments, instance
 from ical.calendar_stream import IcsCalendarStream
 
-import scheduler.calendar.ical as ical_module
 from scheduler.calendar.ical import write_feeds
 from scheduler.instance import Instance
 
@@ -176,31 +172,6 @@ def test_same_input_same_bytes(tmp_path: Path) -> None:
     b = write_feeds(instance(), assignments().sample(frac=1, random_state=3), tmp_path / "b")
     assert [p.name for p in a] == [p.name for p in b]
     for pa, pb in zip(a, b, strict=True):
-        assert pa.read_bytes() == pb.read_bytes()
-
-
-@pytest.mark.skipif(sys.platform != "linux", reason="feeds render in processes on Linux only")
-def test_feeds_rendered_in_processes_are_the_same_bytes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    one = write_feeds(instance(), assignments(), tmp_path / "one")
-    pools: list[int] = []
-
-    class CountedPool(ProcessPoolExecutor):
-        def __init__(self, max_workers: int, **kwargs: Any) -> None:
-            pools.append(max_workers)
-            super().__init__(max_workers, **kwargs)
-
-    monkeypatch.setattr(ical_module, "PARALLEL_EVENTS", 0)
-    monkeypatch.setattr(ical_module.os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(ical_module, "ProcessPoolExecutor", CountedPool)
-    two = write_feeds(instance(), assignments(), tmp_path / "two")
-    assert pools == [2]
-    # `altsched solve --workers 1` hands its share of the machine on: no second process.
-    write_feeds(instance(), assignments(), tmp_path / "three", processes=1)
-    assert pools == [2]
-    assert [p.name for p in one] == [p.name for p in two]
-    for pa, pb in zip(one, two, strict=True):
         assert pa.read_bytes() == pb.read_bytes()
 
 

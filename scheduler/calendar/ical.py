@@ -8,17 +8,12 @@ reads the clock or draws random numbers, so the same input gives the same bytes.
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import sys
-import threading
+import re
 from collections import defaultdict
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
-from functools import cache
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -27,7 +22,7 @@ import icalendar
 import pandas as pd
 
 from scheduler.calendar.identity import Draft, Event, assign
-from scheduler.calendar.term import TermCalendar, expand
+from scheduler.calendar.term import DatedLesson, TermCalendar, expand
 from scheduler.instance import Instance
 from scheduler.io import names
 
@@ -35,10 +30,6 @@ PRODID = "-//alt-scheduler//altsched calendar feeds//EN"
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 # A hint only: Google ignores it, Outlook and Apple honour it.
 REFRESH = timedelta(hours=6)
-# Rendering is pure Python (icalendar's encoding and line folding), so a large branch's feeds
-# are rendered in several processes; below this many events (a few seconds of work) one is
-# enough.
-PARALLEL_EVENTS = 20_000
 
 FeedKind = Literal["alt", "school"]
 
@@ -64,27 +55,36 @@ class Feed:
 
 def drafts(instance: Instance, cal: TermCalendar) -> list[Draft]:
     """The texts of every dated lesson: SUMMARY, LOCATION, DESCRIPTION."""
+    # A weekly lesson's texts are the same on every date: made once (a term repeats ~10 weeks).
+    texts: dict[tuple[object, ...], tuple[str, str, str, str]] = {}
     out = []
     for ls in cal.lessons:
-        alt = instance.alt_by_id[ls.alt_id]
-        school = instance.school_by_id[ls.school_id]
-        co = instance.class_by_key[(ls.school_id, ls.class_)].co_teacher
-        lines = [
-            f"Period {ls.period}, {ls.start:%H:%M}-{ls.end:%H:%M}",
-            f"Class {ls.class_}, {school.name}",
-            f"Co-teacher: {co or 'not named'}",
-            f"ALT: {alt.name} ({alt.alt_id})",
-        ]
-        out.append(
-            Draft(
-                lesson=ls,
-                summary=f"{ls.class_} English · {school.name}",
-                school_summary=f"{ls.class_} English · {alt.name}",
-                location=school.name,
-                description="\n".join(lines),
-            )
-        )
+        key = (ls.alt_id, ls.school_id, ls.class_, ls.period, ls.start, ls.end)
+        made = texts.get(key)
+        if made is None:
+            made = texts[key] = _texts(instance, ls)
+        summary, school_summary, location, description = made
+        out.append(Draft(ls, summary, school_summary, location, description))
     return out
+
+
+def _texts(instance: Instance, ls: DatedLesson) -> tuple[str, str, str, str]:
+    """SUMMARY in the ALT's feed, SUMMARY in the school's, LOCATION and DESCRIPTION."""
+    alt = instance.alt_by_id[ls.alt_id]
+    school = instance.school_by_id[ls.school_id]
+    co = instance.class_by_key[(ls.school_id, ls.class_)].co_teacher
+    lines = [
+        f"Period {ls.period}, {ls.start:%H:%M}-{ls.end:%H:%M}",
+        f"Class {ls.class_}, {school.name}",
+        f"Co-teacher: {co or 'not named'}",
+        f"ALT: {alt.name} ({alt.alt_id})",
+    ]
+    return (
+        f"{ls.class_} English · {school.name}",
+        f"{ls.class_} English · {alt.name}",
+        school.name,
+        "\n".join(lines),
+    )
 
 
 def feeds_for(instance: Instance, events: Sequence[Event]) -> list[Feed]:
@@ -109,6 +109,9 @@ def feeds_for(instance: Instance, events: Sequence[Event]) -> list[Feed]:
 def render(feed: Feed, events: Sequence[Event], tzid: str, description: str = "") -> bytes:
     """The bytes of one feed: CRLF lines folded at 75 octets, VTIMEZONE included.
 
+    The bytes are those icalendar writes for a ``Calendar`` holding these events
+    (``cal.to_ical()``), put together from lines rendered once each (:func:`_vevent`).
+
     Parameters
     ----------
     feed
@@ -121,7 +124,18 @@ def render(feed: Feed, events: Sequence[Event], tzid: str, description: str = ""
         Calendar description (X-WR-CALDESC); keep it free of version numbers and clock
         times, or unchanged feeds change bytes.
     """
-    tz = ZoneInfo(tzid)
+    zones: set[str] = set()
+    body = [_vevent(e, feed.kind, tzid, zones) for e in sorted(events, key=_event_order)
+            if feed.owns(e)]  # fmt: skip
+    return b"".join([_head(feed, tzid, description, zones), *body, _END])
+
+
+_END = b"END:VCALENDAR\r\n"
+
+
+def _head(feed: Feed, tzid: str, description: str, zones: set[str]) -> bytes:
+    """The calendar's lines up to its first VEVENT: its properties, then a VTIMEZONE for
+    each zone the events name (what ``add_missing_timezones()`` adds, UTC needing none)."""
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -139,38 +153,113 @@ def render(feed: Feed, events: Sequence[Event], tzid: str, description: str = ""
     # icalendar's refresh_interval setter omits VALUE=DURATION, which RFC 7986 requires.
     cal.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", icalendar.vDuration(REFRESH))
-    for e in sorted(events, key=_event_order):
-        if feed.owns(e):
-            cal.add_component(_vevent(e, feed.kind, tz))
-    # What add_missing_timezones() does, with each zone's VTIMEZONE built once per process:
-    # building it took as long as writing the events of a small feed.
-    for missing, zone in enumerate(sorted(cal.get_missing_tzids())):
-        cal.subcomponents.insert(missing, _vtimezone(zone))
-    return cal.to_ical()
+    head = cal.to_ical()
+    if not head.endswith(_END):  # icalendar changed how it ends a calendar: fail loudly
+        raise ValueError(f"unexpected end of an empty calendar: {head[-40:]!r}")
+    return head[: -len(_END)] + b"".join(_vtimezone(zone) for zone in sorted(zones - {"UTC"}))
 
 
 @cache
-def _vtimezone(tzid: str) -> icalendar.Timezone:
-    # The default range of add_missing_timezones(), so the bytes are the same as with it.
-    return icalendar.Timezone.from_tzid(tzid)
+def _vtimezone(tzid: str) -> bytes:
+    # The default range of add_missing_timezones(), so the bytes are the same as with it;
+    # built once per zone and process (building one took as long as a small feed's events).
+    return icalendar.Timezone.from_tzid(tzid).to_ical()
 
 
-def _vevent(e: Event, kind: FeedKind, tz: ZoneInfo) -> icalendar.Event:
+def _vevent(e: Event, kind: FeedKind, tzid: str, zones: set[str]) -> bytes:
+    """The VEVENT of one event, in the order icalendar writes its properties (its canonical
+    order SUMMARY, DTSTART, DTEND, DTSTAMP, UID, SEQUENCE, then the rest alphabetically);
+    adds the zones its times name to ``zones``.
+
+    Most lines repeat (a weekly lesson's texts every week, its times on every date): each
+    is rendered by icalendar once (:func:`_line`, :func:`_time`) and reused, a small share
+    of the time of building icalendar components (docs/calendar.md, "Cost of writing the
+    feeds"); tests compare the bytes with icalendar's own over random texts.
+    """
     if e.stamp is None:
         raise ValueError(f"event {e.uid} has no DTSTAMP")
     ls = e.lesson
-    ev = icalendar.Event()
-    ev.add("uid", e.uid)
-    ev.add("dtstamp", e.stamp.astimezone(UTC))
-    ev.add("dtstart", datetime.combine(ls.date, ls.start, tzinfo=tz))
-    ev.add("dtend", datetime.combine(ls.date, ls.end, tzinfo=tz))
-    ev.add("sequence", e.sequence)
-    ev.add("status", "CANCELLED" if e.cancelled else "CONFIRMED")
-    ev.add("summary", e.summary if kind == "alt" else e.school_summary)
-    ev.add("location", e.location)
-    ev.add("description", e.description)
-    ev.add("transp", "OPAQUE")
-    return ev
+    start, start_zone = _time("DTSTART", ls.date, ls.start, tzid)
+    end, end_zone = _time("DTEND", ls.date, ls.end, tzid)
+    if start_zone is not None:
+        zones.add(start_zone)
+    if end_zone is not None:
+        zones.add(end_zone)
+    return b"".join((
+        _opening(e.summary if kind == "alt" else e.school_summary),
+        start,
+        end,
+        _line("DTSTAMP", e.stamp),
+        _text("UID", e.uid),  # new in every event: never kept
+        _line("SEQUENCE", e.sequence),
+        _closing(e.description, e.location, e.cancelled),
+    ))  # fmt: skip
+
+
+# Distinct texts of a large branch's feeds: a few for each weekly lesson.
+TEXTS_KEPT = 50_000
+
+
+@lru_cache(maxsize=TEXTS_KEPT)
+def _opening(summary: str) -> bytes:
+    return b"BEGIN:VEVENT\r\n" + _text("SUMMARY", summary)
+
+
+@lru_cache(maxsize=TEXTS_KEPT)
+def _closing(description: str, location: str, cancelled: bool) -> bytes:
+    return b"".join((
+        _text("DESCRIPTION", description),
+        _text("LOCATION", location),
+        _text("STATUS", "CANCELLED" if cancelled else "CONFIRMED"),
+        _text("TRANSP", "OPAQUE"),
+        b"END:VEVENT\r\n",
+    ))  # fmt: skip
+
+
+# Printable ASCII but for the characters TEXT escapes (`,` `;` `\`): such a value is written
+# as it is, and a line shorter than 75 octets is not folded.
+_PLAIN = re.compile(r"[\x20-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*")
+FOLD_AT = 75
+
+
+def _text(name: str, value: str) -> bytes:
+    """The content line of a TEXT property (folded, with its CRLF)."""
+    if len(name) + 1 + len(value) < FOLD_AT and _PLAIN.fullmatch(value):
+        return f"{name}:{value}\r\n".encode("ascii")
+    return _line(name, value)
+
+
+# Distinct lines kept per process: a large branch's feeds have a few tens of thousands
+# (times of each date, texts that are not plain); beyond that the oldest are rendered again.
+LINES_KEPT = 50_000
+
+
+@lru_cache(maxsize=LINES_KEPT)
+def _time(name: str, day: date, clock: time, tzid: str) -> tuple[bytes, str | None]:
+    """DTSTART or DTEND at ``clock`` on ``day`` in zone ``tzid``, and the zone the line names.
+
+    Keyed by the zone's id, not by an aware datetime: those of the same instant are equal
+    keys whatever their zone."""
+    return _icalendar_line(name, datetime.combine(day, clock, tzinfo=ZoneInfo(tzid)))
+
+
+@lru_cache(maxsize=LINES_KEPT)
+def _line(name: str, value: str | int | datetime) -> bytes:
+    """The line of any other property; a DTSTAMP is written in UTC (equal instants, equal
+    lines)."""
+    if name == "DTSTAMP" and isinstance(value, datetime):
+        value = value.astimezone(UTC)
+    return _icalendar_line(name, value)[0]
+
+
+def _icalendar_line(name: str, value: object) -> tuple[bytes, str | None]:
+    """The content line icalendar writes for one property of a VEVENT (folded, with its
+    CRLF), and the zone it names (TZID), if any."""
+    holder = icalendar.Event()
+    holder.add(name, value)
+    prop = holder[name]
+    line = holder.content_line(name, prop).to_ical() + b"\r\n"
+    return line, getattr(prop, "params", {}).get("TZID")
 
 
 def _event_order(e: Event) -> tuple[object, ...]:
@@ -189,17 +278,11 @@ def unpublished_stamp(cal: TermCalendar) -> datetime:
 
 
 def build_feeds(
-    instance: Instance,
-    events: Sequence[Event],
-    cal: TermCalendar,
-    processes: int | None = None,
+    instance: Instance, events: Sequence[Event], cal: TermCalendar
 ) -> list[tuple[Feed, bytes]]:
-    """Render every feed of a set of events, in instance order.
-
-    With :data:`PARALLEL_EVENTS` events or more the feeds are rendered in at most
-    ``processes`` processes (default, and never more than: one per core); the bytes are the
-    same either way.
-    """
+    """Render every feed of a set of events, in instance order, in this process (rendering
+    is fast enough that handing events to other processes cost more than it saved:
+    docs/calendar.md, "Cost of writing the feeds")."""
     desc = calendar_description(cal, instance.settings.branch)
     tzid = instance.settings.timezone
     # Each feed gets only its own events: handing every feed all of them made the work grow
@@ -208,38 +291,7 @@ def build_feeds(
     for e in events:
         mine[f"alt:{e.lesson.alt_id}"].append(e)
         mine[f"school:{e.lesson.school_id}"].append(e)
-    jobs = [(f, mine[f.key], tzid, desc) for f in feeds_for(instance, events)]
-    cores = os.cpu_count() or 1
-    procs = min(processes or cores, cores, len(jobs))
-    # fork only: spawn and forkserver run the caller's main module again, which breaks any
-    # user script without an ``if __name__ == "__main__"`` guard. And only from a process
-    # with no other thread (the command line after a solve; not a notebook's kernel): a
-    # thread holding a lock at the fork would leave it locked in the child forever.
-    single = threading.active_count() == 1
-    if procs < 2 or len(events) < PARALLEL_EVENTS or sys.platform != "linux" or not single:
-        return _render_all(jobs)
-    # Each process gets whole feeds, dealt largest first so the processes finish together.
-    shares: list[list[tuple[Feed, list[Event], str, str]]] = [[] for _ in range(procs)]
-    sizes = [0] * procs
-    for job in sorted(jobs, key=lambda j: -len(j[1])):
-        lightest = sizes.index(min(sizes))
-        shares[lightest].append(job)
-        sizes[lightest] += len(job[1])
-    context = multiprocessing.get_context("fork")
-    try:
-        with ProcessPoolExecutor(max_workers=procs, mp_context=context) as pool:
-            bodies = {
-                feed.key: body for done in pool.map(_render_all, shares) for feed, body in done
-            }
-    except (OSError, BrokenProcessPool):  # no processes allowed here: one is enough
-        return _render_all(jobs)
-    return [(job[0], bodies[job[0].key]) for job in jobs]
-
-
-def _render_all(
-    jobs: list[tuple[Feed, list[Event], str, str]],
-) -> list[tuple[Feed, bytes]]:
-    return [(job[0], render(*job)) for job in jobs]
+    return [(f, render(f, mine[f.key], tzid, desc)) for f in feeds_for(instance, events)]
 
 
 def feed_files(instance: Instance | None, feeds: Sequence[Feed]) -> dict[str, str]:
@@ -266,7 +318,6 @@ def write_feeds(
     instance: Instance,
     assignments: pd.DataFrame,
     out_dir: Path,
-    processes: int | None = None,
 ) -> list[Path]:
     """Write ``out_dir/ical/<alt_id>.ics`` and ``out_dir/ical/school-<school_id>.ics``.
 
@@ -274,7 +325,6 @@ def write_feeds(
     an unpublished timetable (SEQUENCE 0, DTSTAMP term_start 00:00 UTC), byte-identical for the
     same input. ``ical/source.json`` keeps the instance, so ``altsched publish out_dir`` needs
     nothing else. Stale ``.ics`` files in ``ical/`` (an ALT who lost every lesson) are removed.
-    ``processes`` caps the processes rendering a large set of feeds (:func:`build_feeds`).
 
     Returns
     -------
@@ -293,7 +343,7 @@ def write_feeds(
     events = assign([], drafts(instance, cal), stamp=unpublished_stamp(cal))
     folder = out_dir / names.FEEDS_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
-    rendered = build_feeds(instance, events, cal, processes)
+    rendered = build_feeds(instance, events, cal)
     files = feed_files(instance, [feed for feed, _ in rendered])
     written = []
     for feed, body in rendered:
