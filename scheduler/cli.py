@@ -554,6 +554,34 @@ def export_fet_command(
     console.print(f"wrote {out}: {len(table)} activities for {len(inst.alts)} ALTs")
 
 
+# [planners: report]
+
+
+@app.command("report")
+def report_command(
+    directory: SolvedDirArg,
+    instance: Annotated[
+        Path | None,
+        typer.Option("--instance", help="The branch; default: DIR/ical/source.json."),
+    ] = None,
+) -> None:
+    """Write DIR/report.html and DIR/report.xlsx: KPIs, figures and every grid, to print."""
+    from scheduler.errors import InputIssue
+    from scheduler.io.names import FEEDS_FOLDER, FEEDS_SOURCE
+    from scheduler.io.read import load_instance
+    from scheduler.io.report import write_report
+
+    source = instance or directory / FEEDS_FOLDER / FEEDS_SOURCE
+    if instance is None and not source.is_file():
+        # Feeds (and the instance beside them) are written only for a branch with term dates.
+        msg = "is not there (a branch without term dates has no feeds); pass --instance BRANCH"
+        raise InstanceError([InputIssue(source.as_posix(), None, None, None, msg)])
+    inst, warnings = load_instance(source)
+    print_warnings(warnings)
+    written = write_report(directory, inst)
+    console.print(f"Wrote {' and '.join(p.as_posix() for p in written)}.", soft_wrap=True)
+
+
 def main() -> None:
     """Entry point of the console script: input errors exit 2, never with a traceback."""
     try:

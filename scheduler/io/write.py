@@ -36,6 +36,9 @@ TIMETABLES = "timetables"
 OUTPUT_FILES = frozenset({"assignments.csv", "unmet.csv", "report.json", "index.html"})
 # What `altsched calendar DIR` adds to an output folder (they describe its timetable).
 CALENDAR_FILES = frozenset({"lessons.csv", "lost.csv"})
+# What `altsched report DIR` adds: a printable view of the same timetable, made again on
+# demand, so a new solve into DIR replaces it with the rest (scheduler/io/report.py).
+REPORT_FILES = frozenset({"report.html", "report.xlsx"})
 LEVEL_NAMES = {"elementary": "elementary school", "junior_high": "junior high school"}
 
 
@@ -318,7 +321,7 @@ def _strangers(out_dir: Path) -> list[str]:
     found = []
     for path in sorted(out_dir.iterdir()):
         plain = not path.is_symlink()
-        if path.name in OUTPUT_FILES | CALENDAR_FILES and plain and path.is_file():
+        if path.name in OUTPUT_FILES | CALENDAR_FILES | REPORT_FILES and plain and path.is_file():
             continue
         if path.name in (TIMETABLES, FEEDS_FOLDER) and plain and path.is_dir():
             ours = _grid_files(out_dir) if path.name == TIMETABLES else _feed_files(path)
