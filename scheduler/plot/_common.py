@@ -59,6 +59,12 @@ def school_colours(instance: Instance) -> dict[str, str]:
 
 def bar_labels(ax: Axes, ids: list[str], rotate: bool = True) -> None:
     """Ids under bars: vertical when there are many, so they never overlap."""
-    ax.set_xticks(range(len(ids)), ids)
+    ax.set_xticks(range(len(ids)), ids, fontsize=row_fontsize(len(ids)))
     if rotate:
         ax.tick_params(axis="x", labelrotation=90)
+
+
+def row_fontsize(rows: int) -> float:
+    """Points for the labels of a chart with a row per ALT or school: 9 for a few rows,
+    smaller for many, so that a report's page-high chart of 80 schools keeps them apart."""
+    return max(4.0, min(9.0, 360 / max(rows, 1)))

@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.axes import Axes
 
 from scheduler.instance import DAYS, Instance
-from scheduler.plot._common import axes, bar_labels, scored
+from scheduler.plot._common import axes, bar_labels, row_fontsize, scored
 from scheduler.result import Result
 
 UNDER_FLOOR_COLOUR = "#c01c28"
@@ -102,6 +102,7 @@ def day_peaks(result: Result, instance: Instance, ax: Axes | None = None) -> Axe
     counts = per_alt[list(DAYS)].to_numpy(dtype=float)
     cap = max((instance.max_lessons_per_day(a) for a in instance.alts), default=1)
     vmax = max(cap, 1)
+    size = row_fontsize(n)
     ax.imshow(counts, cmap="Blues", vmin=0, vmax=vmax, aspect="auto")
     off = {(i, DAYS.index(d)) for i, a in enumerate(instance.alts) for d in a.unavailable}
     for i, rec in enumerate(per_alt.to_dict("records")):
@@ -116,11 +117,11 @@ def day_peaks(result: Result, instance: Instance, ax: Axes | None = None) -> Axe
                 text,
                 ha="center",
                 va="center",
-                fontsize="small",
+                fontsize=size,
                 fontweight="bold" if peak else "normal",
                 color="white" if dark else "black",
             )
     ax.set_xticks(range(len(DAYS)), DAYS)
-    ax.set_yticks(range(n), per_alt["alt_id"].tolist())
+    ax.set_yticks(range(n), per_alt["alt_id"].tolist(), fontsize=size)
     ax.set_title("Lessons a day per ALT (busiest day in bold)")
     return ax

@@ -7,7 +7,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from scheduler.instance import Instance
-from scheduler.plot._common import axes, bar_labels, scored
+from scheduler.plot._common import axes, bar_labels, row_fontsize, scored
 from scheduler.result import Result
 
 
@@ -47,14 +47,16 @@ def grade_coverage(result: Result, instance: Instance, ax: Axes | None = None) -
     grades = sorted(set(pc["grade"]))
     share = np.full((len(schools), len(grades)), np.nan)
     ax = axes(ax, (max(5.0, 0.8 * len(grades) + 3), max(3.0, 0.3 * len(schools) + 1.5)))
+    size = row_fontsize(len(schools))
     for rec in sums.reset_index().to_dict("records"):
         i, j = schools.index(rec["school_id"]), grades.index(rec["grade"])
         given, need = int(rec["given"]), int(rec["need"])
         share[i, j] = min(given, need) / need
-        ax.text(j, i, f"{given}/{need}", ha="center", va="center", fontsize="x-small")
+        ax.text(j, i, f"{given}/{need}", ha="center", va="center", fontsize=size * 0.8)
     image = ax.imshow(np.ma.masked_invalid(share), cmap="RdYlGn", vmin=0, vmax=1, aspect="auto")
     ax.figure.colorbar(image, ax=ax, fraction=0.05, pad=0.02, label="share given")
     ax.set_xticks(range(len(grades)), [f"grade {g}" for g in grades])
-    ax.set_yticks(range(len(schools)), [instance.school_by_id[s].name for s in schools])
+    names = [instance.school_by_id[s].name for s in schools]
+    ax.set_yticks(range(len(schools)), names, fontsize=size)
     ax.set_title("Coverage by school and grade (given/needed)")
     return ax
