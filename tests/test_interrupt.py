@@ -68,12 +68,15 @@ def test_comparing_scenarios_stops_at_ctrl_c(monkeypatch) -> None:  # type: igno
     # A table of scenarios solved for different lengths of time would compare unlike
     # things: the first interrupted solve ends the comparison.
     import pytest
+    from tiny import alt, bells, branch, klass, school
 
     import scheduler.scenarios as scenarios
     import scheduler.scenarios.sweep as sweep
     from scheduler.model import interrupt
 
-    solved: list[str] = []
+    one = branch([school("S")], bells("S"), [klass("S", "1-1", 1)], [alt("A")])
+    two = scenarios.with_alt(one, alt("B"))
+    solved: list[object] = []
 
     def solve_then_ctrl_c(inst, weights, params):  # type: ignore[no-untyped-def]
         solved.append(inst)
@@ -83,8 +86,8 @@ def test_comparing_scenarios_stops_at_ctrl_c(monkeypatch) -> None:  # type: igno
     monkeypatch.setattr(sweep, "solve", solve_then_ctrl_c)
     with pytest.raises(KeyboardInterrupt) as stopped:
         # One after another in this process, where the patched solve runs.
-        scenarios.compare({"base": "one", "more ALTs": "two"}, processes=0)  # type: ignore[dict-item]
-    assert solved == ["one"]
+        scenarios.compare({"base": one, "more ALTs": two}, processes=0)
+    assert solved == [one]
     # The table so far comes with the interruption: the second scenario never started.
     table = stopped.value.comparison.table  # type: ignore[attr-defined]
     assert list(table["status"]) == ["CANCELLED", "CANCELLED"]

@@ -376,7 +376,7 @@ def test_diff_of_a_result_with_itself_is_empty() -> None:
 
 def test_store_versions_and_scenarios_share_one_comparison() -> None:
     # classify is what `altsched changes` uses over UIDs; here over arbitrary keys.
-    from scheduler.scenarios.diff import WeeklyLesson
+    from scheduler.scenarios.moves import WeeklyLesson
 
     x = WeeklyLesson(_lesson("A", "S", "1-1", "Mon", 1))
     y = WeeklyLesson(_lesson("B", "S", "1-1", "Mon", 1))

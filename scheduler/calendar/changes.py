@@ -65,7 +65,7 @@ def classify(
     """How each lesson of ``new`` differs from the lesson of ``old`` under the same key.
 
     The one comparison behind ``altsched changes`` (keys are UIDs) and the scenario diff
-    (keys pair the weekly lessons of one class, :mod:`scheduler.scenarios.diff`): *moved*
+    (keys pair the weekly lessons of one class, :mod:`scheduler.scenarios.moves`): *moved*
     (other slot), *changed* (same slot, other content), *added* (a key ``old`` lacks),
     *cancelled* (a tombstone now, where there was none). A lesson absent from ``new`` is not
     reported: a store keeps its cancellations as tombstones, and so must a caller.

@@ -20,7 +20,7 @@ ALT-lessons that moved between two results. ``docs/scenarios.md`` has the rules.
 """
 
 from scheduler.scenarios.comparison import KPI_COLUMNS, Comparison, Scenario
-from scheduler.scenarios.diff import LessonDiff, diff
+from scheduler.scenarios.moves import LessonDiff, diff
 from scheduler.scenarios.sweep import (
     SweepInterrupted,
     compare,

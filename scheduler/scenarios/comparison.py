@@ -11,7 +11,7 @@ import pandas as pd
 from scheduler.config import Weights
 from scheduler.instance import Instance
 from scheduler.result import RESULT_KPI_COLUMNS, Result
-from scheduler.scenarios.diff import LessonDiff, diff
+from scheduler.scenarios.moves import LessonDiff, diff
 
 # A row of the comparison: the scenario's name, its result's KPIs, and why it failed if it did.
 KPI_COLUMNS = ["scenario", *RESULT_KPI_COLUMNS, "error"]

@@ -84,7 +84,7 @@ def solve_scenario(
     """
     t0 = time.monotonic()
     try:
-        result = solve(instance, weights, params)
+        result = solve(checked(_branch(instance)), weights, params)
     except Exception as e:  # one scenario's failure must not lose the sweep
         return failed(name, ERROR, _reason(e), time.monotonic() - t0), None
     if was_interrupted():
@@ -100,11 +100,17 @@ def solve_scenario(
     return row, result.for_instance(instance)
 
 
+def _branch(instance: object) -> Instance:
+    if not isinstance(instance, Instance):
+        raise TypeError(f"a scenario must be a branch (Instance), not {type(instance).__name__}")
+    return instance
+
+
 def task_of(scenario: Scenario, weights: Weights, params: SolverParams) -> dict[str, Any]:
     """A scenario as plain data for a worker: the instance as its JSON dump."""
     return {
         "name": scenario.name,
-        "instance": scenario.instance.model_dump(mode="json", by_alias=True),
+        "instance": _branch(scenario.instance).model_dump(mode="json", by_alias=True),
         "weights": weights.model_dump(),
         "params": params.model_dump(),
     }
@@ -130,7 +136,7 @@ def run_scenario(task: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] |
         return failed(name, CANCELLED, "cancelled"), None
     t0 = time.monotonic()
     try:
-        instance = checked(Instance.model_validate(task["instance"]))
+        instance = Instance.model_validate(task["instance"])
         weights = Weights.model_validate(task["weights"])
         params = SolverParams.model_validate(task["params"])
         if params.workers == 0:
@@ -198,12 +204,22 @@ def _one_after_another(
         yield i, solve_scenario(s.name, s.instance, weights[i], params)
 
 
+def _context() -> multiprocessing.context.BaseContext:
+    # Never a plain fork: the parent may run threads (Jupyter's, a solve's bound) that a fork
+    # would copy mid-way. A fork server is started once, imports the solver once, and forks
+    # each worker from that clean process, so a sweep does not wait seconds per worker for
+    # OR-Tools to import; where there is none (Windows), workers are spawned.
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return context
+
+
 def _in_processes(
     scenarios: Sequence[Scenario], weights: Sequence[Weights], params: SolverParams, processes: int
 ) -> Generator[Step, None, None]:
-    # Spawned, not forked: the parent may run threads (Jupyter, a solve's bound) that a fork
-    # would copy mid-way; spawn also behaves the same on Linux, macOS and Windows.
-    context = multiprocessing.get_context("spawn")
+    context = _context()
     stop = context.Event()
     pool = ProcessPoolExecutor(processes, context, initializer=_start_worker, initargs=(stop,))
     futures: dict[Any, int] = {}
