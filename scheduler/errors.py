@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from scheduler.text import visible
+
 
 @dataclass(frozen=True, order=True)
 class InputIssue:
@@ -25,16 +27,19 @@ class InputIssue:
     message: str
 
     def __str__(self) -> str:
-        where = self.file
+        # The value, the column and even the file name come from the user's data: control
+        # characters in them are shown as escapes, so printing a message cannot drive the
+        # terminal. Line breaks in a message (a YAML parser's) are the message's own.
+        where = visible(self.file)
         if self.row is not None:
             where += f" row {self.row}"
         if self.column is not None:
-            where += (
-                f", column {self.column}" if self.row is not None else f" column {self.column}"
-            )
+            column = visible(self.column)
+            where += f", column {column}" if self.row is not None else f" column {column}"
+        message = visible(self.message, keep="\n")
         if self.value is not None:
-            return f'{where}: "{self.value}" {self.message}'
-        return f"{where}: {self.message}"
+            return f'{where}: "{visible(self.value)}" {message}'
+        return f"{where}: {message}"
 
 
 class InstanceError(ValueError):

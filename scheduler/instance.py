@@ -14,12 +14,22 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date, time
 from functools import cached_property
 from itertools import pairwise
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 import jpholiday
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 
 from scheduler.errors import InputIssue
+from scheduler.text import clean_name, code_points, id_problem
 
 Day = Literal["Mon", "Tue", "Wed", "Thu", "Fri"]
 Level = Literal["elementary", "junior_high"]
@@ -57,13 +67,63 @@ class _Record(BaseModel):
     model_config = ConfigDict(frozen=True, populate_by_name=True, extra="forbid")
 
 
+def _checked_id(value: str) -> str:
+    why = id_problem(value)
+    if why is not None:
+        raise ValueError(why)
+    return value
+
+
+# An id names files, is compared as a key and goes back unchanged into assignments.csv, which
+# other tools read: one that is unsafe anywhere is refused (scheduler.text.id_problem), never
+# rewritten. Ids of other tables (a class's school_id, travel's from) follow the same rule.
+Id = Annotated[str, Field(min_length=1), AfterValidator(_checked_id)]
+
+
+class _Named(_Record):
+    """A record with free-text name fields, cleaned of control characters on loading.
+
+    The characters removed are kept per field (:attr:`removed_controls`), so that
+    :func:`warnings_for` can name the row they were on.
+    """
+
+    _NAMES: ClassVar[tuple[str, ...]] = ("name",)
+    _removed: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _clean_names(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        # Before the fields are checked, so a name of nothing but control characters is
+        # reported as empty. Records already built (an Instance of School objects) pass.
+        if not isinstance(data, dict):
+            return handler(data)
+        data = dict(data)
+        removed: dict[str, str] = {}
+        for key in cls._NAMES:
+            if isinstance(data.get(key), str):
+                data[key], gone = clean_name(data[key])
+                if gone:
+                    removed[key] = gone
+        model = handler(data)
+        if removed:
+            model._removed = removed
+        return model
+
+    @property
+    def removed_controls(self) -> dict[str, str]:
+        """The name fields that held control characters, and the characters removed."""
+        return dict(self._removed)
+
+
 def minutes_of(t: time) -> int:
     """Minutes since midnight of a clock time."""
     return t.hour * 60 + t.minute
 
 
-class Settings(_Record):
+class Settings(_Named):
     """Branch-wide settings; every key is optional and defaults as the contract says."""
+
+    _NAMES: ClassVar[tuple[str, ...]] = ("branch",)
 
     branch: str = ""
     timezone: str = "Asia/Tokyo"
@@ -81,10 +141,10 @@ class Settings(_Record):
     max_class_lessons_per_day: int = Field(1, ge=1, le=MAX_DAY_LESSONS)
 
 
-class School(_Record):
+class School(_Named):
     """A school an ALT may be sent to."""
 
-    school_id: str = Field(min_length=1)
+    school_id: Id
     name: str = Field(min_length=1)
     level: Level
     lat: float = Field(ge=-90, le=90)
@@ -95,7 +155,7 @@ class School(_Record):
 class Bell(_Record):
     """One period of a school's bell schedule, on the days it exists."""
 
-    school_id: str = Field(min_length=1)
+    school_id: Id
     period: int = Field(ge=1, le=MAX_PERIOD)
     start: time
     end: time
@@ -116,10 +176,11 @@ class Bell(_Record):
 class SchoolClass(_Record):
     """A homeroom class in grade-class notation (``1-1`` = grade 1, class 1)."""
 
-    school_id: str = Field(min_length=1)
-    class_: str = Field(alias="class")
+    school_id: Id
+    class_: Id = Field(alias="class")
     alt_lessons: int = Field(ge=0, le=MAX_WEEK_LESSONS)
-    co_teacher: str | None = None
+    # A key (two classes of one co-teacher never meet at once), so an id: see docs/input.md.
+    co_teacher: Id | None = None
 
     @field_validator("class_")
     @classmethod
@@ -139,10 +200,10 @@ class SchoolClass(_Record):
         return (self.school_id, self.class_)
 
 
-class Alt(_Record):
+class Alt(_Named):
     """An Assistant Language Teacher and their contract."""
 
-    alt_id: str = Field(min_length=1)
+    alt_id: Id
     name: str = Field(min_length=1)
     home_lat: float = Field(ge=-90, le=90)
     home_lon: float = Field(ge=-180, le=180)
@@ -168,8 +229,8 @@ class Alt(_Record):
 class Blocked(_Record):
     """Periods when no ALT lesson may happen: every week on a weekday, or on one date."""
 
-    school_id: str = Field(min_length=1)
-    class_: str | None = Field(None, alias="class")
+    school_id: Id
+    class_: Id | None = Field(None, alias="class")
     day: Annotated[Day | date, Field(union_mode="left_to_right")]
     periods: tuple[int, ...] | None = None
 
@@ -182,8 +243,8 @@ class Blocked(_Record):
 class Travel(_Record):
     """Door-to-door minutes between two places (school or ALT home)."""
 
-    from_: str = Field(alias="from", min_length=1)
-    to: str = Field(min_length=1)
+    from_: Id = Field(alias="from")
+    to: Id
     minutes: int = Field(ge=0, le=MAX_MINUTES)
 
 
@@ -678,13 +739,41 @@ def _duplicates(
     return out
 
 
+_CONTROLS_REMOVED = (
+    "is shown without the control characters it held ({}); they would have reached "
+    "terminals, pages and calendar feeds as they are"
+)
+
+
+def _name_warnings(inst: Instance, row: Callable[[str, int], int]) -> list[InputIssue]:
+    """A warning per name that held control characters (they were removed on loading)."""
+    out = [
+        InputIssue("settings.csv", None, key, getattr(inst.settings, key),
+                   _CONTROLS_REMOVED.format(code_points(gone)))
+        for key, gone in inst.settings.removed_controls.items()
+    ]  # fmt: skip
+    named: tuple[tuple[str, tuple[_Named, ...]], ...] = (
+        ("schools", inst.schools),
+        ("alts", inst.alts),
+    )
+    for table, records in named:
+        for i, record in enumerate(records):
+            out += [
+                InputIssue(TABLES[table], row(table, i), key, getattr(record, key),
+                           _CONTROLS_REMOVED.format(code_points(gone)))
+                for key, gone in record.removed_controls.items()
+            ]  # fmt: skip
+    return out
+
+
 def warnings_for(inst: Instance, rows: dict[str, list[int]] | None = None) -> list[InputIssue]:
-    """Suspicious but legal data: odd period lengths, unreachable ALTs and classes."""
+    """Suspicious but legal data: names that held control characters, odd period lengths,
+    unreachable ALTs and classes."""
 
     def row(table: str, i: int) -> int:
         return rows[table][i] if rows and table in rows else i + 2
 
-    out: list[InputIssue] = []
+    out = _name_warnings(inst, row)
     for i, bl in enumerate(inst.blocked):
         # Legal, but it blocks nothing: no lesson happens on a weekend or a holiday anyway.
         if isinstance(bl.day, date) and (bl.day.weekday() >= 5 or jpholiday.is_holiday(bl.day)):

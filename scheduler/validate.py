@@ -25,6 +25,7 @@ import pandas as pd
 from scheduler.config import Weights
 from scheduler.errors import InputIssue, InstanceError
 from scheduler.instance import DAYS, Instance
+from scheduler.text import id_problem
 
 ASSIGNMENTS_FILE = "assignments.csv"
 ASSIGNMENT_COLUMNS = ("alt_id", "school_id", "class", "day", "period", "start", "end")
@@ -214,8 +215,10 @@ def _lessons(df: pd.DataFrame, file: str = ASSIGNMENTS_FILE) -> list[_Lesson]:
         ids: dict[str, str] = {}
         for col in ("alt_id", "school_id", "class"):
             v = _text(rec[col])
-            if not v:
-                issues.append(InputIssue(file, row, col, None, "is empty"))
+            why = "is empty" if not v else id_problem(v)
+            if why is not None:
+                # The instance's id rule holds for ids read back from a file, too.
+                issues.append(InputIssue(file, row, col, v or None, why))
             ids[col] = v
         day = _text(rec["day"])
         if day not in DAYS:
