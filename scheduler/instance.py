@@ -490,6 +490,27 @@ def parse_periods(text: str) -> tuple[int, ...]:
     return tuple(sorted(out))
 
 
+# What a branch needs at least one of, in the words of the message.
+_NEEDED: dict[str, str] = {
+    "schools": "school",
+    "bells": "period",
+    "classes": "class",
+    "alts": "ALT",
+}
+
+
+def _empty_tables(inst: Instance) -> list[InputIssue]:
+    # A header-only alts.csv once solved "FEASIBLE 0/217" and exited 0: a branch without
+    # schools, periods, classes or ALTs has no timetable to make, so it is an input error.
+    return [
+        InputIssue(
+            TABLES[table], None, None, None, f"has no rows; a branch needs at least one {what}"
+        )
+        for table, what in _NEEDED.items()
+        if not getattr(inst, table)
+    ]
+
+
 def reference_issues(inst: Instance, rows: dict[str, list[int]] | None = None) -> list[InputIssue]:
     """Every problem in how the tables refer to each other, each with file, row and column.
 
@@ -505,7 +526,7 @@ def reference_issues(inst: Instance, rows: dict[str, list[int]] | None = None) -
             TABLES[table], row(table, i), column, None if value is None else str(value), msg
         )
 
-    out: list[InputIssue] = []
+    out = _empty_tables(inst)
     st = inst.settings
     if st.min_lessons_per_week > st.max_lessons_per_week:
         out.append(
@@ -766,6 +787,15 @@ def _name_warnings(inst: Instance, row: Callable[[str, int], int]) -> list[Input
     return out
 
 
+def _no_need(inst: Instance) -> list[InputIssue]:
+    # Legal (a branch checking its ALTs' contracts before the needs are in), but the
+    # timetable will be empty: say so once rather than solve nothing in silence.
+    if not inst.classes or inst.need() > 0:
+        return []
+    why = "is 0 for every class: nothing will be timetabled"
+    return [InputIssue(TABLES["classes"], None, "alt_lessons", None, why)]
+
+
 def warnings_for(inst: Instance, rows: dict[str, list[int]] | None = None) -> list[InputIssue]:
     """Suspicious but legal data: names that held control characters, odd period lengths,
     unreachable ALTs and classes."""
@@ -774,6 +804,7 @@ def warnings_for(inst: Instance, rows: dict[str, list[int]] | None = None) -> li
         return rows[table][i] if rows and table in rows else i + 2
 
     out = _name_warnings(inst, row)
+    out += _no_need(inst)
     for i, bl in enumerate(inst.blocked):
         # Legal, but it blocks nothing: no lesson happens on a weekend or a holiday anyway.
         if isinstance(bl.day, date) and (bl.day.weekday() >= 5 or jpholiday.is_holiday(bl.day)):

@@ -12,6 +12,7 @@ import pytest
 
 from scheduler.errors import InputIssue, InstanceError
 from scheduler.io.read import load_instance
+from scheduler.io.tables import write_instance
 
 # Two schools 1-2 km from both ALT homes: everybody can reach everything, no warnings.
 BASE: dict[str, str] = {
@@ -347,6 +348,54 @@ def test_a_csv_that_is_not_utf8_is_an_error(tmp_path: Path) -> None:
         load_instance(folder)
     assert located(caught.value.issues) == [("schools.csv", None, None, None)]
     assert "UTF-8" in caught.value.issues[0].message
+
+
+def refused_issues(folder: Path) -> list[InputIssue]:
+    """Every issue loading ``folder`` (or a file) is refused with."""
+    with pytest.raises(InstanceError) as caught:
+        load_instance(folder)
+    return caught.value.issues
+
+
+EMPTY = [
+    # a header-only alts.csv solved "FEASIBLE 0/217" and exited 0
+    ("alts.csv", "a branch needs at least one ALT"),
+    # no classes: nothing to timetable
+    ("classes.csv", "a branch needs at least one class"),
+    # no schools
+    ("schools.csv", "a branch needs at least one school"),
+    # no periods at all
+    ("bells.csv", "a branch needs at least one period"),
+]
+
+
+@pytest.mark.parametrize(("file", "fragment"), EMPTY)
+def test_a_table_with_only_its_header_is_an_error(
+    tmp_path: Path, file: str, fragment: str
+) -> None:
+    header = BASE[file].splitlines(keepends=True)[0]
+    issues = refused_issues(write_folder(tmp_path, [(file, BASE[file], header)]))
+    assert (file, None, None, None) in located(issues)
+    assert any(fragment in i.message for i in issues)
+
+
+def test_an_empty_table_in_yaml_names_it(tmp_path: Path) -> None:
+    inst, _ = load_instance(write_folder(tmp_path, []))
+    path = tmp_path / "b.yaml"
+    write_instance(inst.model_copy(update={"alts": (), "travel": ()}), path)
+    [issue] = refused_issues(path)
+    assert str(issue) == "b.yaml alts: has no rows; a branch needs at least one ALT"
+
+
+def test_classes_needing_no_lessons_at_all_warn(tmp_path: Path) -> None:
+    body = "E1,1-1,0,\nJ1,1-1,0,\n"
+    folder = write_folder(
+        tmp_path,
+        [("classes.csv", BASE["classes.csv"], "school_id,class,alt_lessons,co_teacher\n" + body)],
+    )
+    inst, warnings = load_instance(folder)
+    assert inst.need() == 0
+    assert ("classes.csv", None, "alt_lessons", None) in located(warnings)
 
 
 WARNINGS = [

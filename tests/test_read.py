@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from scheduler.errors import InstanceError
-from scheduler.instance import DAYS, LEVELS, Instance, School, Settings
+from scheduler.instance import DAYS, LEVELS, Alt, Bell, Instance, School, SchoolClass, Settings
 from scheduler.io import instance_to_tables, load_instance, write_instance
 from scheduler.io.tables import COLUMNS, format_periods
 
@@ -395,7 +395,15 @@ names = st.sampled_from(
 def test_any_name_and_coordinates_survive_every_form(name: str, lat: float, lon: float) -> None:
     # YAML-ish names (~, null, no, 10:15) and full-precision floats must come back unchanged.
     school = School(school_id="S1", name=name, level="elementary", lat=lat, lon=lon)
-    inst = Instance(settings=Settings(branch="b"), schools=(school,))
+    # The smallest whole branch (a branch without periods, classes or ALTs is an error): the
+    # ALT lives at the school, so nothing warns.
+    inst = Instance(
+        settings=Settings(branch="b"),
+        schools=(school,),
+        bells=(Bell(school_id="S1", period=1, start=time(8, 45), end=time(9, 30)),),
+        classes=(SchoolClass(school_id="S1", class_="1-1", alt_lessons=1),),
+        alts=(Alt(alt_id="A1", name=name, home_lat=lat, home_lon=lon),),
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for form in FORMS:
             path = Path(tmp) / form
