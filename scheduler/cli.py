@@ -184,14 +184,13 @@ def check_command(
     ] = None,
 ) -> None:
     """Check DIR/assignments.csv against every hard rule and recompute its objective."""
-    import json
-
     from rich.table import Table
     from rich.text import Text
 
     from scheduler.config import Weights
     from scheduler.errors import InputIssue
     from scheduler.io.read import load_instance
+    from scheduler.io.textfile import read_json
     from scheduler.validate import Violation, check, read_assignments, score
 
     inst, warnings = load_instance(instance)
@@ -201,10 +200,13 @@ def check_command(
     solved_with: dict[str, Any] = {}
     if report.exists():
         try:
-            solved_with = dict(json.loads(report.read_text(encoding="utf-8")))
+            # Bounded like every file a user may edit (docs/input.md, "Limits").
+            solved_with = dict(read_json(report))
             recorded = solved_with.get("weights") or {}
             # The weights the solve recorded, unless the user names others.
             wts = Weights.model_validate({**Weights.default().model_dump(), **recorded})
+        except InstanceError:
+            raise
         except (OSError, ValueError, TypeError) as e:
             issue = InputIssue(report.name, None, None, None, f"cannot be read: {e}")
             raise InstanceError([issue]) from e

@@ -25,6 +25,18 @@ MAX_WEIGHT = 10**9
 MAX_SEED = 2**31 - 1
 MAX_WORKERS = 256
 
+# Limits on every file a user gives or edits (docs/input.md, "Limits"), checked before a
+# file is parsed whole, so a runaway file (a 50 MB classes.csv, a zip bomb saved as .xlsx) is
+# an input error within a second instead of minutes and gigabytes. Each is far above real
+# data: generate(250 ALTs), the largest benchmark branch, has 5,010 classes in a 114 KB
+# classes.csv and 6,000 lessons a week.
+MAX_FILE_BYTES = 20_000_000  # one file: a CSV table, workbook, YAML/JSON, TOML, report.json
+MAX_UNZIPPED_BYTES = 50_000_000  # everything inside an .xlsx workbook (a zip), unpacked
+MAX_ROWS = 20_000  # the last row number of a table that holds a value (header = row 1)
+MAX_ASSIGNMENT_ROWS = 100_000  # assignments.csv: 4,000 ALTs at 25 lessons a week
+MAX_COLUMNS = 100  # cells in one row (the widest table has 9 columns)
+MAX_CELL_CHARS = 4_000  # characters in one cell (a name is rarely over 100)
+
 
 class Weights(BaseModel):
     """Weight of each soft goal; a term enters the objective only when its weight is positive."""
@@ -50,16 +62,27 @@ class Weights(BaseModel):
 
         Raises :class:`InstanceError` naming the file, key and value on bad input.
         """
+        from scheduler.io.textfile import read_text  # imports this module's limits
+
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except UnicodeDecodeError as e:
-            why = f"is not UTF-8 text (byte {e.start}); save it as UTF-8"
-            raise InstanceError([InputIssue(path.name, None, None, None, why)]) from e
-        except (OSError, tomllib.TOMLDecodeError) as e:
+            text = read_text(path)
+        except OSError as e:
+            raise InstanceError(
+                [InputIssue(path.name, None, None, None, f"cannot be read: {e}")]
+            ) from e
+        try:
+            data = tomllib.loads(text)
+        except RecursionError:
+            why = "is nested too deeply to be read"
+            raise InstanceError([InputIssue(path.name, None, None, None, why)]) from None
+        except ValueError as e:  # TOMLDecodeError, and a number of 4,300+ digits
             raise InstanceError(
                 [InputIssue(path.name, None, None, None, f"cannot be read: {e}")]
             ) from e
         given = data.get("weights", data)
+        if not isinstance(given, dict):
+            why = "must be a table of goal = weight, e.g. unmet_lesson = 1000"
+            raise InstanceError([InputIssue(path.name, None, "weights", str(given), why)])
         try:
             return cls.model_validate({**_defaults()["weights"], **given})
         except ValidationError as e:

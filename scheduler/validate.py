@@ -22,13 +22,16 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 
-from scheduler.config import Weights
+from scheduler.config import MAX_ASSIGNMENT_ROWS, Weights
 from scheduler.errors import InputIssue, InstanceError
 from scheduler.instance import DAYS, Instance
+from scheduler.io.textfile import read_csv
 from scheduler.text import id_problem
 
 ASSIGNMENTS_FILE = "assignments.csv"
 ASSIGNMENT_COLUMNS = ("alt_id", "school_id", "class", "day", "period", "start", "end")
+# A comma inside quotes in these is a stray quote; an id may hold one (docs/input.md).
+_COMMA_FREE = ("class", "day", "period", "start", "end")
 TERMS = (
     "unmet_lesson",
     "under_floor_lesson",
@@ -153,19 +156,25 @@ def read_assignments(path: Path) -> pd.DataFrame:
     InstanceError
         Naming the file, row, column and value of every problem found.
     """
-    try:
-        # Blank lines are kept while reading, then dropped with their line numbers kept:
-        # every message names the row a person sees in an editor.
-        raw = pd.read_csv(
-            path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=False
+    # Row numbers are the lines an editor shows (blank lines count); every limit and quoting
+    # rule of the instance's tables holds here too (docs/input.md).
+    grid = read_csv(path, max_rows=MAX_ASSIGNMENT_ROWS, comma_free=_COMMA_FREE)
+    if not grid:
+        raise InstanceError(
+            [InputIssue(path.name, None, None, None, "is empty; it needs a header row")]
         )
-    except FileNotFoundError as e:
-        raise InstanceError([InputIssue(path.name, None, None, None, "does not exist")]) from e
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-        issue = InputIssue(path.name, None, None, None, f"cannot be read as CSV: {e}")
-        raise InstanceError([issue]) from e
-    raw.columns = [str(c).strip() for c in raw.columns]
-    raw = raw[~(raw.apply(lambda col: col.str.strip()) == "").all(axis=1)]
+    header, records = [c.lower() for c in grid[0][1]], grid[1:]
+    _check_assignments_header(path.name, header)
+    at = {col: header.index(col) for col in ASSIGNMENT_COLUMNS}  # the first of a repeated name
+    raw = pd.DataFrame(
+        [
+            {col: cells[k] if k < len(cells) else "" for col, k in at.items()}
+            for _, cells in records
+        ],
+        columns=list(ASSIGNMENT_COLUMNS),
+        index=pd.Index([row - 2 for row, _ in records], dtype="int64"),
+        dtype=object,
+    )
     lessons = _lessons(raw, path.name)
     return pd.DataFrame(
         [
@@ -183,6 +192,17 @@ def read_assignments(path: Path) -> pd.DataFrame:
         columns=list(ASSIGNMENT_COLUMNS),
         index=pd.Index([ls.row - 2 for ls in lessons], dtype="int64"),
     )
+
+
+def _check_assignments_header(file: str, header: list[str]) -> None:
+    # Names are matched without case, as in the instance's tables; extra columns are dropped.
+    missing = [c for c in ASSIGNMENT_COLUMNS if c not in header]
+    twice = sorted({c for c in ASSIGNMENT_COLUMNS if header.count(c) > 1})
+    issues = [
+        InputIssue(file, None, c, None, "is a required column and is missing") for c in missing
+    ] + [InputIssue(file, None, c, None, "appears twice in the header") for c in twice]
+    if issues:
+        raise InstanceError(issues)
 
 
 def file_rows(df: pd.DataFrame) -> list[int]:

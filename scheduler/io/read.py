@@ -6,14 +6,18 @@ cells (lists, period ranges, times, dates), validates each row with the pydantic
 :mod:`scheduler.instance` and turns every pydantic error into an :class:`InputIssue` that names
 the file, row, column and value. All problems of all tables are raised together; only a clean
 instance goes on to the cross-table checks and the warnings.
+
+Files are read through :mod:`scheduler.io.textfile` and within the limits of
+:mod:`scheduler.config` (docs/input.md, "Limits"), each checked before the file is parsed
+whole: a CSV file's size, rows and cells; a workbook's size packed and unpacked, its sheets'
+rows and its cells; a YAML or JSON file's size, records and cells, and no YAML aliases.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
+import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
@@ -24,6 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from scheduler.config import MAX_COLUMNS, MAX_ROWS, MAX_UNZIPPED_BYTES
 from scheduler.errors import InputIssue, InstanceError
 from scheduler.instance import (
     DAYS,
@@ -42,6 +47,7 @@ from scheduler.instance import (
     warnings_for,
 )
 from scheduler.io.tables import COLUMNS, REQUIRED_COLUMNS, REQUIRED_TABLES
+from scheduler.io.textfile import LIMITS_DOC, cell_issue, check_size, read_csv, read_text
 
 # ---- raw tables: the common shape of every input form ----------------------------------------
 
@@ -68,7 +74,12 @@ class _Source:
     warnings: list[InputIssue] = field(default_factory=list)
 
 
-class _TextYamlLoader(yaml.SafeLoader):
+# libyaml's parser where PyYAML has it (every wheel does): several times faster than PyYAML's
+# own, and it caps nesting at 1,000 levels.
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _TextYamlLoader(_SafeLoader):  # type: ignore[valid-type,misc]
     """SafeLoader that leaves scalars as written, except null.
 
     YAML 1.1 reads an unquoted ``10:15`` as the base-60 number 615 and ``no`` as False; the
@@ -80,6 +91,42 @@ _TextYamlLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag.endswith((":null", ":merge"))]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+
+
+def _load_yaml(text: str, label: str) -> Any:
+    """A YAML document, refused when an alias reuses a value (docs/input.md, "Limits")."""
+    loader = _TextYamlLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _refuse_aliases(node, label)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _refuse_aliases(root: yaml.Node, label: str) -> None:
+    # An alias is the very node of its anchor met a second time: nine aliases of nine
+    # aliases ... of one string are 2 KB of YAML and gigabytes once the cells are joined.
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            why = (
+                f"reuses the value on line {node.start_mark.line + 1} through an alias "
+                "(*name); YAML anchors and aliases are not accepted: write the value out"
+            )
+            raise InstanceError([InputIssue(label, None, None, None, why)])
+        seen.add(id(node))
+        # Pushed last first, so the first value met twice is the first in the file.
+        if isinstance(node, yaml.SequenceNode):
+            stack += reversed(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            stack += [part for pair in reversed(node.value) for part in reversed(pair)]
+
+
 _EXCEL_DATE_COLUMNS = ("class", "periods")  # cells Excel likes to turn into dates (1-2 -> 2 Jan)
 
 
@@ -157,6 +204,13 @@ def _grid_table(label: str, grid: Iterable[tuple[int, list[str]]]) -> RawTable |
 # ---- the three input forms --------------------------------------------------------------------
 
 
+# Columns whose cells may hold a comma inside quotes, as CSV allows: names ("Yamamoto, Aya"),
+# settings values and ids (an id may hold one, and must load back as written). In every other
+# column (numbers, times, days, lists, classes) a comma is a stray quote that joined two cells.
+_COMMA_TEXT = frozenset({"name", "co_teacher", "value", "school_id", "alt_id", "from", "to"})
+_COMMA_FREE = {name: frozenset(cols) - _COMMA_TEXT for name, cols in COLUMNS.items()}
+
+
 def _read_csv_folder(folder: Path) -> _Source:
     source = _Source(folder.resolve().name, {}, dict(TABLES))
     # Names are matched without case, as Windows and macOS do: Classes.csv is classes.csv.
@@ -169,22 +223,10 @@ def _read_csv_folder(folder: Path) -> _Source:
             continue
         filename = source.labels[name] = path.name
         try:
-            text = path.read_bytes().decode("utf-8-sig")
-        except UnicodeDecodeError as e:
-            source.errors.append(
-                InputIssue(
-                    filename,
-                    None,
-                    None,
-                    None,
-                    f"is not UTF-8 text (byte {e.start}); save it as 'CSV UTF-8'",
-                )
-            )
+            grid = read_csv(path, filename, comma_free=_COMMA_FREE[name])
+        except InstanceError as e:  # the file as a whole: its other rows cannot be trusted
+            source.errors += e.issues
             continue
-        grid = (
-            (number, [c.strip() for c in cells])
-            for number, cells in enumerate(csv.reader(io.StringIO(text, newline="")), start=1)
-        )
         table = _grid_table(filename, grid)
         if isinstance(table, RawTable):
             # In a CSV file a value past the header is nearly always a comma inside a value
@@ -204,41 +246,95 @@ def _read_csv_folder(folder: Path) -> _Source:
     return source
 
 
+def _check_workbook(path: Path) -> None:
+    """Refuse a workbook too large packed or unpacked (a zip bomb) before openpyxl opens it."""
+    check_size(path)
+    try:
+        with zipfile.ZipFile(path) as z:
+            # The sizes a zip declares bound what it unpacks to: zipfile stops at them.
+            unpacked = sum(i.file_size for i in z.infolist())
+    except (zipfile.BadZipFile, OSError) as e:
+        why = f"cannot be read as an xlsx workbook ({e})"
+        raise InstanceError([InputIssue(path.name, None, None, None, why)]) from None
+    if unpacked > MAX_UNZIPPED_BYTES:
+        why = (
+            f"unpacks to {unpacked / 1e6:,.0f} MB, over the {MAX_UNZIPPED_BYTES / 1e6:,.0f} MB "
+            f"limit for a workbook ({LIMITS_DOC})"
+        )
+        raise InstanceError([InputIssue(path.name, None, None, None, why)])
+
+
 def _read_workbook(path: Path) -> _Source:
     from openpyxl import load_workbook
 
+    _check_workbook(path)
     try:
-        wb = load_workbook(path, data_only=True)
+        # Read-only: rows are streamed from the file, never all held as cell objects.
+        wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as e:  # openpyxl raises many kinds for a file that is not a workbook
         raise InstanceError(
             [InputIssue(path.name, None, None, None, f"cannot be read as an xlsx workbook ({e})")]
         ) from e
     labels = {name: f"{path.name} sheet {name}" for name in TABLES}
     source = _Source(path.stem, {}, labels)
-    sheets = {ws.title.strip().lower(): ws for ws in wb.worksheets}
-    for name in TABLES:
-        ws = sheets.get(name)
-        if ws is None:
-            continue
-        label = labels[name]
-        header: list[str] = []
-        grid: list[tuple[int, list[str]]] = []
-        for number, values in enumerate(ws.iter_rows(min_row=1, min_col=1, values_only=True), 1):
-            cells = [cell_text(v) for v in values]
-            if not header and not _blank(cells):
-                header = [c.lower() for c in cells]
-            else:
-                _undo_excel_dates(source, label, number, header, values, cells)
-            grid.append((number, cells))
-        table = _grid_table(label, grid)
-        if isinstance(table, RawTable):
-            # In a workbook, notes beside the table are common and shift nothing.
-            source.warnings += [
-                InputIssue(label, row, f"{column} (no header)", value, "has no header; ignored")
-                for row, column, value in table.stray
-            ]
-        _add(source, name, table)
+    try:
+        sheets = {ws.title.strip().lower(): ws for ws in wb.worksheets}
+        for name in TABLES:
+            ws = sheets.get(name)
+            if ws is not None:
+                _read_sheet(source, name, ws)
+    except InstanceError:
+        raise
+    except Exception as e:  # a sheet is parsed only as it is read in read-only mode
+        why = f"cannot be read as an xlsx workbook ({e})"
+        raise InstanceError([InputIssue(path.name, None, None, None, why)]) from e
+    finally:
+        wb.close()
     return source
+
+
+# The last row of an Excel sheet: a workbook naming a row below it is not one Excel made.
+_EXCEL_ROWS = 1_048_576
+
+
+def _read_sheet(source: _Source, name: str, ws: Any) -> None:
+    label = source.labels[name]
+    past = f"the limit for a table ({LIMITS_DOC})"
+    # The size a sheet states (Excel's used range, formatted empty rows included) refuses
+    # a huge sheet before a row is read.
+    if ws.max_row is not None and ws.max_row > MAX_ROWS:
+        why = (
+            f"reaches row {ws.max_row:,}, past row {MAX_ROWS:,}, {past}; delete the rows below "
+            "the table, empty formatted ones too"
+        )
+        source.errors.append(InputIssue(label, None, None, None, why))
+        return
+    # A stated size may also be wrong: read the rows the sheet has, whatever it states.
+    ws.reset_dimensions()
+    header: list[str] = []
+    grid: list[tuple[int, list[str]]] = []
+    for number, row in enumerate(ws.iter_rows(values_only=True), 1):
+        values = tuple(row[:MAX_COLUMNS])
+        cells = [cell_text(v) for v in values]
+        if number > MAX_ROWS and (not _blank(cells) or number > _EXCEL_ROWS):
+            why = f"goes on past row {MAX_ROWS:,}, {past}"
+            source.errors.append(InputIssue(label, number, None, None, why))
+            return
+        if _blank(cells):
+            continue
+        if not header:
+            header = [c.lower() for c in cells]
+        else:
+            _undo_excel_dates(source, label, number, header, values, cells)
+        grid.append((number, cells))
+    table = _grid_table(label, grid)
+    if isinstance(table, RawTable):
+        # In a workbook, notes beside the table are common and shift nothing.
+        source.warnings += [
+            InputIssue(label, row, f"{column} (no header)", value, "has no header; ignored")
+            for row, column, value in table.stray
+        ]
+    _add(source, name, table)
 
 
 def _undo_excel_dates(
@@ -270,16 +366,22 @@ def _undo_excel_dates(
 
 def _read_mapping_file(path: Path) -> _Source:
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        why = f"is not UTF-8 text (byte {e.start}); save it as UTF-8"
+        return _mapping_source(path)
+    except RecursionError:  # json and PyYAML's own parser recurse per level of nesting
+        why = "is nested too deeply to be read"
         raise InstanceError([InputIssue(path.name, None, None, None, why)]) from None
+
+
+def _mapping_source(path: Path) -> _Source:
+    text = read_text(path)
     try:
         if path.suffix.lower() == ".json":
             data: Any = json.loads(text)
         else:
-            data = yaml.load(text, Loader=_TextYamlLoader)
-    except (json.JSONDecodeError, yaml.YAMLError) as e:
+            data = _load_yaml(text, path.name)
+    except InstanceError:
+        raise
+    except (ValueError, yaml.YAMLError) as e:  # ValueError: also a number of 4,300+ digits
         issue = InputIssue(path.name, None, None, None, f"cannot be parsed: {e}")
         raise InstanceError([issue]) from None
     labels = {name: f"{path.name} {name}" for name in TABLES}
@@ -300,35 +402,58 @@ def _read_mapping_file(path: Path) -> _Source:
             continue
         body = data[name]
         label = labels[name]
-        if name == "settings" and isinstance(body, dict):
+        if isinstance(body, dict | list) and len(body) > MAX_ROWS:
+            why = f"has more than {MAX_ROWS:,} records, the limit for a table ({LIMITS_DOC})"
+            source.errors.append(InputIssue(label, None, None, None, why))
+        elif name == "settings" and isinstance(body, dict):
             table = RawTable(label, ["key", "value"])
             table.records = [
                 (None, {"key": str(k), "value": cell_text(v)}) for k, v in body.items()
             ]
+            _add(source, name, table)
         elif name != "settings" and isinstance(body, list):
-            # Each record names its own keys: a key left out is an empty cell, not a lost column.
-            header = list(COLUMNS[name])
-            table = RawTable(label, header)
-            for number, item in enumerate(body, start=1):
-                if not isinstance(item, dict):
-                    source.errors.append(
-                        InputIssue(label, number, None, None, "is not a mapping of column: value")
-                    )
-                    continue
-                record = {str(k).strip().lower(): cell_text(v) for k, v in item.items()}
-                header.extend(k for k in record if k not in header)
-                table.records.append((number, record))
+            _add(source, name, _records_table(source, name, body))
         else:
             kind = "a mapping of key: value" if name == "settings" else "a list of records"
             source.errors.append(InputIssue(label, None, None, None, f"must be {kind}"))
-            continue
-        _add(source, name, table)
     return source
+
+
+def _records_table(source: _Source, name: str, body: list[Any]) -> RawTable | InputIssue:
+    # Each record names its own keys: a key left out is an empty cell, not a lost column.
+    label = source.labels[name]
+    header = list(COLUMNS[name])
+    known = set(header)
+    table = RawTable(label, header)
+    for number, item in enumerate(body, start=1):
+        if not isinstance(item, dict):
+            source.errors.append(
+                InputIssue(label, number, None, None, "is not a mapping of column: value")
+            )
+            continue
+        record = {str(k).strip().lower(): cell_text(v) for k, v in item.items()}
+        header.extend(k for k in record if k not in known)
+        known.update(record)
+        if len(header) > MAX_COLUMNS:
+            why = f"has more than {MAX_COLUMNS} columns, the limit for a table ({LIMITS_DOC})"
+            return InputIssue(label, number, None, None, why)
+        table.records.append((number, record))
+    return table
 
 
 def _add(source: _Source, name: str, table: RawTable | InputIssue) -> None:
     if isinstance(table, InputIssue):
         source.errors.append(table)
+        return
+    # Cells of every form are bounded alike (a CSV file's were checked as it was read).
+    too_long = [
+        issue
+        for number, record in table.records
+        for column, value in record.items()
+        if (issue := cell_issue(table.label, number, column, value)) is not None
+    ]
+    if too_long:
+        source.errors += too_long
     else:
         source.tables[name] = table
 
