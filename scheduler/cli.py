@@ -269,13 +269,15 @@ def calendar_command(
     from rich.table import Table
 
     from scheduler.calendar.term import expand, load_calendar_instance, read_assignments
+    from scheduler.io.cells import frame_csv
 
     inst, warnings = load_calendar_instance(instance)
     print_warnings(warnings)
     cal = expand(inst, read_assignments(directory / "assignments.csv"))
-    cal.lessons_frame().to_csv(directory / "lessons.csv", index=False, lineterminator="\n")
     lost = cal.lost_frame()
-    lost.to_csv(directory / "lost.csv", index=False, lineterminator="\n")
+    # Files people open in a spreadsheet: no cell may be a formula (scheduler.io.cells).
+    for name, frame in (("lessons.csv", cal.lessons_frame()), ("lost.csv", lost)):
+        (directory / name).write_text(frame_csv(frame), encoding="utf-8", newline="\n")
     table = Table(title=f"Term {cal.term_start} to {cal.term_end}: dated lessons per ALT")
     for col in ("ALT", "lessons", "lost to holidays", "lost to events"):
         table.add_column(col, justify="left" if col == "ALT" else "right")

@@ -21,6 +21,7 @@ import pandas as pd
 
 from scheduler.calendar.store import Store, StoredFeed
 from scheduler.errors import InputIssue, InstanceError
+from scheduler.io.cells import frame_csv
 
 TOKEN_BYTES = 32
 # token_urlsafe(32) gives 43 characters of [A-Za-z0-9_-].
@@ -123,7 +124,11 @@ def resolve_feeds(ids: Sequence[str], feeds: Mapping[str, StoredFeed]) -> list[s
 def write_urls(
     path: Path, issued: Sequence[Issued], feeds: Mapping[str, StoredFeed], base_url: str
 ) -> None:
-    """Write ``kind, id, name, url`` per issued token; the file is readable by its owner only."""
+    """Write ``kind, id, name, url`` per issued token; the file is readable by its owner only.
+
+    A name or id that a spreadsheet would run as a formula starts with ``'`` (the file is
+    opened in Excel to mail the URLs out).
+    """
     rows = [
         {
             "kind": feeds[i.feed].kind if i.feed in feeds else i.feed.split(":", 1)[0],
@@ -137,4 +142,4 @@ def write_urls(
     # The URLs are secrets: create the file private before writing them.
     path.touch(mode=0o600, exist_ok=True)
     path.chmod(0o600)
-    frame.to_csv(path, index=False, lineterminator="\n")
+    path.write_text(frame_csv(frame), encoding="utf-8", newline="\n")

@@ -8,12 +8,11 @@ shows the same cells.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from html import escape
 
 from scheduler.instance import DAYS
+from scheduler.io.cells import rows_csv
 
 
 @dataclass(frozen=True)
@@ -46,13 +45,13 @@ class Grid:
 
 def grid_csv(grid: Grid) -> str:
     """The grid as CSV text: the label columns, then ``Mon``..``Fri``; several lessons in one
-    cell are joined with ``"; "``."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow([*grid.label_columns, *DAYS])
-    for labels, row in zip(grid.labels, grid.cells, strict=True):
-        w.writerow([*labels, *("; ".join(e.text for e in cell) for cell in row)])
-    return buf.getvalue()
+    cell are joined with ``"; "``; a cell a spreadsheet would run as a formula starts with
+    ``'`` (:func:`scheduler.io.cells.rows_csv`)."""
+    rows = (
+        [*labels, *("; ".join(e.text for e in cell) for cell in row)]
+        for labels, row in zip(grid.labels, grid.cells, strict=True)
+    )
+    return rows_csv([*grid.label_columns, *DAYS], rows)
 
 
 # The pages' style sheet; the printable report (scheduler/io/report.py) embeds it too.

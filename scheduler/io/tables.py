@@ -22,6 +22,7 @@ import pandas as pd
 import yaml
 
 from scheduler.instance import TABLES, Instance, Settings
+from scheduler.io.cells import xlsx_cell
 
 # Columns of each table, in contract order; the reader uses the same lists.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -211,9 +212,7 @@ def _workbook_bytes(inst: Instance) -> bytes:
             for c, v in enumerate(record, start=1):
                 if _text(v) == "":
                     continue
-                cell = ws.cell(row=r, column=c, value=v)
-                if isinstance(v, str) and v.startswith("="):
-                    cell.data_type = "s"  # a name like "=0" is text, never a formula
+                xlsx_cell(ws, r, c, v)  # a name like "=0" is text, never a formula
         ws.freeze_panes = "A2"
     wb.properties.created = _EPOCH
     wb.properties.creator = "altsched"

@@ -24,6 +24,7 @@ import pandas as pd
 
 from scheduler.errors import InputIssue, InstanceError
 from scheduler.instance import DAYS, Instance
+from scheduler.io.cells import frame_csv
 from scheduler.io.html import Entry, Grid, Link, grid_csv, grid_html, index_html
 from scheduler.io.names import FEEDS_FOLDER, FEEDS_SOURCE, feed_files, file_stems
 from scheduler.result import Lesson, Result
@@ -157,17 +158,21 @@ def _freeze(cells: list[list[list[Entry]]]) -> tuple[tuple[tuple[Entry, ...], ..
 
 
 def _csv(df: pd.DataFrame) -> str:
+    # assignments.csv only: a contract other tools read back, so its cells are written as
+    # they are (ids cannot start a formula, scheduler.text.id_problem); files only people
+    # open go through frame_csv.
     return df.to_csv(index=False, lineterminator="\n")
 
 
 def unmet_csv(unmet: pd.DataFrame) -> str:
-    """``school_id, class, missing`` for every row with something missing (header only if none)."""
+    """``school_id, class, missing`` for every row with something missing (header only if none);
+    text that would start a spreadsheet formula starts with ``'``."""
     absent = [c for c in UNMET_COLUMNS if c not in unmet.columns]
     if absent:
         raise ValueError(f"unmet frame lacks columns {absent}")
     rows = unmet.loc[unmet["missing"] > 0, UNMET_COLUMNS].copy()
     rows["missing"] = rows["missing"].astype(int)
-    return _csv(rows)
+    return frame_csv(rows)
 
 
 def _plain(value: Any) -> Any:
