@@ -141,6 +141,12 @@ QUOTING = [
         ("classes.csv", 3, None),
         "repeats the header row",
     ),
+    # the header pasted again, padded with empty cells as Excel pads a row
+    (
+        "E1,1-1,1,Tanaka,\n" + CLASSES_HEADER.replace("\n", ",,\n") + "J1,1-1,2,Suzuki\n",
+        ("classes.csv", 3, None),
+        "repeats the header row",
+    ),
     # a row of 150 cells (trailing empty columns past what a table uses)
     ("E1,1-1,1,Tanaka" + "," * 150 + "\n", ("classes.csv", 2, None), "more than 100 cells"),
 ]
@@ -155,6 +161,15 @@ def test_a_quote_never_swallows_rows(
     issue = refused(folder)
     assert (issue.file, issue.row, issue.column) == where
     assert fragment in issue.message
+
+
+def test_a_long_header_cell_is_refused(tmp_path: Path) -> None:
+    # 5,000 characters as a fifth column name: it was printed whole as an unknown column.
+    header = CLASSES_HEADER.replace("\n", "," + "x" * 5000 + "\n")
+    folder = write_folder(tmp_path, [("classes.csv", CLASSES_HEADER, header)])
+    issue = refused(folder)
+    assert (issue.file, issue.row, issue.column) == ("classes.csv", 1, "5")
+    assert "longer than 4,000 characters" in issue.message
 
 
 def test_the_stray_quote_message_reads_well(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ import codecs
 import csv
 import json
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -321,6 +321,7 @@ def parse_csv(
                 if header is None:
                     _separator_issue(label, raw)
                     header = [c.lower() for c in cells]
+                    issues += _long_header_cells(label, start, header)
                 else:
                     issues += _row_issues(label, start, header, cells, comma_free)
                 grid.append((start, cells))
@@ -333,11 +334,24 @@ def parse_csv(
     return grid
 
 
+def _named(cells: Iterable[str]) -> list[str]:
+    # A row without its empty cells at the right: Excel pads rows to the widest one.
+    out = list(cells)
+    while out and out[-1] == "":
+        out.pop()
+    return out
+
+
+def _long_header_cells(label: str, row: int, header: list[str]) -> list[InputIssue]:
+    issues = (cell_issue(label, row, f"{k + 1}", name) for k, name in enumerate(header))
+    return [i for i in issues if i is not None]
+
+
 def _row_issues(
     label: str, row: int, header: list[str], cells: list[str], comma_free: Collection[str]
 ) -> list[InputIssue]:
     out: list[InputIssue] = []
-    if [c.lower() for c in cells] == header:
+    if _named(c.lower() for c in cells) == _named(header):
         out.append(
             InputIssue(
                 label,
