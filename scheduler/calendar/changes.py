@@ -4,12 +4,17 @@ Events are matched by UID, so the diff says exactly what a subscribed calendar s
 *moved* (same UID, new date or time), *added* (new UID), *cancelled* (STATUS:CANCELLED now) or
 *changed* (same time, new text such as the co-teacher). Cancellations already sent in the old
 version are not news and are left out.
+
+Written out as one CSV for a spreadsheet (:func:`changes_csv`, never a formula) and as one
+message file per ALT (:func:`write_messages`, named by :func:`scheduler.io.names.file_stems`,
+so an id from an older store never names a file outside the folder).
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar
 
 import pandas as pd
@@ -17,6 +22,8 @@ import pandas as pd
 from scheduler.calendar.identity import Event
 from scheduler.calendar.term import DatedLesson
 from scheduler.instance import DAYS
+from scheduler.io.cells import frame_csv
+from scheduler.io.names import file_stems
 
 Kind = Literal["moved", "added", "cancelled", "changed"]
 KINDS: tuple[Kind, ...] = ("moved", "added", "cancelled", "changed")
@@ -122,6 +129,33 @@ def changes_frame(changes: Sequence[Change]) -> pd.DataFrame:
             }
         )  # fmt: skip
     return pd.DataFrame(rows, columns=CHANGE_COLUMNS)
+
+
+def changes_csv(changes: Sequence[Change]) -> str:
+    """:func:`changes_frame` as CSV text; text a spreadsheet would run as a formula starts
+    with ``'``."""
+    return frame_csv(changes_frame(changes))
+
+
+def write_messages(
+    folder: Path, changes: Sequence[Change], names: Mapping[str, str], title: str
+) -> list[Path]:
+    """Write ``<alt_id>.txt`` (:func:`changes_text` of that ALT's changes) per ALT concerned.
+
+    File names are made safe and unique by :func:`scheduler.io.names.file_stems`: every file
+    is inside ``folder``, whatever the ids hold. Returns the files written, by ALT.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    by_alt: dict[str, list[Change]] = {}
+    for c in changes:
+        by_alt.setdefault(c.alt_id, []).append(c)
+    stems = file_stems(sorted(by_alt), "", set())
+    written = []
+    for alt_id, stem in stems.items():
+        path = folder / f"{stem}.txt"
+        path.write_text(changes_text(by_alt[alt_id], names, title), encoding="utf-8")
+        written.append(path)
+    return written
 
 
 def changes_text(changes: Sequence[Change], names: Mapping[str, str], title: str = "") -> str:
