@@ -58,8 +58,15 @@ def frame_csv(frame: pd.DataFrame) -> str:
     safe = frame.rename(columns=lambda c: safe_cell(str(c)))
     for k in range(safe.shape[1]):
         # Text columns (object or pandas' str dtype); numeric columns cannot hold a formula.
-        if not pd.api.types.is_numeric_dtype(safe.dtypes.iloc[k]):
-            safe.isetitem(k, [safe_cell(v) for v in safe.iloc[:, k]])
+        # Only the distinct values are looked at, and a column is rewritten only when one is
+        # risky: lessons.csv has ~80,000 rows of a few hundred ids, dates and times.
+        if pd.api.types.is_numeric_dtype(safe.dtypes.iloc[k]):
+            continue
+        values = safe.iloc[:, k].to_numpy(dtype=object)
+        if any(
+            isinstance(v, str) and v.startswith(CELL_FORMULA_STARTS) for v in pd.unique(values)
+        ):
+            safe.isetitem(k, [safe_cell(v) for v in values])
     return safe.to_csv(index=False, lineterminator="\n")
 
 
