@@ -768,23 +768,16 @@ _CONTROLS_REMOVED = (
 
 def _name_warnings(inst: Instance, row: Callable[[str, int], int]) -> list[InputIssue]:
     """A warning per name that held control characters (they were removed on loading)."""
-    out = [
-        InputIssue("settings.csv", None, key, getattr(inst.settings, key),
+    # Settings have no row here; the reader gives a settings issue the row of its key.
+    named: list[tuple[str, int | None, _Named]] = [("settings", None, inst.settings)]
+    for table, records in (("schools", inst.schools), ("alts", inst.alts)):
+        named += [(table, row(table, i), record) for i, record in enumerate(records)]
+    return [
+        InputIssue(TABLES[table], number, key, getattr(record, key),
                    _CONTROLS_REMOVED.format(code_points(gone)))
-        for key, gone in inst.settings.removed_controls.items()
+        for table, number, record in named
+        for key, gone in record.removed_controls.items()
     ]  # fmt: skip
-    named: tuple[tuple[str, tuple[_Named, ...]], ...] = (
-        ("schools", inst.schools),
-        ("alts", inst.alts),
-    )
-    for table, records in named:
-        for i, record in enumerate(records):
-            out += [
-                InputIssue(TABLES[table], row(table, i), key, getattr(record, key),
-                           _CONTROLS_REMOVED.format(code_points(gone)))
-                for key, gone in record.removed_controls.items()
-            ]  # fmt: skip
-    return out
 
 
 def _no_need(inst: Instance) -> list[InputIssue]:
