@@ -221,8 +221,8 @@ def test_scenario_kpis_scales_each_kpi_and_labels_real_values() -> None:
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["today", "hire two", "failed"]
     assert [t.get_text() for t in ax.get_xticklabels()] == [
         "coverage",
-        "lessons unmet",
-        "commute minutes",
+        "lessons\nunmet",
+        "commute\nminutes",
     ]
     # A table indexed by scenario, and a chosen column.
     one = plot.scenario_kpis(table.set_index("scenario"), columns=["unmet"])

@@ -20,14 +20,15 @@ DEFAULT_KPIS = (
     "commute_minutes",
     "objective",
 )
+# Two short lines each, so six groups fit under a page-wide chart without overlapping.
 KPI_LABELS = {
     "coverage": "coverage",
-    "unmet": "lessons unmet",
-    "alts_under_floor": "ALTs under floor",
-    "mean_schools_per_alt": "schools per ALT",
-    "commute_minutes": "commute minutes",
+    "unmet": "lessons\nunmet",
+    "alts_under_floor": "ALTs under\nfloor",
+    "mean_schools_per_alt": "schools\nper ALT",
+    "commute_minutes": "commute\nminutes",
     "objective": "objective",
-    "given": "lessons given",
+    "given": "lessons\ngiven",
     "gap": "gap",
 }
 PERCENT = frozenset({"coverage", "gap"})
