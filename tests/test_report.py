@@ -281,6 +281,26 @@ def _bad_status(out: Path) -> list[str]:
     return [str(out)]
 
 
+def _report_json_list(out: Path) -> list[str]:
+    (out / "report.json").write_text("[1, 2]", encoding="utf-8")
+    return [str(out)]
+
+
+def _bad_objective(out: Path) -> list[str]:
+    (out / "report.json").write_text('{"status": "FEASIBLE", "objective": "lots"}', "utf-8")
+    return [str(out)]
+
+
+def _unknown_weight(out: Path) -> list[str]:
+    (out / "report.json").write_text('{"status": "FEASIBLE", "weights": {"fun": 3}}', "utf-8")
+    return [str(out)]
+
+
+def _deep_report_json(out: Path) -> list[str]:
+    (out / "report.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    return [str(out)]
+
+
 def _bad_instance(out: Path) -> list[str]:
     (out / "branch.yaml").write_text("schools: [", encoding="utf-8")
     return [str(out), "--instance", str(out / "branch.yaml")]
@@ -295,10 +315,14 @@ def _bad_instance(out: Path) -> list[str]:
         (_missing_dir, "nowhere: is not a folder"),
         # The timetable names an ALT the instance lacks (the wrong --instance): name the row.
         (_unknown_alt, "assignments.csv row"),
-        # report.json is not JSON.
-        (_bad_report_json, "report.json: cannot be read"),
-        # report.json holds a status no solve writes.
-        (_bad_status, "report.json column status"),
+        # report.json is not JSON, is a list, or is nested past what Python can read.
+        (_bad_report_json, "report.json: cannot be parsed"),
+        (_report_json_list, "report.json: is not a JSON object but list"),
+        (_deep_report_json, "report.json: is nested too deeply"),
+        # report.json holds a status, an objective or a weight no solve writes.
+        (_bad_status, 'report.json column status: "GREAT"'),
+        (_bad_objective, 'report.json column objective: "lots"'),
+        (_unknown_weight, 'report.json column weights.fun: "3"'),
         # The --instance file is broken: the reader's own message.
         (_bad_instance, "branch.yaml"),
     ],

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import os
 import re
 import secrets
@@ -41,8 +40,10 @@ from scheduler import plot
 from scheduler.config import Weights
 from scheduler.errors import InputIssue, InstanceError
 from scheduler.instance import DAYS, Instance
+from scheduler.io.cells import xlsx_cell
 from scheduler.io.html import CSS, Grid, grid_table
 from scheduler.io.names import file_stems
+from scheduler.io.textfile import read_json
 from scheduler.io.write import LEVEL_NAMES, alt_grid, school_grid
 from scheduler.result import Result
 from scheduler.summary import coverage_text
@@ -82,7 +83,8 @@ def read_solved(directory: Path, instance: Instance) -> Solved:
     ------
     InstanceError
         When ``assignments.csv`` is missing or malformed, names an ALT, school or class the
-        instance does not have (the wrong ``--instance``), or ``report.json`` cannot be read.
+        instance does not have (the wrong ``--instance``), or ``report.json`` cannot be read
+        or holds a value no solve writes.
     """
     from scheduler.calendar.term import weekly_lessons
 
@@ -93,27 +95,32 @@ def read_solved(directory: Path, instance: Instance) -> Solved:
     stats = stats or {"status": "UNKNOWN", "method": "unknown"}
     try:
         result = Result.model_validate({**stats, "lessons": lessons})
+        weights = Weights.model_validate({**Weights.default().model_dump(), **result.weights})
     except ValidationError as e:
         first = e.errors()[0]
         key = ".".join(str(p) for p in first["loc"])
-        issue = InputIssue("report.json", None, key, str(first.get("input")), first["msg"])
+        if e.title == "Weights":
+            key = f"weights.{key}"
+        why = f"is not what a solve writes ({first['msg'][:1].lower()}{first['msg'][1:]})"
+        issue = InputIssue("report.json", None, key, str(first.get("input")), why)
         raise InstanceError([issue]) from e
-    weights = Weights.model_validate({**Weights.default().model_dump(), **result.weights})
     scored = score(instance, result.assignments, weights)
     return Solved(instance, result, scored, check(instance, result.assignments), recorded)
 
 
+_STATS = ("status", "method", "objective", "bound", "seconds", "weights", "notes")
+
+
 def _report_json(path: Path) -> dict[str, Any] | None:
-    # Only the solver's statistics are taken: the KPIs are recomputed, never trusted.
+    # Only the solver's statistics are taken: the KPIs are recomputed, never trusted. The
+    # file is read like every file a user may edit (bounded: docs/input.md, "Limits").
     if not path.exists():
         return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        keys = ("status", "method", "objective", "bound", "seconds", "weights", "notes")
-        return {k: data[k] for k in keys if k in data and data[k] is not None}
-    except (OSError, ValueError, TypeError) as e:
-        issue = InputIssue(path.name, None, None, None, f"cannot be read: {e}")
-        raise InstanceError([issue]) from e
+    data = read_json(path)
+    if not isinstance(data, dict):
+        why = f"is not a JSON object but {type(data).__name__}"
+        raise InstanceError([InputIssue(path.name, None, None, None, why)])
+    return {k: data[k] for k in _STATS if data.get(k) is not None}
 
 
 # ---- what both files show --------------------------------------------------------------------
@@ -527,15 +534,12 @@ _FORMATS = {"percent": "0.0%", "float": "#,##0.0", "int": "#,##0"}
 
 
 def _put(ws: Worksheet, row: int, column: int, value: object) -> Any:
-    # Every cell of the workbook is written here. openpyxl makes any text starting with "="
-    # a formula: a name like '=HYPERLINK(...)' must stay the text it is. Characters XML
-    # cannot hold (control characters) are dropped rather than failing the whole workbook.
+    # Every cell of the workbook is written here, through xlsx_cell: a name like
+    # '=HYPERLINK(...)' stays the text it is, never a formula. Characters XML cannot hold
+    # (control characters) are dropped rather than failing the whole workbook.
     if isinstance(value, str):
         value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    cell = ws.cell(row=row, column=column, value=value)
-    if isinstance(value, str):
-        cell.data_type = "s"
-    return cell
+    return xlsx_cell(ws, row, column, value)
 
 
 def _heading(ws: Worksheet, title: str, subtitle: str) -> None:
