@@ -143,7 +143,9 @@ def read_assignments(path: Path) -> pd.DataFrame:
     Parameters
     ----------
     path
-        The CSV file (UTF-8, a BOM is tolerated; extra columns are dropped).
+        The CSV file (UTF-8, a BOM is tolerated; extra columns are dropped), read by
+        :func:`scheduler.io.textfile.read_csv` as every table is: strict quoting, and at
+        most :data:`~scheduler.config.MAX_ASSIGNMENT_ROWS` rows.
 
     Returns
     -------
