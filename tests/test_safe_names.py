@@ -11,7 +11,6 @@ through scheduler.io.cells, so no cell runs as a spreadsheet formula.
 from __future__ import annotations
 
 import json
-import sys
 import tempfile
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -25,6 +24,7 @@ from calendar_data import instance as calendar_instance
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
+from test_calendar_cli import run
 from test_input_errors import write_folder
 
 from scheduler.calendar.changes import changes_csv, diff, write_messages
@@ -33,14 +33,13 @@ from scheduler.calendar.identity import Event, assign
 from scheduler.calendar.store import StoredFeed, open_store, publish
 from scheduler.calendar.term import DatedLesson, expand
 from scheduler.calendar.tokens import Issued, write_urls
-from scheduler.cli import main
 from scheduler.errors import InputIssue, InstanceError
 from scheduler.instance import Alt, Bell, Instance, School, SchoolClass, Settings
 from scheduler.io.cells import frame_csv, rows_csv, safe_cell
 from scheduler.io.html import Grid
 from scheduler.io.names import MAX_STEM_BYTES, file_stems
 from scheduler.io.read import load_instance
-from scheduler.io.tables import write_instance
+from scheduler.io.tables import COLUMNS, write_instance
 from scheduler.io.write import grid_csv, unmet_csv, write_outputs
 from scheduler.result import Lesson, Result
 from scheduler.text import clean_name, id_problem, visible
@@ -163,10 +162,24 @@ def test_neighbouring_ids_are_accepted_unchanged(tmp_path: Path, alt_id: str) ->
     assert [a.alt_id for a in inst.alts] == ["A1", alt_id]
 
 
-def _branch_dict() -> dict[str, object]:
-    inst, _ = load_instance(write_folder(Path(tempfile.mkdtemp()), []))
-    data: dict[str, object] = inst.model_dump(mode="json", by_alias=True)
-    return data
+def _branch_file(tmp_path: Path, form: str, record: int, column: str, value: str) -> Path:
+    """The base branch as one ``form`` file (yaml, json or xlsx), with ``value`` in
+    ``column`` of ALT record ``record`` (0 = the first)."""
+    inst, _ = load_instance(write_folder(tmp_path, []))
+    path = tmp_path / f"b.{form}"
+    if form == "xlsx":
+        write_instance(inst, path)
+        wb = load_workbook(path)
+        cell = wb["alts"].cell(row=record + 2, column=COLUMNS["alts"].index(column) + 1)
+        cell.value = value
+        cell.data_type = "s"  # typed as text, never a formula
+        wb.save(path)
+        return path
+    data = inst.model_dump(mode="json", by_alias=True)
+    data["alts"][record][column] = value
+    text = json.dumps(data) if form == "json" else yaml.safe_dump(data, allow_unicode=True)
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 LABELS = {"yaml": "b.yaml alts", "json": "b.json alts", "xlsx": "b.xlsx sheet alts"}
@@ -191,21 +204,7 @@ def test_every_input_form_refuses_bad_ids(
     tmp_path: Path, form: str, alt_id: str, message: str
 ) -> None:
     label = LABELS[form]
-    data = _branch_dict()
-    alts = data["alts"]
-    assert isinstance(alts, list)
-    alts[1]["alt_id"] = alt_id
-    path = tmp_path / f"b.{form}"
-    if form == "yaml":
-        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    elif form == "json":
-        path.write_text(json.dumps(data), encoding="utf-8")
-    else:
-        write_instance(Instance.model_validate(_branch_dict()), path)
-        wb = load_workbook(path)
-        wb["alts"]["A3"].value = alt_id
-        wb["alts"]["A3"].data_type = "s"
-        wb.save(path)
+    path = _branch_file(tmp_path, form, 1, "alt_id", alt_id)
     with pytest.raises(InstanceError) as err:
         load_instance(path)
     row = 3 if form == "xlsx" else 2
@@ -306,19 +305,7 @@ def test_a_name_of_nothing_but_control_characters_is_empty(tmp_path: Path) -> No
     ],
 )
 def test_every_input_form_cleans_names(tmp_path: Path, form: str, name: str, clean: str) -> None:
-    data = _branch_dict()
-    alts = data["alts"]
-    assert isinstance(alts, list)
-    alts[0]["name"] = name
-    path = tmp_path / f"b.{form}"
-    if form == "xlsx":
-        write_instance(Instance.model_validate(_branch_dict()), path)
-        wb = load_workbook(path)
-        wb["alts"]["B2"].value = name
-        wb.save(path)
-    else:
-        text = json.dumps(data) if form == "json" else yaml.safe_dump(data, allow_unicode=True)
-        path.write_text(text, encoding="utf-8")
+    path = _branch_file(tmp_path, form, 0, "name", name)
     inst, warnings = load_instance(path)
     assert inst.alts[0].name == clean
     assert [(w.row, w.column, w.value) for w in warnings] == [
@@ -372,19 +359,6 @@ def test_assignments_read_back_follow_the_id_rule(
     assert [(i.file, i.row, i.column, i.value, i.message) for i in err.value.issues] == [
         ("assignments.csv", 3, column, value, message)
     ]
-
-
-def run(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: object
-) -> tuple[int, str, str]:
-    """``altsched ARGS`` through the console entry point: (exit code, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["altsched", *map(str, args)])
-    monkeypatch.setenv("COLUMNS", "200")
-    with pytest.raises(SystemExit) as done:
-        main()
-    out, err = capsys.readouterr()
-    code = done.value.code
-    return (code if isinstance(code, int) else 0 if code is None else 1), out, err
 
 
 def test_check_refuses_an_escape_in_assignments_and_prints_it_harmlessly(
