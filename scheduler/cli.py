@@ -581,6 +581,9 @@ def report_command(
     from scheduler.io.read import load_instance
     from scheduler.io.report import write_report
 
+    if not directory.is_dir():
+        issue = InputIssue(directory.as_posix(), None, None, None, "is not a folder")
+        raise InstanceError([issue])
     source = instance or directory / FEEDS_FOLDER / FEEDS_SOURCE
     if instance is None and not source.is_file():
         # Feeds (and the instance beside them) are written only for a branch with term dates.

@@ -265,6 +265,10 @@ def _missing_dir(out: Path) -> list[str]:
     return [str(out / "nowhere"), "--instance", str(out / "ical" / "source.json")]
 
 
+def _missing_dir_alone(out: Path) -> list[str]:
+    return [str(out / "nowhere")]
+
+
 def _unknown_alt(out: Path) -> list[str]:
     text = (out / "assignments.csv").read_text(encoding="utf-8")
     (out / "assignments.csv").write_text(text.replace("\nB,", "\nZ,", 1), encoding="utf-8")
@@ -311,8 +315,9 @@ def _bad_instance(out: Path) -> list[str]:
     [
         # No --instance and no feeds beside the timetable: say where it looked.
         (_no_source, "ical/source.json: is not there"),
-        # The folder does not exist.
+        # The folder does not exist, with or without --instance: said before anything else.
         (_missing_dir, "nowhere: is not a folder"),
+        (_missing_dir_alone, "nowhere: is not a folder"),
         # The timetable names an ALT the instance lacks (the wrong --instance): name the row.
         (_unknown_alt, "assignments.csv row"),
         # report.json is not JSON, is a list, or is nested past what Python can read.
