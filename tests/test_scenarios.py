@@ -156,6 +156,20 @@ def test_contracts_change_the_standard_or_named_alts() -> None:
     assert sc.with_contracts(base) is base  # nothing to change
 
 
+@pytest.mark.parametrize(
+    "changes, match",
+    [
+        ({"min_lessons_per_week": -1}, 'column min_lessons_per_week: "-1" input should be'),
+        ({"nonsense": 1}, 'column nonsense: "1" extra inputs are not permitted'),  # a typo
+        ({"min_lessons_per_week": 30}, "is above max_lessons_per_week 25"),  # floor > ceiling
+        ({"day_end": "07:00"}, 'column day_end: "07:00" is not after day_start'),
+    ],
+)
+def test_settings_are_checked_like_settings_csv(changes: dict[str, Any], match: str) -> None:
+    with pytest.raises(InstanceError, match=match):
+        sc.with_settings(_branch(), **changes)
+
+
 # ---- schools -------------------------------------------------------------------------------
 
 

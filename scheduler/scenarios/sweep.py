@@ -17,7 +17,7 @@ import signal
 import threading
 import time
 from collections.abc import Generator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, CancelledError, ProcessPoolExecutor, wait
 from contextlib import closing
 from dataclasses import replace
 from typing import Any
@@ -188,7 +188,8 @@ def _outcome(future: Any, name: str) -> Outcome:
     try:
         row, dump = future.result()
     except BaseException as e:  # a worker that died, a cancelled task, Ctrl-C in the worker
-        if isinstance(e, KeyboardInterrupt) or type(e).__name__ == "CancelledError":
+        # Dask's FutureCancelledError is a concurrent.futures.CancelledError too.
+        if isinstance(e, KeyboardInterrupt | CancelledError):
             return failed(name, CANCELLED, "cancelled"), None
         return failed(name, ERROR, _reason(e)), None
     return row, None if dump is None else Result.model_validate(dump)

@@ -56,10 +56,11 @@ def checked(instance: Instance) -> Instance:
     return instance
 
 
-def record(model: type[M], value: M | Mapping[str, Any], table: str, row: int) -> M:
+def record(model: type[M], value: M | Mapping[str, Any], table: str, row: int | None = None) -> M:
     """``value`` as a validated record of ``model``; a mapping may use the CSV column names.
 
-    ``row`` is the record's spreadsheet row in the scenario's table (header = row 1).
+    ``row`` is the record's spreadsheet row in the scenario's table (header = row 1), None
+    for settings (a key per row).
     """
     data = value.model_dump() if isinstance(value, BaseModel) else dict(value)
     try:
@@ -284,20 +285,9 @@ def with_contracts(
 
 def with_settings(instance: Instance, **changes: object) -> Instance:
     """The branch with some settings changed, e.g. ``min_lessons_per_week=22``."""
-    try:
-        settings = type(instance.settings).model_validate(
-            {**instance.settings.model_dump(), **changes}
-        )
-    except ValidationError as e:
-        raise InstanceError(
-            [
-                InputIssue(
-                    TABLES["settings"], None, str(err["loc"][0]), str(err.get("input")),
-                    err["msg"].lower(),
-                )
-                for err in e.errors()
-            ]
-        ) from e  # fmt: skip
+    settings = record(
+        type(instance.settings), {**instance.settings.model_dump(), **changes}, "settings"
+    )
     return checked(instance.model_copy(update={"settings": settings}))
 
 
