@@ -43,7 +43,7 @@ def number(value: object, digits: int = 3) -> str:
 
 def percent(value: float | None) -> str:
     """A ratio as a percentage with one decimal, ``-`` for missing."""
-    return "-" if value is None or value != value else f"{100 * value:.1f} %"
+    return "-" if value is None or value != value else f"{100 * value:.1f}\u00a0%"
 
 
 def frame_html(df: pd.DataFrame, title: str = "", highlight: dict[int, str] | None = None) -> str:

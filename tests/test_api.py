@@ -197,6 +197,6 @@ def test_html_views_escape_and_summarise(solved: tuple[Instance, Result]) -> Non
     assert "1 (contracts 0-25" in page and "2 (2 elementary)" in page and "no dates" in page
     assert "4 ALT lessons a week" in page
     shown = result._repr_html_()
-    assert result.status in shown and "4 of 4 (100.0 %)" in shown
+    assert result.status in shown and "4 of 4 (100.0\u00a0%)" in shown
     # Without its instance a result still shows what it knows.
     assert "coverage" not in Result.model_validate(result.model_dump())._repr_html_()

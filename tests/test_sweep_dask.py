@@ -146,6 +146,21 @@ def test_ctrl_c_cancels_pending_scenarios_and_stops_running_ones() -> None:
     assert set(multiprocessing.active_children()) <= children
 
 
+def test_ctrl_c_on_a_cluster_cancels_the_pending_scenarios(client: Client) -> None:
+    # Dask cannot stop a running function: the running ones finish on their workers, the
+    # pending one never starts, and the call returns at once with nothing compared.
+    demo, _ = load_instance(os.path.join(os.path.dirname(__file__), "..", "instances", "demo"))
+    variants = {f"demo {k}": demo for k in range(3)}
+    timer = threading.Timer(3.0, os.kill, (os.getpid(), signal.SIGINT))
+    t0 = time.monotonic()
+    timer.start()
+    with pytest.raises(sc.SweepInterrupted) as stopped:
+        sc.compare(variants, client=client, time_limit=30, cpsat_workers=1, progress=False)
+    assert time.monotonic() - t0 < 10
+    assert list(stopped.value.comparison.table["status"]) == ["CANCELLED"] * 3
+    client.restart()  # end the two solves still running, for whoever uses the cluster next
+
+
 def test_progress_estimates_time_left(monkeypatch: pytest.MonkeyPatch) -> None:
     now = [100.0]
     monkeypatch.setattr(time, "monotonic", lambda: now[0])
