@@ -16,7 +16,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, CancelledError, ProcessPoolExecutor, wait
 from contextlib import closing
 from dataclasses import replace
@@ -217,6 +217,23 @@ def _context() -> multiprocessing.context.BaseContext:
     return context
 
 
+def _submit(
+    scenarios: Sequence[Scenario],
+    weights: Sequence[Weights],
+    params: SolverParams,
+    futures: dict[Any, int],
+    submit: Callable[[dict[str, Any]], Any],
+) -> Generator[Step, None, None]:
+    """Submit each scenario's task (``futures[future] = index``); a scenario that cannot
+    even be sent is yielded as its error row at once."""
+    for i, s in enumerate(scenarios):
+        task = _task(s, weights[i], params)
+        if isinstance(task, tuple):
+            yield i, task
+        else:
+            futures[submit(task)] = i
+
+
 def _in_processes(
     scenarios: Sequence[Scenario], weights: Sequence[Weights], params: SolverParams, processes: int
 ) -> Generator[Step, None, None]:
@@ -225,12 +242,9 @@ def _in_processes(
     pool = ProcessPoolExecutor(processes, context, initializer=_start_worker, initargs=(stop,))
     futures: dict[Any, int] = {}
     try:
-        for i, s in enumerate(scenarios):
-            task = _task(s, weights[i], params)
-            if isinstance(task, tuple):
-                yield i, task
-            else:
-                futures[pool.submit(run_scenario, task)] = i
+        yield from _submit(
+            scenarios, weights, params, futures, lambda t: pool.submit(run_scenario, t)
+        )
         pending = set(futures)
         while pending:
             done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
@@ -257,14 +271,12 @@ def _on_cluster(
 
     by_host = threads_by_host(client)
     futures: dict[Any, int] = {}
+
+    def submit(task: dict[str, Any]) -> Any:
+        return client.submit(run_scenario, {**task, "threads_by_host": by_host}, pure=False)
+
     try:
-        for i, s in enumerate(scenarios):
-            task = _task(s, weights[i], params)
-            if isinstance(task, tuple):
-                yield i, task
-            else:
-                task["threads_by_host"] = by_host
-                futures[client.submit(run_scenario, task, pure=False)] = i
+        yield from _submit(scenarios, weights, params, futures, submit)
         batch = as_completed(list(futures))
         while not batch.is_empty():
             if not batch.has_ready():
