@@ -139,8 +139,11 @@ def test_ctrl_c_cancels_pending_scenarios_and_stops_running_ones() -> None:
     timer = threading.Timer(5.0, os.kill, (os.getpid(), signal.SIGINT))
     t0 = time.monotonic()
     timer.start()
-    with pytest.raises(sc.SweepInterrupted) as stopped:
-        sc.compare(variants, processes=2, time_limit=60, cpsat_workers=1, progress=False)
+    try:
+        with pytest.raises(sc.SweepInterrupted) as stopped:
+            sc.compare(variants, processes=2, time_limit=60, cpsat_workers=1, progress=False)
+    finally:
+        timer.cancel()  # never a stray Ctrl-C for pytest itself
     assert time.monotonic() - t0 < 20
     assert list(stopped.value.comparison.table["status"]) == ["CANCELLED"] * 4
     assert set(multiprocessing.active_children()) <= children
@@ -154,8 +157,11 @@ def test_ctrl_c_on_a_cluster_cancels_the_pending_scenarios(client: Client) -> No
     timer = threading.Timer(3.0, os.kill, (os.getpid(), signal.SIGINT))
     t0 = time.monotonic()
     timer.start()
-    with pytest.raises(sc.SweepInterrupted) as stopped:
-        sc.compare(variants, client=client, time_limit=30, cpsat_workers=1, progress=False)
+    try:
+        with pytest.raises(sc.SweepInterrupted) as stopped:
+            sc.compare(variants, client=client, time_limit=30, cpsat_workers=1, progress=False)
+    finally:
+        timer.cancel()
     assert time.monotonic() - t0 < 10
     assert list(stopped.value.comparison.table["status"]) == ["CANCELLED"] * 3
     client.restart()  # end the two solves still running, for whoever uses the cluster next
