@@ -24,7 +24,7 @@ from scheduler.model.closing import Closing
 from scheduler.model.data import Prepared, prepare
 from scheduler.model.diagnose import capacity_notes
 from scheduler.model.greedy import fill, greedy
-from scheduler.model.interrupt import interrupted, run, was_interrupted, watching
+from scheduler.model.interrupt import interrupted, interrupted_by, run, was_interrupted, watching
 from scheduler.model.lns import improve, objective_of
 from scheduler.model.master import Master, add_cut, build_master, coverage_cuts
 from scheduler.model.patterns import PatternBound, pattern_bound
@@ -74,7 +74,10 @@ def solve(
     with watching():
         result = _solve(instance, weights, params, method, on_progress, on_notes)
     if was_interrupted():
-        note = f"Stopped by Ctrl-C after {result.seconds:.1f} s: the best timetable found so far."
+        note = (
+            f"Stopped by {interrupted_by()} after {result.seconds:.1f} s: "
+            "the best timetable found so far."
+        )
         result = result.model_copy(update={"notes": (*result.notes, note)})
     elif method != "greedy" and result.seconds > OVERRUN * params.time_limit + 1.0:
         # A large branch needs seconds before any search (candidate visits, bounds, the

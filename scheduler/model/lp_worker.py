@@ -43,8 +43,10 @@ def answer_pipe() -> BinaryIO:
 
 def main() -> None:
     """Serve one programme until standard input closes."""
-    # Ctrl-C reaches the whole process group; the parent decides when this process ends.
+    # Ctrl-C reaches the whole process group, and so does the SIGTERM of `timeout` or a
+    # service manager; the parent decides when this process ends (it closes our input).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     out, inp = answer_pipe(), sys.stdin.buffer
     try:
         import highspy
