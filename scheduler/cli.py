@@ -122,6 +122,7 @@ def solve_command(
     log: Annotated[bool, typer.Option("--log", help="Show the CP-SAT search log.")] = False,
 ) -> None:
     """Assign ALTs to classes and periods; write timetables, report and feeds to --out."""
+    from scheduler.budget import Budget, writing_reserve
     from scheduler.calendar.ical import write_feeds
     from scheduler.config import SolverParams, Weights
     from scheduler.io.read import load_instance
@@ -138,6 +139,10 @@ def solve_command(
     why = refusal(out)
     if why is not None:
         raise InstanceError([InputIssue(out.as_posix(), None, None, None, why)])
+    # The limit is the user's whole wait, from the process's start: what comes before the
+    # search and the outputs' writing after it come out of it (docs/model.md, "The time limit").
+    budget = Budget.of_process(params.time_limit, writing_reserve(inst))
+    budget.mark("start")
 
     shown: list[str] = []
 
@@ -157,8 +162,9 @@ def solve_command(
         f"({method.value}, {params.time_limit:g} s limit; Ctrl-C keeps the best so far)"
     )
     result = solve(
-        inst, wts, params, method=method.value, on_progress=show_progress, on_notes=show_notes
-    )
+        inst, wts, params, method=method.value, on_progress=show_progress, on_notes=show_notes,
+        budget=budget,
+    )  # fmt: skip
     # What the solve learnt on the way (out of time with lessons left, Ctrl-C, ...).
     show_notes([n for n in result.notes if n not in shown])
     scored = score(inst, result.assignments, wts)
@@ -167,8 +173,10 @@ def solve_command(
         write_feeds(inst, result.assignments, folder)
 
     write_outputs(inst, result, scored.kpis, scored.unmet, out, extra=add_feeds)
+    budget.mark("write")
     console.print(summary_table(inst, result, scored.per_alt))
     console.print(headline(result, scored.kpis["coverage"]))
+    console.print(budget.summary(), soft_wrap=True)
     console.print(f"Wrote {out}/ (open {out}/index.html)")
     if result.status in ("INFEASIBLE", "UNKNOWN"):
         raise typer.Exit(1)

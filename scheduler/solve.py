@@ -17,6 +17,7 @@ from typing import Literal, NamedTuple
 
 from ortools.sat.python import cp_model
 
+from scheduler.budget import Budget
 from scheduler.config import SolverParams, Weights
 from scheduler.instance import Instance
 from scheduler.model.bounds import VisitIndex, coverage_bound, objective_lower_bound
@@ -24,7 +25,7 @@ from scheduler.model.closing import Closing
 from scheduler.model.data import Prepared, prepare
 from scheduler.model.diagnose import capacity_notes
 from scheduler.model.greedy import fill, greedy
-from scheduler.model.interrupt import interrupted, interrupted_by, run, was_interrupted, watching
+from scheduler.model.interrupt import interrupted, run, was_interrupted, watching
 from scheduler.model.lns import improve, objective_of
 from scheduler.model.master import Master, add_cut, build_master, coverage_cuts
 from scheduler.model.patterns import PatternBound, pattern_bound
@@ -48,6 +49,7 @@ def solve(
     method: Method = "cpsat",
     on_progress: ProgressFn | None = None,
     on_notes: Callable[[list[str]], None] | None = None,
+    budget: Budget | None = None,
 ) -> Result:
     """Assign ALTs to classes and periods.
 
@@ -67,33 +69,49 @@ def solve(
     on_notes
         Called, before the search starts, with count-level reasons why some need cannot be
         covered ("ALTs can give at most 340 lessons, schools need 410").
+    budget
+        The time limit of the whole command (:class:`scheduler.budget.Budget`): preparing
+        the branch and the search end by its search deadline, leaving its reserve for what
+        follows; the stages ``prepare``, ``plan`` (large branches), ``search`` and
+        ``result`` are marked in it. Default: ``params.time_limit`` from now, no reserve.
     """
     weights = weights or Weights.default()
     params = params or SolverParams.default()
+    budget = budget or Budget(params.time_limit)
     # Ctrl-C from here on stops the search and keeps the best timetable found so far.
     with watching():
-        result = _solve(instance, weights, params, method, on_progress, on_notes)
+        result = _solve(instance, weights, params, method, on_progress, on_notes, budget)
     if was_interrupted():
+        note = f"Stopped by Ctrl-C after {result.seconds:.1f} s: the best timetable found so far."
+        result = result.model_copy(update={"notes": (*result.notes, note)})
+    elif (late := _late(budget)) > max(OVERRUN_SECONDS, OVERRUN_SHARE * budget.limit):
+        # Steps that cannot be cut short (a region step's last solve, the bound's last
+        # round, placing the master's counts) ended this long after the search's deadline.
         note = (
-            f"Stopped by {interrupted_by()} after {result.seconds:.1f} s: "
-            "the best timetable found so far."
+            f"The search ended {late:.1f} s after its deadline ({budget.limit:g} s limit): "
+            "a step under way when the time ran out was not cut short."
         )
         result = result.model_copy(update={"notes": (*result.notes, note)})
-    elif method != "greedy" and result.seconds > OVERRUN * params.time_limit + 1.0:
-        # A large branch needs seconds before any search (candidate visits, bounds, the
-        # greedy start: about 6 s at 250 ALTs); a shorter limit cannot be kept, so say so.
-        note = (
-            f"Took {result.seconds:.1f} s against the {params.time_limit:g} s limit: "
-            "preparing the branch (candidate visits, bounds, the greedy start) and placing "
-            "the result are not cut short by the limit; with more time the search improves "
-            "on the start."
-        )
-        result = result.model_copy(update={"notes": (*result.notes, note)})
-    return _checked(instance, weights, result)
+    result = _checked(instance, weights, result)
+    budget.mark("result")
+    return result
 
 
-# A solve taking longer than this share of its time limit (plus a second) says why.
-OVERRUN = 1.1
+# A search ending later than this after its deadline (this share of the limit, or these
+# seconds if more) says why.
+OVERRUN_SHARE = 0.05
+OVERRUN_SECONDS = 1.0
+
+
+def _late(budget: Budget) -> float:
+    """Seconds by which the search ran past its deadline (0 when there was none, or when it
+    started after it: preparation's overrun is said on its own, :func:`_unsearched`)."""
+    began = budget.started
+    for stage, ended in budget.stages:
+        if stage == "search":
+            return max(0.0, ended - max(began, budget.search_deadline))
+        began = ended
+    return 0.0
 
 
 def _checked(instance: Instance, weights: Weights, result: Result) -> Result:
@@ -150,6 +168,7 @@ def _solve(
     method: Method,
     on_progress: ProgressFn | None,
     on_notes: Callable[[list[str]], None] | None,
+    budget: Budget,
 ) -> Result:
     t0 = time.monotonic()
     prep = prepare(instance)
@@ -157,8 +176,13 @@ def _solve(
     if on_notes:
         on_notes(list(notes))
     start = greedy(prep)
+    budget.mark("prepare")
+    # Writing will be as slow as preparing was: a busy machine gets a larger reserve.
+    budget.rescale()
     if method == "greedy":
         return _result(instance, weights, "FEASIBLE", "greedy", start, None, None, t0, notes, ())
+    # Every path below counts its time from t0: its limit is what the budget leaves it.
+    params = params.model_copy(update={"time_limit": max(EMPTY, budget.search_deadline - t0)})
     if method == "naive":
         # The straightforward ALT x class x day x period model, kept for the benchmarks.
         from scheduler.model.naive import solve_naive
@@ -169,9 +193,38 @@ def _solve(
         return _result(
             instance, weights, status, "naive", lessons, objective, bound, t0, notes, trace
         )
-    job = _Job(prep, weights, params, start, notes, t0, on_progress)
+    job = _Job(prep, weights, params, start, notes, t0, on_progress, budget)
+    if _out_of_time(job):
+        return _unsearched(job, start, None)
     large = len(prep.visits) > LARGE_BRANCH_VISITS
-    return _filled(job, _solve_large(job) if large else _solve_small(job))
+    searched = _solve_large(job) if large else _solve_small(job)
+    budget.mark("search")
+    return _filled(job, searched)
+
+
+# The time limit of a path given no time (params must have a positive one); it returns at once.
+EMPTY = 0.01
+
+
+def _out_of_time(job: _Job) -> bool:
+    """Whether the search's deadline has passed (preparation took the whole limit)."""
+    return time.monotonic() >= job.budget.search_deadline
+
+
+def _unsearched(job: _Job, lessons: list[Lesson], bound: float | None) -> Result:
+    """The timetable built before any search, when preparing the branch leaves no time for
+    one: returned at once, and said so."""
+    budget = job.budget
+    kept = f", {budget.reserve:.1f} s of it kept for the outputs" if budget.reserve else ""
+    job.notes.append(
+        "Preparing the branch (candidate visits, bounds, the greedy start) left no time for "
+        f"a search ({budget.elapsed():.1f} s of the {budget.limit:g} s limit{kept}): this is "
+        "the greedy timetable; a longer limit lets the search improve on it."
+    )
+    return _result(
+        job.prep.instance, job.weights, "FEASIBLE", "cpsat", lessons, None, bound, job.t0,
+        job.notes, (),
+    )  # fmt: skip
 
 
 def _filled(job: _Job, result: Result) -> Result:
@@ -199,7 +252,7 @@ def _filled(job: _Job, result: Result) -> Result:
 
 class _Job(NamedTuple):
     """What every solve path starts from: the branch, the goals, the greedy start, the notes
-    so far, the clock and where progress goes."""
+    so far, the clock, where progress goes and the command's time budget."""
 
     prep: Prepared
     weights: Weights
@@ -208,6 +261,7 @@ class _Job(NamedTuple):
     notes: list[str]
     t0: float
     on_progress: ProgressFn | None
+    budget: Budget
 
 
 class _Progress(cp_model.CpSolverSolutionCallback):
@@ -393,7 +447,7 @@ def _solve_cpsat(job: _Job, closing_until: float | None = None) -> Result:
     """The master path: first level, weekly patterns, closing the gap, the master's search
     and placement. ``closing_until`` lets closing the gap run past the master's own time (a
     caller with more time after it)."""
-    prep, weights, params, start, notes, t0, on_progress = job
+    prep, weights, params, start, notes, t0, on_progress, _budget = job
     instance = prep.instance
     master = build_master(prep, weights)
     _complete_hint(master, counts_of(start))
@@ -544,7 +598,7 @@ def _close(
     than it says: each realised choice is excluded with the master's bound of its days and
     the next one solved. Measured on the demo: the first listing (within 1 %) proves 2,858
     and realises 2,863 on its second choice; the second listing proves 2,863, optimal."""
-    prep, weights, params, _start, notes, t0, on_progress = job
+    prep, weights, params, _start, notes, t0, on_progress, _budget = job
     last = weeks.last
     if last is None or not weeks.converged:
         return None
@@ -719,7 +773,7 @@ def _solve_small(job: _Job) -> Result:
     and region steps drop what does not fit: the demo with two schools a day 2,913 against
     12,935 for the master alone (one lesson unmet).
     """
-    prep, weights, params, _start, _notes, t0, on_progress = job
+    prep, weights, params, _start, _notes, t0, on_progress, _budget = job
     share = params.model_copy(update={"time_limit": params.time_limit * MASTER_SHARE})
     # Closing the gap may take most of the region steps' time too: it proves the optimum or
     # hands them a better timetable (the demo: seeds 5 and 7 of 12 ran out at 15 s).
@@ -761,6 +815,10 @@ def _solve_small(job: _Job) -> Result:
 
 
 # ---- large branches -------------------------------------------------------------------------
+# The large path's bounds, flow plan and planned start take about this many times as long as
+# preparing the branch (CPU seconds at 250 ALTs: 6.4 against 2.0; at 120 ALTs 1.8 against
+# 0.65): docs/model.md, "The time limit".
+PLAN_PER_PREPARE = 3.0
 # The search starts again from the programme's pairs only with at least this share of the
 # time limit left (the region search covers what that timetable leaves short in seconds,
 # then improves it: docs/model.md, "Starting from the programme").
@@ -780,7 +838,12 @@ def _one_school_a_day(prep: Prepared) -> Prepared:
 
 def _solve_large(job: _Job) -> Result:
     """Greedy start, then large-neighbourhood search by region until the time limit."""
-    prep, weights, params, start, notes, t0, on_progress = job
+    prep, weights, params, start, notes, t0, on_progress, budget = job
+    # The bounds and the plan cannot be cut short: not begun when they would end past the
+    # deadline (on a busy machine too, since preparing took as long).
+    if budget.search_seconds() < PLAN_PER_PREPARE * dict(budget.split()).get("prepare", 0.0):
+        budget.mark("plan")
+        return _unsearched(job, start, None)
 
     instance = prep.instance
     index = VisitIndex.of(prep)  # the visit capacities, shared by the bounds and the plan
@@ -793,6 +856,9 @@ def _solve_large(job: _Job) -> Result:
         else f"All {need} lessons can be given (a maximum-flow bound)."
     )
     trace: list[tuple[float, float, float]] = []
+    if _out_of_time(job):  # the plan would only add to the overrun (2.5 s at 250 ALTs)
+        budget.mark("plan")
+        return _unsearched(job, start, float(bound))
 
     # Who teaches where for the week, planned over the whole branch: the search starts from
     # a greedy pass that follows it, and steps that free the schools and ALTs between the
@@ -805,6 +871,10 @@ def _solve_large(job: _Job) -> Result:
     search = _one_school_a_day(prep) if prep.settings.max_schools_per_day > 1 else prep
     starts = [start] if search is prep else [greedy(search)]
     start = min([*starts, greedy(search, plan)], key=lambda ls: objective_of(prep, ls, weights))
+    budget.mark("plan")
+    if _out_of_time(job):
+        best = min(start, job.start, key=lambda ls: objective_of(prep, ls, weights))
+        return _unsearched(job, best, float(bound))
     # The bound of weeks that forget their days, on a thread beside the search: it lifts the
     # cheap bound by ~10 % at 120 ALTs once it converges (docs/model.md).
     background = BackgroundBound(prep, weights, t0 + params.time_limit, [start], bound, index)
