@@ -102,6 +102,10 @@ def test_new_hires_at_given_homes_take_the_first_free_ids() -> None:
             InstanceError,
             "alts.csv row 5, column home_lat",
         ),
+        # a new hire's home off the globe
+        (lambda i: sc.add_alts(i, homes=[(95.0, 0.0)]), InstanceError, "row 5, column home_lat"),
+        # a level that does not exist
+        (lambda i: sc.add_alts(i, homes=["S"], levels=["high"]), InstanceError, "levels"),
         # more homes than hires
         (lambda i: sc.add_alts(i, n=1, homes=["S", "T"]), ValueError, "2 homes given for 1"),
         # a home at a school the branch does not have

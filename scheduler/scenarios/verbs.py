@@ -143,14 +143,10 @@ def add_alts(
         used.add(alt_id)
         home = homes[k] if homes is not None else _weakest_school(out, levels)
         lat, lon = _coordinates(out, home)
-        hire = Alt(
-            alt_id=alt_id,
-            name=f"New ALT {number}",
-            home_lat=lat,
-            home_lon=lon,
-            levels=tuple(levels),
-        )
-        out = out.model_copy(update={"alts": (*out.alts, hire)})
+        hire = {"alt_id": alt_id, "name": f"New ALT {number}", "home_lat": lat, "home_lon": lon}
+        hire["levels"] = tuple(levels)
+        row = len(out.alts) + 2
+        out = out.model_copy(update={"alts": (*out.alts, record(Alt, hire, "alts", row))})
     return checked(out)
 
 
