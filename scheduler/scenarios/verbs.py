@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any, Literal, TypeVar
 
@@ -491,7 +491,7 @@ def set_need(
 
 def _with_need(
     instance: Instance,
-    new_need: Any,
+    new_need: Callable[[int], int],
     level: Level | None,
     grades: int | Iterable[int] | None,
     schools: Iterable[str] | None,
