@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -18,6 +18,7 @@ from rich.text import Text
 
 from scheduler.config import MAX_SEED, MAX_WORKERS
 from scheduler.errors import InputIssue, InstanceError
+from scheduler.signals import Event as SignalEvent
 
 app = typer.Typer(
     name="altsched",
@@ -96,10 +97,43 @@ class SolveMethod(StrEnum):
     naive = "naive"
 
 
+def say_signal(signum: int, event: SignalEvent) -> None:
+    """Tell the user, on stderr, what a Ctrl-C or SIGTERM did (from the signal handler, so
+    through scheduler.signals.tell, not the console)."""
+    from scheduler.signals import signal_name, tell
+
+    name = signal_name(signum)
+    said = {
+        SignalEvent.STOP: f"{name}: stopping the search; the best timetable so far is written",
+        SignalEvent.FINISH: f"{name} while writing the outputs: finishing them first (a few "
+        f"seconds); {name} again abandons them",
+        SignalEvent.ABANDON: f"{name} again: abandoning the outputs being written",
+        SignalEvent.LATE: f"{name} again: too late to abandon, the outputs are in place",
+    }
+    tell(f"interrupted {said[event]}")
+
+
+def end_as_signalled(signum: int | None) -> NoReturn:
+    """End the command by the signal that interrupted it, so a shell sees 128 + its number
+    and a script stops (docs/outputs.md, "Signals")."""
+    from scheduler.signals import end_by_signal, signal_name
+
+    code = 128 + (signum or 2)
+    err_console.print(f"Ended by {signal_name(signum or 2)}: exit status {code}.", soft_wrap=True)
+    end_by_signal(signum or 2)
+
+
 @app.command("solve")
 def solve_command(
     instance: InstanceArg,
-    out: Annotated[Path, typer.Option("--out", help="Output folder (replaced atomically).")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Output folder. One that already holds a timetable is replaced (atomically) "
+            "only by one giving at least as many lessons; otherwise this run goes to OUT.new.",
+        ),
+    ],
     time_limit: Annotated[
         float | None, typer.Option("--time-limit", help="Seconds (default 60).", min=0.1)
     ] = None,
@@ -120,13 +154,30 @@ def solve_command(
     ] = None,
     method: Annotated[SolveMethod, typer.Option("--method")] = SolveMethod.cpsat,
     log: Annotated[bool, typer.Option("--log", help="Show the CP-SAT search log.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace --out even by fewer lessons or no timetable."),
+    ] = False,
 ) -> None:
-    """Assign ALTs to classes and periods; write timetables, report and feeds to --out."""
+    """Assign ALTs to classes and periods; write timetables, report and feeds to --out.
+
+    Exit status 0: written to --out; 1: no timetable, or --out kept and this run written to
+    OUT.new; 2: bad input or --out refused. Ctrl-C or SIGTERM stop the search and the best
+    timetable is written; the command then ends by that signal (130 or 143 in a shell).
+    """
     from scheduler.budget import Budget, writing_reserve
     from scheduler.calendar.ical import write_feeds
     from scheduler.config import SolverParams, Weights
     from scheduler.io.read import load_instance
-    from scheduler.io.write import refusal, write_outputs
+    from scheduler.io.write import (
+        held_lessons,
+        keep_reason,
+        new_sibling,
+        refusal,
+        tidy_siblings,
+        write_outputs,
+    )
+    from scheduler.signals import Abandoned, guarded
     from scheduler.solve import solve
     from scheduler.summary import headline, summary_table
     from scheduler.validate import score
@@ -135,10 +186,16 @@ def solve_command(
     print_warnings(warnings)
     wts = Weights.default() if weights is None else Weights.from_toml(weights)
     params = SolverParams.default(time_limit=time_limit, workers=workers, seed=seed, log=log)
-    # Refuse a bad --out folder before spending a minute on the search.
-    why = refusal(out)
-    if why is not None:
-        raise InstanceError([InputIssue(out.as_posix(), None, None, None, why)])
+    # Refuse a bad --out folder before spending a minute on the search, and OUT.new too
+    # when this run may have to go there (docs/outputs.md, "Replacing an earlier output").
+    for done in tidy_siblings(out):
+        console.print(Text.assemble(("note ", "yellow"), done), soft_wrap=True)
+    for place in (out, new_sibling(out)):
+        why = refusal(place)
+        if why is not None:
+            raise InstanceError([InputIssue(place.as_posix(), None, None, None, why)])
+        if force or held_lessons(out) == 0:
+            break
     # The limit is the user's whole wait, from the process's start: what comes before the
     # search and the outputs' writing after it come out of it (docs/model.md, "The time limit").
     budget = Budget.of_process(params.time_limit, writing_reserve(inst))
@@ -161,24 +218,41 @@ def solve_command(
         f"{len(inst.schools)} schools, {inst.need()} lessons a week "
         f"({method.value}, {params.time_limit:g} s limit; Ctrl-C keeps the best so far)"
     )
-    result = solve(
-        inst, wts, params, method=method.value, on_progress=show_progress, on_notes=show_notes,
-        budget=budget,
-    )  # fmt: skip
-    # What the solve learnt on the way (out of time with lessons left, Ctrl-C, ...).
-    show_notes([n for n in result.notes if n not in shown])
-    scored = score(inst, result.assignments, wts)
+    # SIGTERM (timeout, service managers) as Ctrl-C: stop, keep the best, finish writing it.
+    with guarded(say_signal) as guard:
+        result = solve(
+            inst, wts, params, method=method.value, on_progress=show_progress, on_notes=show_notes
+        )
+        # What the solve learnt on the way (out of time with lessons left, Ctrl-C, ...).
+        show_notes([n for n in result.notes if n not in shown])
+        scored = score(inst, result.assignments, wts)
 
-    def add_feeds(folder: Path) -> None:
-        write_feeds(inst, result.assignments, folder)
+        def add_feeds(folder: Path) -> None:
+            write_feeds(inst, result.assignments, folder)
 
-    write_outputs(inst, result, scored.kpis, scored.unmet, out, extra=add_feeds)
-    budget.mark("write")
-    console.print(summary_table(inst, result, scored.per_alt))
-    console.print(headline(result, scored.kpis["coverage"]))
-    console.print(budget.summary(), soft_wrap=True)
-    console.print(f"Wrote {out}/ (open {out}/index.html)")
-    if result.status in ("INFEASIBLE", "UNKNOWN"):
+        kept = None if force else keep_reason(out, result.status, len(result.lessons))
+        dest = out if kept is None else new_sibling(out)
+        try:
+            with guard.writing():
+                write_outputs(inst, result, scored.kpis, scored.unmet, dest, extra=add_feeds)
+        except Abandoned:
+            err_console.print(f"Nothing was written; {dest}/ is as it was.", soft_wrap=True)
+            end_as_signalled(guard.signum)
+        budget.mark("write")
+        console.print(summary_table(inst, result, scored.per_alt))
+        console.print(headline(result, scored.kpis["coverage"]))
+        console.print(budget.summary(), soft_wrap=True)
+        if kept is None:
+            console.print(f"Wrote {out}/ (open {out}/index.html)", soft_wrap=True)
+        else:
+            what = "timetable" if result.status in ("OPTIMAL", "FEASIBLE") else "report"
+            err_console.print(
+                f"{out}/ kept: {kept}; this run's {what} is in {dest}/; use --force to replace",
+                soft_wrap=True,
+            )
+        if guard.received:
+            end_as_signalled(guard.signum)
+    if kept is not None or result.status in ("INFEASIBLE", "UNKNOWN"):
         raise typer.Exit(1)
 
 
@@ -278,14 +352,17 @@ def calendar_command(
 
     from scheduler.calendar.term import expand, load_calendar_instance, read_assignments
     from scheduler.io.cells import frame_csv
+    from scheduler.io.write import tidy_siblings, write_text_atomic
 
     inst, warnings = load_calendar_instance(instance)
     print_warnings(warnings)
     cal = expand(inst, read_assignments(directory / "assignments.csv"))
     lost = cal.lost_frame()
+    tidy_siblings(directory / "lessons.csv")  # temporary files of a killed earlier run
     # Files people open in a spreadsheet: no cell may be a formula (scheduler.io.cells).
+    # Each replaces the earlier one in one step: a crash or Ctrl-C never leaves half a file.
     for name, frame in (("lessons.csv", cal.lessons_frame()), ("lost.csv", lost)):
-        (directory / name).write_text(frame_csv(frame), encoding="utf-8", newline="\n")
+        write_text_atomic(directory / name, frame_csv(frame))
     table = Table(title=f"Term {cal.term_start} to {cal.term_end}: dated lessons per ALT")
     for col in ("ALT", "lessons", "lost to holidays", "lost to events"):
         table.add_column(col, justify="left" if col == "ALT" else "right")

@@ -7,13 +7,16 @@ place, so an output folder is always either the complete old one or the complete
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 import os
 import re
 import secrets
 import shutil
+import socket
 import tempfile
+import time as clock
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, time
 from pathlib import Path
@@ -22,6 +25,7 @@ from urllib.parse import quote, unquote
 
 import pandas as pd
 
+from scheduler import signals
 from scheduler.errors import InputIssue, InstanceError
 from scheduler.instance import DAYS, Instance
 from scheduler.io.cells import frame_csv
@@ -310,7 +314,7 @@ def _unwritable_parent(out_dir: Path) -> str | None:
     if not place.is_dir():
         return f"cannot be made: {place} is a file, not a folder"
     try:
-        os.rmdir(tempfile.mkdtemp(prefix=f".{out_dir.name}.probe-", dir=place))
+        os.rmdir(tempfile.mkdtemp(prefix=f"{_sibling_prefix(out_dir, 'probe')}-", dir=place))
     except OSError as e:
         return f"cannot be written: {e.strerror or e} ({place})"
     return None
@@ -362,8 +366,152 @@ def _feed_files(folder: Path) -> set[str]:
     return {FEEDS_SOURCE, *feed_files(alts, schools).values()}
 
 
+# ---- replace or keep ------------------------------------------------------------------------
+
+# Where a run writes when it may not replace --out: a visible sibling, DIR.new.
+NEW_SUFFIX = ".new"
+# A timetable: the statuses with lessons to give (INFEASIBLE and UNKNOWN have none).
+TIMETABLE_STATUSES = frozenset({"OPTIMAL", "FEASIBLE"})
+
+
+def new_sibling(out_dir: Path) -> Path:
+    """``DIR.new``: where a run that may not replace ``DIR`` writes its outputs."""
+    return out_dir.with_name(out_dir.name + NEW_SUFFIX)
+
+
+def held_lessons(out_dir: Path) -> int | None:
+    """How many lessons the timetable in ``out_dir`` gives (rows of its ``assignments.csv``):
+    0 when there is none (no folder, no file), None when the file cannot be read."""
+    path = out_dir / "assignments.csv"
+    if not path.is_file():
+        return 0
+    try:
+        with path.open(encoding="utf-8", newline="") as f:
+            rows = sum(1 for row in csv.reader(f) if any(cell.strip() for cell in row))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+    return max(0, rows - 1)  # the header
+
+
+def keep_reason(out_dir: Path, status: str, lessons: int) -> str | None:
+    """Why ``out_dir`` is kept rather than replaced by a run of ``status`` giving ``lessons``.
+
+    None when replacing loses nothing: the folder holds no timetable, or the run produced a
+    timetable (OPTIMAL or FEASIBLE) giving at least as many lessons. A run without a
+    timetable never replaces one, nor does a run when the old timetable cannot be read.
+    """
+    held = held_lessons(out_dir)
+    if held == 0:
+        return None
+    if held is None:
+        return "its assignments.csv cannot be read to compare it with this run"
+    if status not in TIMETABLE_STATUSES:
+        return f"it gives {held} lessons, this run found no timetable ({status})"
+    if lessons < held:
+        return f"it gives {held} lessons, this run {lessons}"
+    return None
+
+
+# ---- temporary folders ---------------------------------------------------------------------
+
+# Temporary (tmp), backup (old) and probe folders beside an output folder are named
+# ``.DIR.tmp-<host>-<pid>-<random>``: a later write can tell one left by a killed process
+# (same host, the pid no longer running) from one of a write still in progress.
+HOST_TAG = re.sub(r"[^A-Za-z0-9]", "_", socket.gethostname())[:32] or "host"
+_SIBLING = re.compile(
+    r"\.(?P<name>.+)\.(?P<tag>tmp|old|probe)-(?P<host>[A-Za-z0-9_]+)-(?P<pid>\d+)-[A-Za-z0-9_]+"
+)
+# Names before the pid was part of them; only temporary folders a day old are removed (a
+# backup may be the only copy of an output whose swap was killed).
+_LEGACY_TMP = re.compile(r"\.(?P<name>.+)\.tmp-[0-9a-f]{8}")
+LEGACY_AGE = 24 * 3600.0
+
+
+def _sibling_prefix(out_dir: Path, tag: str) -> str:
+    return f".{out_dir.name}.{tag}-{HOST_TAG}-{os.getpid()}"
+
+
 def _sibling(out_dir: Path, tag: str) -> Path:
-    return out_dir.with_name(f".{out_dir.name}.{tag}-{secrets.token_hex(4)}")
+    return out_dir.with_name(f"{_sibling_prefix(out_dir, tag)}-{secrets.token_hex(4)}")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError, ValueError):  # another user's process, or no such number
+        return True
+    return True
+
+
+def tidy_siblings(out_dir: Path) -> list[str]:
+    """Clear what killed writes left in ``out_dir``'s parent folder; say what was done.
+
+    A temporary folder of a process that no longer runs on this host is removed (never one
+    of a live process, nor one written from another host). A backup whose output folder is
+    missing (the write was killed between its two renames) is put back in its place, the
+    newest if there are several; other stale backups are removed.
+    """
+    parent = out_dir.absolute().parent
+    try:
+        entries = [p for p in parent.iterdir() if p.name.startswith(".")]
+    except OSError:
+        return []
+    said: list[str] = []
+    backups: dict[str, list[Path]] = {}
+    for path in sorted(entries):
+        m = _SIBLING.fullmatch(path.name)
+        temp_file = path.is_file() and m is not None and m["tag"] == "tmp"  # write_text_atomic
+        if path.is_symlink() or not (path.is_dir() or temp_file):
+            continue
+        if m is not None:
+            if m["host"] != HOST_TAG or _alive(int(m["pid"])):
+                continue
+            if m["tag"] == "old":
+                backups.setdefault(m["name"], []).append(path)
+                continue
+        elif not _stale_legacy(path):
+            continue
+        said.append(_remove(path))
+    for name, found in backups.items():
+        home = parent / name
+        found.sort(key=lambda p: p.stat().st_mtime)
+        if not home.exists() and not home.is_symlink():
+            os.replace(found.pop(), home)
+            said.append(f"put back {name}, moved aside by a write that was killed")
+        said += [_remove(path) for path in found]
+    return said
+
+
+def _remove(path: Path) -> str:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+    return f"removed {path.name}, left by a write that was killed"
+
+
+def _stale_legacy(path: Path) -> bool:
+    if _LEGACY_TMP.fullmatch(path.name) is None:
+        return False
+    try:
+        return clock.time() - path.stat().st_mtime > LEGACY_AGE
+    except OSError:
+        return False
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` (UTF-8, ``\\n`` line ends) in one step: a reader, a
+    crash or a Ctrl-C sees the old file or the new one, never half of it."""
+    tmp = _sibling(path, "tmp")
+    try:
+        _write(tmp, text)
+        signals.committing()
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def write_outputs(
@@ -380,7 +528,13 @@ def write_outputs(
     ``timetables/<alt_id>.csv|.html`` plus ``timetables/school-<school_id>.csv|.html``.
     Everything is first written to a fresh sibling folder (``extra(folder)`` may add more
     files there, e.g. calendar feeds), which then replaces ``out_dir``. On any error the
-    sibling is removed and an existing ``out_dir`` is left exactly as it was.
+    sibling is removed and an existing ``out_dir`` is left exactly as it was. What killed
+    writes left beside ``out_dir`` is cleared first (:func:`tidy_siblings`). Inside a
+    command's :func:`scheduler.signals.guarded` block a second signal abandons the write
+    up to the swap, never during it.
+
+    This replaces an earlier output whatever it held; whether a run may replace it is the
+    caller's decision (:func:`keep_reason`, as ``altsched solve`` does).
 
     Parameters
     ----------
@@ -391,8 +545,8 @@ def write_outputs(
     unmet
         ``school_id, class, missing`` rows; rows with ``missing`` 0 are left out.
     out_dir
-        The output folder. If it exists it must be a previous output folder (it holds a
-        ``report.json`` or only output files) or empty.
+        The output folder. If it exists it must be empty or hold only altsched outputs
+        (:func:`refusal`).
     extra
         Called with the temporary folder after the standard files are written.
 
@@ -400,8 +554,11 @@ def write_outputs(
     ------
     InstanceError
         ``out_dir`` exists and holds files that are not outputs of a previous run.
+    scheduler.signals.Abandoned
+        A second SIGINT or SIGTERM came while writing (the sibling is removed).
     """
     out_dir = Path(out_dir)
+    tidy_siblings(out_dir)
     why = refusal(out_dir)
     if why is not None:
         raise InstanceError([InputIssue(out_dir.as_posix(), None, None, None, why)])
@@ -412,6 +569,8 @@ def write_outputs(
         _write_all(instance, result, score_kpis, unmet, tmp)
         if extra is not None:
             extra(tmp)
+        # From here the write is finished, whatever signal comes (scheduler.signals).
+        signals.committing()
         _swap_in(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
