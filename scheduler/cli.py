@@ -221,8 +221,9 @@ def solve_command(
     # SIGTERM (timeout, service managers) as Ctrl-C: stop, keep the best, finish writing it.
     with guarded(say_signal) as guard:
         result = solve(
-            inst, wts, params, method=method.value, on_progress=show_progress, on_notes=show_notes
-        )
+            inst, wts, params, method=method.value, on_progress=show_progress, on_notes=show_notes,
+            budget=budget,
+        )  # fmt: skip
         # What the solve learnt on the way (out of time with lessons left, Ctrl-C, ...).
         show_notes([n for n in result.notes if n not in shown])
         scored = score(inst, result.assignments, wts)

@@ -25,7 +25,7 @@ from scheduler.model.closing import Closing
 from scheduler.model.data import Prepared, prepare
 from scheduler.model.diagnose import capacity_notes
 from scheduler.model.greedy import fill, greedy
-from scheduler.model.interrupt import interrupted, run, was_interrupted, watching
+from scheduler.model.interrupt import interrupted, interrupted_by, run, was_interrupted, watching
 from scheduler.model.lns import improve, objective_of
 from scheduler.model.master import Master, add_cut, build_master, coverage_cuts
 from scheduler.model.patterns import PatternBound, pattern_bound
@@ -82,7 +82,10 @@ def solve(
     with watching():
         result = _solve(instance, weights, params, method, on_progress, on_notes, budget)
     if was_interrupted():
-        note = f"Stopped by Ctrl-C after {result.seconds:.1f} s: the best timetable found so far."
+        note = (
+            f"Stopped by {interrupted_by()} after {result.seconds:.1f} s: "
+            "the best timetable found so far."
+        )
         result = result.model_copy(update={"notes": (*result.notes, note)})
     elif (late := _late(budget)) > max(OVERRUN_SECONDS, OVERRUN_SHARE * budget.limit):
         # Steps that cannot be cut short (a region step's last solve, the bound's last
