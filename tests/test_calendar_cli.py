@@ -85,9 +85,10 @@ def test_publish_tokens_and_changes(
     ]  # fmt: skip
     assert table["url"].str.fullmatch(r"https://f\.example/feeds/[A-Za-z0-9_-]{43}\.ics").all()
     assert urls.stat().st_mode & 0o077 == 0  # the URLs are secrets
-    # A second export issues nothing new: the old URLs stay valid and are not recoverable.
-    code, text, _ = run(monkeypatch, capsys, "tokens", "--export", urls)
-    assert code == 0 and pd.read_csv(urls).empty and "--rotate" in text
+    # A second export issues nothing new and writes no file: the first file keeps the URLs.
+    code, text, _ = run(monkeypatch, capsys, "tokens", "--export", tmp_path / "more.csv")
+    assert code == 0 and not (tmp_path / "more.csv").exists() and "--rotate" in text
+    assert len(pd.read_csv(urls)) == 4
     code, text, _ = run(monkeypatch, capsys, "tokens", "--rotate", "A1")
     assert code == 0 and text.startswith("alt:A1: http://127.0.0.1:8000/feeds/")
     code, text, _ = run(monkeypatch, capsys, "tokens")

@@ -4,6 +4,13 @@ A version holds its input (instance JSON and assignments CSV), every event with 
 (UID, SEQUENCE, status, DTSTAMP) and the rendered bytes of every feed. Versions are append-only:
 SQLite triggers refuse any UPDATE or DELETE of a published row, so a later publish can never
 overwrite or remove an earlier one. Feed tokens live here too, only as SHA-256 hashes.
+
+Several processes share a store: the server reads while ``publish`` and ``tokens`` write.
+The file is in WAL mode (readers never wait for a writer), writers queue for the write lock
+for up to :data:`DEFAULT_WAIT` seconds (``$ALTSCHED_STORE_WAIT``), and a writer holds the
+lock only to insert rows it computed before taking it. Anything SQLite reports about the file
+(damaged, not a database, read-only, still locked) becomes a :class:`StoreError` naming the
+store, an input error on the command line (exit 2), never a traceback.
 """
 
 from __future__ import annotations
@@ -11,27 +18,44 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import secrets
 import sqlite3
+import tempfile
+import time as clock
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from types import TracebackType
+from typing import Literal, TypeGuard
 
 import pandas as pd
 
 from scheduler.calendar.ical import Feed, FeedKind, build_feeds, drafts
-from scheduler.calendar.identity import Event, assign
-from scheduler.calendar.term import DatedLesson, expand
+from scheduler.calendar.identity import Draft, Event, assign
+from scheduler.calendar.term import DatedLesson, TermCalendar, expand
 from scheduler.errors import InputIssue, InstanceError
 from scheduler.instance import Instance
 
 STORE_ENV = "ALTSCHED_STORE"
 DEFAULT_STORE = "altsched.sqlite"
 SCHEMA_VERSION = 1
+WAIT_ENV = "ALTSCHED_STORE_WAIT"
+# Seconds a command waits for another's write lock. A publish holds it for the inserts only
+# (well under a second on the demo), so a minute covers a queue of several writers on a slow
+# disk; a lock held longer is a stuck process, and the user is told so.
+DEFAULT_WAIT = 60.0
+# A publish renders its feeds before taking the write lock; when another publish landed
+# meanwhile, it renders again on the new latest version. After this many tries it renders
+# while holding the lock, so it always ends.
+PUBLISH_TRIES = 3
+SQLITE_MAGIC = b"SQLite format 3\x00"
+TABLES = frozenset({"versions", "events", "feeds", "tokens"})
+BACKUP_HELP = 'restore it from a backup (docs/calendar.md, "Backup and restore")'
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS versions (
+CREATE TABLE versions (
     version INTEGER PRIMARY KEY AUTOINCREMENT,
     published_at TEXT NOT NULL,
     label TEXT NOT NULL,
@@ -39,7 +63,7 @@ CREATE TABLE IF NOT EXISTS versions (
     instance_json TEXT NOT NULL,
     assignments_csv TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS events (
+CREATE TABLE events (
     version INTEGER NOT NULL REFERENCES versions(version),
     uid TEXT NOT NULL,
     sequence INTEGER NOT NULL,
@@ -58,8 +82,8 @@ CREATE TABLE IF NOT EXISTS events (
     description TEXT NOT NULL,
     PRIMARY KEY (version, uid)
 );
-CREATE INDEX IF NOT EXISTS events_uid ON events(uid);
-CREATE TABLE IF NOT EXISTS feeds (
+CREATE INDEX events_uid ON events(uid);
+CREATE TABLE feeds (
     version INTEGER NOT NULL REFERENCES versions(version),
     feed TEXT NOT NULL,
     kind TEXT NOT NULL,
@@ -70,33 +94,97 @@ CREATE TABLE IF NOT EXISTS feeds (
     modified_at TEXT NOT NULL,
     PRIMARY KEY (version, feed)
 );
-CREATE TABLE IF NOT EXISTS tokens (
+CREATE TABLE tokens (
     token_hash TEXT PRIMARY KEY,
     feed TEXT NOT NULL,
     created_at TEXT NOT NULL,
     revoked_at TEXT
 );
-CREATE INDEX IF NOT EXISTS tokens_feed ON tokens(feed);
+CREATE INDEX tokens_feed ON tokens(feed);
 """
 # Published rows are immutable; a token may only be revoked, never edited or forgotten.
 _GUARDS = [
     *(
-        f"CREATE TRIGGER IF NOT EXISTS {t}_no_{op.lower()} BEFORE {op} ON {t} "
-        f"BEGIN SELECT RAISE(ABORT, 'published {t} are never changed or deleted'); END;"
+        f"CREATE TRIGGER {t}_no_{op.lower()} BEFORE {op} ON {t} "
+        f"BEGIN SELECT RAISE(ABORT, 'published {t} are never changed or deleted'); END"
         for t in ("versions", "events", "feeds")
         for op in ("UPDATE", "DELETE")
     ),
-    "CREATE TRIGGER IF NOT EXISTS tokens_no_delete BEFORE DELETE ON tokens "
-    "BEGIN SELECT RAISE(ABORT, 'tokens are revoked, never deleted'); END;",
-    "CREATE TRIGGER IF NOT EXISTS tokens_only_revoke "
+    "CREATE TRIGGER tokens_no_delete BEFORE DELETE ON tokens "
+    "BEGIN SELECT RAISE(ABORT, 'tokens are revoked, never deleted'); END",
+    "CREATE TRIGGER tokens_only_revoke "
     "BEFORE UPDATE OF token_hash, feed, created_at ON tokens "
-    "BEGIN SELECT RAISE(ABORT, 'tokens are revoked, never edited'); END;",
+    "BEGIN SELECT RAISE(ABORT, 'tokens are revoked, never edited'); END",
 ]
+
+# How a command uses the store: "create" may make a new file (publish), "write" changes an
+# existing one (tokens), "read" opens it read-only and never changes a byte (changes, serve,
+# backup).
+Mode = Literal["create", "write", "read"]
+
+
+class StoreError(InstanceError):
+    """The store cannot be used: missing, damaged, foreign, newer, read-only or locked."""
+
+    def __init__(self, path: Path, message: str) -> None:
+        self.path = path
+        super().__init__([InputIssue(str(path), None, None, None, message)])
 
 
 def default_store() -> Path:
     """The store path: ``$ALTSCHED_STORE`` or ``altsched.sqlite`` in the current directory."""
     return Path(os.environ.get(STORE_ENV) or DEFAULT_STORE)
+
+
+def store_wait() -> float:
+    """Seconds a writer waits for the lock: ``$ALTSCHED_STORE_WAIT`` or :data:`DEFAULT_WAIT`."""
+    given = os.environ.get(WAIT_ENV, "").strip()
+    if not given:
+        return DEFAULT_WAIT
+    try:
+        wait = float(given)
+    except ValueError:
+        wait = -1.0
+    if not 0 <= wait <= 86_400:
+        msg = "is not a number of seconds from 0 to 86400"
+        raise InstanceError([InputIssue(WAIT_ENV, None, None, given, msg)])
+    return wait
+
+
+def store_error(
+    path: Path, error: sqlite3.Error | OSError, wait: float | None = None
+) -> StoreError:
+    """Say in the user's words why SQLite or the file system refused the store.
+
+    ``wait`` is how long the connection waited for a lock (:func:`store_wait` when None).
+    """
+    if isinstance(error, OSError):
+        return StoreError(path, f"cannot be opened: {error.strerror or error}")
+    name = getattr(error, "sqlite_errorname", "") or ""
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        waited = store_wait() if wait is None else wait
+        why = (
+            f"is locked by another process for more than {waited:g} s "
+            f"(${WAIT_ENV} sets the wait); nothing was changed, try again"
+        )
+    elif name.startswith("SQLITE_READONLY"):
+        why = "is read-only here (file or folder permissions); nothing was changed"
+    elif name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+        why = f"is damaged ({error}); {BACKUP_HELP}"
+    elif name.startswith("SQLITE_FULL"):
+        why = "cannot grow: the disk is full; nothing was changed"
+    elif name.startswith("SQLITE_CANTOPEN"):
+        why = f"cannot be opened ({error}): check the file and its folder's permissions"
+    else:
+        why = f"cannot be used as an altsched store ({error}); {BACKUP_HELP}"
+    return StoreError(path, why)
+
+
+def is_store_fault(error: BaseException | None) -> TypeGuard[sqlite3.DatabaseError]:
+    """True for SQLite errors about the file or its locks, False for programming errors."""
+    return isinstance(error, sqlite3.DatabaseError) and not isinstance(
+        error, sqlite3.IntegrityError | sqlite3.ProgrammingError | sqlite3.InterfaceError
+    )
 
 
 @dataclass(frozen=True)
@@ -134,10 +222,11 @@ class TokenRecord:
 
 @dataclass(frozen=True)
 class PublishOutcome:
-    """What a publish did: the version now latest and whether it is new."""
+    """What a publish did: the version now latest, whether it is new, and the one before."""
 
     version: Version
     created: bool
+    previous: Version | None = None  # the version the new one was compared with
 
 
 def etag_of(body: bytes) -> str:
@@ -146,23 +235,78 @@ def etag_of(body: bytes) -> str:
 
 
 class Store:
-    """An open store. Use as a context manager, or call :meth:`close`."""
+    """An open store. Use as a context manager, or call :meth:`close`.
 
-    def __init__(self, path: Path) -> None:
+    Parameters
+    ----------
+    path
+        The SQLite file.
+    mode
+        ``"create"`` (the default) makes a new store where no file exists; ``"write"`` needs
+        an existing store; ``"read"`` opens an existing store read-only.
+    wait
+        Seconds to wait for another process's lock; :func:`store_wait` when None.
+
+    Raises
+    ------
+    StoreError
+        The path is missing (unless created), a folder, empty, not SQLite, another
+        application's database, written by a newer altsched, or SQLite refuses it.
+
+    Notes
+    -----
+    Inside ``with Store(...) as st:`` an SQLite error about the file (damage, locks,
+    permissions) leaves the block as a :class:`StoreError`; constraint errors (a trigger
+    refusing an update) stay what they are.
+    """
+
+    def __init__(self, path: Path, mode: Mode = "create", wait: float | None = None) -> None:
         self.path = path
-        # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE in writers).
-        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA busy_timeout=5000")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        found = self.db.execute("PRAGMA user_version").fetchone()[0]
+        self.wait = wait = store_wait() if wait is None else wait
+        if mode == "create" and not path.exists():
+            _create(path)
+        _check_file(path)
+        if mode == "read":
+            # A read-only connection never writes, not even the checkpoint SQLite runs when
+            # the last connection closes: a server over a damaged file leaves it as it is.
+            target, uri = f"{path.resolve().as_uri()}?mode=ro", True
+        else:
+            target, uri = str(path), False
+        try:
+            # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE in writers).
+            self.db = sqlite3.connect(
+                target, uri=uri, timeout=wait, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as e:
+            raise store_error(path, e, wait) from e
+        try:
+            self._check_schema()
+            if mode != "read":
+                # A store restored from a copy made elsewhere may come back in rollback mode.
+                self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+        except BaseException as e:
+            self.db.close()
+            if is_store_fault(e):
+                raise store_error(path, e, wait) from e
+            raise
+
+    def _check_schema(self) -> None:
+        found = int(self.db.execute("PRAGMA user_version").fetchone()[0])
         if found > SCHEMA_VERSION:
-            raise ValueError(f"{path} was written by a newer altsched (schema {found})")
-        if found < SCHEMA_VERSION:  # a new file: readers never write
-            self.db.executescript(_SCHEMA)
-            for guard in _GUARDS:
-                self.db.execute(guard)
-            self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            msg = (
+                f"was written by a newer altsched (store schema {found}; this one knows "
+                f"{SCHEMA_VERSION}): upgrade altsched to use it; nothing was changed"
+            )
+            raise StoreError(self.path, msg)
+        tables = {
+            r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+        missing = sorted(TABLES - tables)
+        if found < 1 or missing:
+            what = f"no table {', '.join(missing)}" if missing else "no altsched schema version"
+            msg = f"is an SQLite database but not an altsched store ({what}); nothing was changed"
+            raise StoreError(self.path, msg)
 
     def close(self) -> None:
         """Close the connection."""
@@ -171,19 +315,46 @@ class Store:
     def __enter__(self) -> Store:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
+        if is_store_fault(exc):
+            raise store_error(self.path, exc, self.wait) from exc
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction that takes the lock at once, so publishes never interleave."""
+        """A write transaction that takes the lock at once, so writers queue, never interleave.
+
+        Inside another transaction of this store it joins that one: the outer one commits.
+        """
+        if self.db.in_transaction:
+            yield self.db
+            return
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
-        self.db.execute("COMMIT")
+        try:
+            self.db.execute("COMMIT")
+        except BaseException:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
+
+    @contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: every query inside sees the store as of one moment."""
+        if self.db.in_transaction:
+            yield self.db
+            return
+        self.db.execute("BEGIN")
+        try:
+            yield self.db
+        finally:
+            self.db.execute("COMMIT")
 
     def data_version(self) -> int:
         """Changes when another connection commits; a cheap 'did anything change?'."""
@@ -271,6 +442,21 @@ class Store:
         return [(h, f) for h, f in rows]
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """A version ready to insert, computed against ``last`` outside the write lock."""
+
+    last: Version | None
+    when: datetime
+    events: list[Event]
+    rendered: list[tuple[Feed, bytes]]
+    old_feeds: dict[str, StoredFeed]
+
+    @property
+    def unchanged(self) -> bool:
+        return self.last is not None and _same_feeds(self.rendered, self.old_feeds)
+
+
 def publish(
     store: Store,
     instance: Instance,
@@ -284,6 +470,9 @@ def publish(
 
     UIDs, SEQUENCE and cancellations follow :func:`scheduler.calendar.identity.assign`
     against the latest version. When nothing in any feed would change, no version is added.
+    The feeds are rendered before the write lock is taken, so other writers wait only for
+    the inserts; should another publish land in between, the version is computed again
+    against the new latest one (the last try holds the lock while it computes).
 
     Parameters
     ----------
@@ -304,37 +493,139 @@ def publish(
     """
     cal = expand(instance, assignments)
     new_drafts = drafts(instance, cal)
-    when = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
-    with store.transaction() as db:
+    for _ in range(PUBLISH_TRIES - 1):
+        plan = _plan(store, instance, cal, new_drafts, now)
+        with store.transaction():
+            if _latest_number(store) == (plan.last.version if plan.last else None):
+                return _write(store, instance, assignments, plan, label, source)
+    with store.transaction():
+        plan = _plan(store, instance, cal, new_drafts, now)
+        return _write(store, instance, assignments, plan, label, source)
+
+
+def _plan(
+    store: Store,
+    instance: Instance,
+    cal: TermCalendar,
+    new_drafts: list[Draft],
+    now: datetime | None,
+) -> _Plan:
+    with store.snapshot():  # one consistent view of the latest version
         last = store.latest()
         previous = store.events(last.version) if last else []
-        if last is not None and when <= last.published_at:
-            when = last.published_at + timedelta(seconds=1)
-        events = assign(previous, new_drafts, store.all_uids(), stamp=when)
-        rendered = build_feeds(instance, events, cal)
+        taken = store.all_uids()
         old_feeds = {f.key: f for f in store.feeds(last.version)} if last else {}
-        if last is not None and _same_feeds(rendered, old_feeds):
-            return PublishOutcome(last, created=False)
-        cur = db.execute(
-            "INSERT INTO versions (published_at, label, source, instance_json, assignments_csv) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (_iso(when), label, source, instance.model_dump_json(by_alias=True),
-             assignments.to_csv(index=False)),
-        )  # fmt: skip
-        number = int(cur.lastrowid or 0)
-        db.executemany(
-            "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(number, *_event_row(e)) for e in events],
-        )
-        for feed, body in rendered:
-            old = old_feeds.get(feed.key)
-            modified = old.modified_at if old is not None and old.body == body else when
-            db.execute(
-                "INSERT INTO feeds VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (number, feed.key, feed.kind, feed.owner_id, feed.name, body, etag_of(body),
-                 _iso(modified)),
-            )  # fmt: skip
-    return PublishOutcome(Version(number, when, label, source), created=True)
+    when = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    if last is not None and when <= last.published_at:
+        when = last.published_at + timedelta(seconds=1)
+    events = assign(previous, new_drafts, taken, stamp=when)
+    return _Plan(last, when, events, build_feeds(instance, events, cal), old_feeds)
+
+
+def _latest_number(store: Store) -> int | None:
+    row = store.db.execute("SELECT max(version) FROM versions").fetchone()
+    return None if row[0] is None else int(row[0])
+
+
+def _write(
+    store: Store,
+    instance: Instance,
+    assignments: pd.DataFrame,
+    plan: _Plan,
+    label: str,
+    source: str,
+) -> PublishOutcome:
+    """Insert a planned version; the caller holds the write lock."""
+    if plan.last is not None and plan.unchanged:
+        return PublishOutcome(plan.last, created=False, previous=plan.last)
+    db, when = store.db, plan.when
+    cur = db.execute(
+        "INSERT INTO versions (published_at, label, source, instance_json, assignments_csv) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (_iso(when), label, source, instance.model_dump_json(by_alias=True),
+         assignments.to_csv(index=False)),
+    )  # fmt: skip
+    number = int(cur.lastrowid or 0)
+    db.executemany(
+        "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(number, *_event_row(e)) for e in plan.events],
+    )
+    rows = []
+    for feed, body in plan.rendered:
+        old = plan.old_feeds.get(feed.key)
+        modified = old.modified_at if old is not None and old.body == body else when
+        rows.append((number, feed.key, feed.kind, feed.owner_id, feed.name, body, etag_of(body),
+                     _iso(modified)))  # fmt: skip
+    db.executemany("INSERT INTO feeds VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    return PublishOutcome(Version(number, when, label, source), created=True, previous=plan.last)
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    """A backup written: where, and what it holds."""
+
+    path: Path
+    versions: int
+    latest: int | None
+    tokens: int
+    size: int  # bytes
+
+
+def backup(store: Store, dest: Path, now: datetime | None = None) -> BackupInfo:
+    """Copy a store with SQLite's online backup, safe while the server and writers run.
+
+    The copy is one consistent moment of the store (a read transaction; writers go on in
+    WAL mode), checked with ``PRAGMA integrity_check``, made private (mode 600: it holds the
+    branch's names) and put in place under its name only when complete. An existing file is
+    never replaced.
+
+    Parameters
+    ----------
+    store
+        The open store to copy.
+    dest
+        The file to write, or an existing folder: then ``<store stem>-<UTC time>.sqlite`` in it.
+    now
+        The time in a name made for a folder; the clock when None.
+
+    Raises
+    ------
+    StoreError
+        ``dest`` exists or its folder does not, or the copy is not sound (a damaged store).
+    """
+    if dest.is_dir():
+        stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+        dest = dest / f"{store.path.stem}-{stamp}.sqlite"
+    if dest.exists() or dest.is_symlink():
+        raise StoreError(dest, "exists; a backup never replaces a file: name a new one")
+    if not dest.parent.is_dir():
+        raise StoreError(dest, f"cannot be written: the folder {dest.parent} does not exist")
+    try:
+        with new_file(dest) as tmp:
+            versions, latest, tokens = _copy_checked(store, tmp)
+    except FileExistsError as e:
+        raise StoreError(dest, "exists; a backup never replaces a file: name a new one") from e
+    except sqlite3.Error as e:
+        raise store_error(store.path, e) from e
+    except OSError as e:
+        raise StoreError(dest, f"cannot be written: {e.strerror or e}") from e
+    return BackupInfo(dest, versions, latest, tokens, dest.stat().st_size)
+
+
+def _copy_checked(store: Store, tmp: Path) -> tuple[int, int | None, int]:
+    """Back the store up into ``tmp`` and check the copy: (versions, latest, tokens)."""
+    copy = sqlite3.connect(tmp, isolation_level=None)
+    try:
+        store.db.backup(copy)
+        report = [r[0] for r in copy.execute("PRAGMA integrity_check").fetchall()]
+        if report != ["ok"]:
+            why = f"is damaged ({report[0]}); no backup was written; {BACKUP_HELP}"
+            raise StoreError(store.path, why)
+        versions, latest = copy.execute("SELECT count(*), max(version) FROM versions").fetchone()
+        tokens = copy.execute("SELECT count(*) FROM tokens").fetchone()[0]
+    finally:
+        copy.close()
+    return int(versions), latest, int(tokens)
 
 
 def _same_feeds(rendered: Sequence[tuple[Feed, bytes]], old: dict[str, StoredFeed]) -> bool:
@@ -375,9 +666,120 @@ def _dt(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
-def open_store(path: Path, must_exist: bool = True) -> Store:
-    """Open a store; a missing file is an input error unless it may be created (publish)."""
-    if must_exist and not path.is_file():
+def open_store(path: Path, must_exist: bool = True, mode: Mode | None = None) -> Store:
+    """Open a store for a command; a missing file is an input error unless it may be created.
+
+    ``mode`` defaults to ``"read"`` for a store that must exist and ``"create"`` otherwise.
+    """
+    if must_exist and not path.exists():
         msg = "is not there; publish a timetable first (altsched publish DIR --store FILE)"
-        raise InstanceError([InputIssue(str(path), None, None, None, msg)])
-    return Store(path)
+        raise StoreError(path, msg)
+    return Store(path, mode or ("read" if must_exist else "create"))
+
+
+def _check_file(path: Path) -> None:
+    """Refuse what is plainly no store before SQLite sees it (SQLite would make an empty file
+    a new database, and call a text file 'not a database' only at the first query)."""
+    if not path.exists():
+        msg = "is not there; publish a timetable first (altsched publish DIR --store FILE)"
+        raise StoreError(path, msg)
+    if path.is_dir():
+        raise StoreError(path, "is a folder, not a store file; name the .sqlite file")
+    try:
+        with path.open("rb") as f:
+            head = f.read(len(SQLITE_MAGIC))
+    except OSError as e:
+        raise store_error(path, e) from e
+    if not head:
+        msg = (
+            "is an empty file, not a store: a truncated copy? "
+            f"{BACKUP_HELP}, or remove it and publish to start a new store"
+        )
+        raise StoreError(path, msg)
+    if head != SQLITE_MAGIC:
+        raise StoreError(path, f"is not an SQLite database, so no altsched store; {BACKUP_HELP}")
+    _check_length(path)
+
+
+def _check_length(path: Path) -> None:
+    """Refuse a file shorter than its header says: with a -shm file left beside it, SQLite
+    reads the missing pages as empty ones and answers without an error (no tokens, say)."""
+    for _ in range(10):
+        try:
+            with path.open("rb") as f:
+                header = f.read(100)
+            size = path.stat().st_size
+        except OSError as e:
+            raise store_error(path, e) from e
+        if len(header) < 100:
+            break
+        page = int.from_bytes(header[16:18], "big")
+        page = 65536 if page == 1 else page
+        pages = int.from_bytes(header[28:32], "big")
+        # The page count is only kept by SQLite 3.7.0 and later: when the two counters agree.
+        counted = header[24:28] == header[92:96] and pages > 0
+        if not counted or size >= page * pages:
+            return
+        clock.sleep(0.05)  # a checkpoint writes the header first, then the pages it adds
+    raise StoreError(path, f"is truncated (shorter than its header says); {BACKUP_HELP}")
+
+
+def _create(path: Path) -> None:
+    """Make a new, empty store at a path where no file is, all at once.
+
+    The schema is written to a temporary file beside ``path`` and linked into place, so no
+    process ever sees a half-made store, and of two publishes creating the same store one
+    makes it and the other uses it. SQLite creates the file, with the usual permissions.
+    """
+    if not path.parent.is_dir():
+        raise StoreError(path, f"cannot be created: the folder {path.parent} does not exist")
+    try:
+        # Another process made it first: use theirs.
+        with suppress(FileExistsError), new_file(path, private=False) as tmp:
+            db = sqlite3.connect(tmp, isolation_level=None)
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("BEGIN")
+                for statement in [*_SCHEMA.split(";"), *_GUARDS]:
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                db.execute("COMMIT")
+            finally:
+                db.close()
+    except (sqlite3.Error, OSError) as e:
+        raise store_error(path, e) from e
+
+
+@contextmanager
+def new_file(path: Path, private: bool = True) -> Iterator[Path]:
+    """A temporary path beside ``path`` to write; when the block ends without an error the
+    file takes the name ``path``, never replacing one there (``FileExistsError``). In every
+    case the temporary name is gone afterwards.
+
+    ``private``: the file is made empty with mode 600 before the block (secrets, personal
+    data); otherwise the block creates it, with the usual permissions.
+    """
+    if private:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
+        os.close(fd)
+    else:
+        name = str(path.parent / f".{path.name}.tmp-{secrets.token_hex(6)}")
+    tmp = Path(name)
+    try:
+        yield tmp
+        _link_new(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _link_new(tmp: Path, path: Path) -> None:
+    """Give ``tmp`` the name ``path`` unless a file has it (never replaces one)."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError:  # a file system without hard links
+        if path.exists():
+            raise FileExistsError(path) from None
+        os.replace(tmp, path)

@@ -4,6 +4,11 @@ A token is ``secrets.token_urlsafe(32)`` (256 random bits). The store keeps its 
 leaked store file does not leak working URLs; the plain token is shown once, when issued.
 Lookups compare the hash against every active hash with :func:`hmac.compare_digest`, without
 stopping early, so response time does not depend on how much of a guess was right.
+
+A ``tokens`` command is all or nothing: :func:`change_tokens` revokes and issues in one
+transaction and hands the new URLs over (the export file, the screen) before it commits, so a
+URL file that cannot be written leaves the store as it was, and a token is never saved
+without its URL having reached the user.
 """
 
 from __future__ import annotations
@@ -12,14 +17,14 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 
-from scheduler.calendar.store import Store, StoredFeed
+from scheduler.calendar.store import Store, StoredFeed, StoreError, new_file
 from scheduler.errors import InputIssue, InstanceError
 from scheduler.io.cells import frame_csv
 
@@ -87,6 +92,103 @@ def rotate(store: Store, feed: str, now: datetime | None = None) -> Issued:
     """Revoke a feed's tokens and issue a new one: the old URL stops working at once."""
     revoke(store, feed, now)
     return issue(store, feed, now)
+
+
+@dataclass(frozen=True)
+class TokenChanges:
+    """What one ``tokens`` command changes, handed to the caller before it is committed."""
+
+    feeds: Mapping[str, StoredFeed]  # the feeds of the latest version, by key
+    revoked: dict[str, int] = field(default_factory=dict)  # feed key -> tokens revoked
+    issued: list[Issued] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # feeds left out of an export: they had one
+
+
+def change_tokens(
+    store: Store,
+    *,
+    revoke_ids: Sequence[str] = (),
+    rotate_ids: Sequence[str] = (),
+    export_missing: bool = False,
+    deliver: Callable[[TokenChanges], None] | None = None,
+    now: datetime | None = None,
+) -> TokenChanges:
+    """Revoke, rotate and issue tokens in one transaction: all of it happens, or none.
+
+    Parameters
+    ----------
+    store
+        The open store (a writer).
+    revoke_ids, rotate_ids
+        Feeds named as for :func:`resolve_feeds`: every token revoked; revoked and a new one.
+    export_missing
+        Issue a token for every feed of the latest version that has none.
+    deliver
+        Called with the changes while the transaction is still open, to write or show the
+        new URLs; if it raises, nothing is changed.
+    now
+        The time recorded; the clock when None.
+
+    Raises
+    ------
+    InstanceError
+        An id that is no feed, or a store without a version.
+    """
+    latest = store.latest()
+    if latest is None:
+        raise StoreError(store.path, "holds no version yet; publish a timetable first")
+    feeds = {f.key: f for f in store.feeds(latest.version)}
+    to_revoke, to_rotate = resolve_feeds(revoke_ids, feeds), resolve_feeds(rotate_ids, feeds)
+    done = TokenChanges(feeds)
+    with store.transaction():
+        for key in to_revoke:
+            done.revoked[key] = revoke(store, key, now)
+        done.issued.extend(rotate(store, key, now) for key in to_rotate)
+        if export_missing:
+            # Read under the lock: two exports at once never issue a feed two tokens.
+            have = feeds_with_tokens(store)
+            done.issued.extend(issue(store, key, now) for key in feeds if key not in have)
+            done.kept.extend(sorted(have & set(feeds) - {i.feed for i in done.issued}))
+        if deliver is not None:
+            deliver(done)
+    return done
+
+
+def check_export_path(path: Path) -> None:
+    """Refuse an export path before anything is issued: an existing file may hold the only
+    copy of earlier URLs (the store keeps hashes), and a missing folder is a typo.
+
+    Raises
+    ------
+    InstanceError
+        Naming the path.
+    """
+    if path.is_dir():
+        why = "is a folder; name the file to write, e.g. urls.csv"
+    elif path.exists() or path.is_symlink():
+        why = (
+            "exists and may hold the only copy of earlier URLs (the store keeps only hashes): "
+            "export to a new file name; nothing was issued"
+        )
+    elif not path.parent.is_dir():
+        why = f"cannot be written: the folder {path.parent} does not exist; nothing was issued"
+    else:
+        return
+    raise InstanceError([InputIssue(str(path), None, None, None, why)])
+
+
+def export_urls(
+    path: Path, issued: Sequence[Issued], feeds: Mapping[str, StoredFeed], base_url: str
+) -> None:
+    """Write the URL file all at once under a new name: a temporary file beside ``path``,
+    private from the start, then linked into place; never replaces an existing file."""
+    check_export_path(path)
+    try:
+        with new_file(path) as tmp:
+            write_urls(tmp, issued, feeds, base_url)
+    except FileExistsError:  # made meanwhile by someone else
+        check_export_path(path)  # says why
+        raise
 
 
 def feeds_with_tokens(store: Store) -> set[str]:
