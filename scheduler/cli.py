@@ -330,7 +330,7 @@ def check_command(
     raise typer.Exit(1)
 
 
-# [calendar: calendar, ical, publish, changes, serve, tokens]
+# [calendar: calendar, ical, publish, changes, serve, tokens, backup]
 
 StoreOption = Annotated[
     Path,
@@ -413,14 +413,13 @@ def publish_command(
     print_warnings(warnings)
     table = read_assignments(directory / "assignments.csv")
     with open_store(store, must_exist=False) as st:
-        before = st.latest()
         outcome = publish(st, inst, table, label=label, source=str(directory))
-        v = outcome.version
+        v, before = outcome.version, outcome.previous
         if not outcome.created:
             console.print(f"Nothing changed since version {v.version}; no new version.")
             return
         console.print(f"Published version {v.version} at {v.published_at:%Y-%m-%d %H:%M:%S} UTC.")
-        if before is not None:
+        if before is not None:  # what it was compared with, whoever published in between
             changes = diff(st.events(before.version), st.events(v.version))
             names = {a.alt_id: a.name for a in inst.alts}
             console.print(changes_text(changes, names), markup=False, end="", soft_wrap=True)
@@ -495,14 +494,34 @@ def changes_command(
 def serve_command(
     store: StoreOption = _STORE_DEFAULT,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    port: Annotated[
+        int, typer.Option("--port", help="Port to listen on (1-65535).", min=1, max=65535)
+    ] = 8000,
+    miss_limit: Annotated[
+        int,
+        typer.Option(
+            "--miss-limit",
+            help="Unknown feeds an address may ask for a minute before 429s (0: no limit).",
+            min=0,
+        ),
+    ] = 20,
 ) -> None:
     """Serve the latest published version at /feeds/<token>.ics (see altsched tokens)."""
+    import errno
+
     from scheduler.calendar.server import serve
     from scheduler.calendar.store import open_store
 
-    open_store(store).close()
-    serve(store, host=host, port=port)
+    open_store(store).close()  # a missing or damaged store is named before anything starts
+    try:
+        serve(store, host=host, port=port, miss_limit=miss_limit)
+    except OSError as e:  # the address, not the store: that one is a StoreError
+        why = f"cannot be listened on: {e.strerror or e}"
+        if e.errno == errno.EADDRINUSE:
+            why += " (another server is there; pick another --port)"
+        elif e.errno == errno.EACCES:
+            why += " (ports below 1024 need privileges; pick one above)"
+        raise InstanceError([InputIssue(f"{host}:{port}", None, None, None, why)]) from e
 
 
 @app.command("tokens")
@@ -510,7 +529,9 @@ def tokens_command(
     store: StoreOption = _STORE_DEFAULT,
     export: Annotated[
         Path | None,
-        typer.Option("--export", help="Issue tokens for feeds without one; write their URLs."),
+        typer.Option(
+            "--export", help="Issue tokens for feeds without one; write their URLs (a new file)."
+        ),
     ] = None,
     rotate: Annotated[
         list[str] | None,
@@ -524,45 +545,83 @@ def tokens_command(
         typer.Option("--base-url", envvar="ALTSCHED_BASE_URL", help="The server's public URL."),
     ] = "http://127.0.0.1:8000",
 ) -> None:
-    """List, issue, rotate, revoke and export feed tokens (stored only as hashes)."""
+    """List, issue, rotate, revoke and export feed tokens (stored only as hashes).
+
+    All changes of one command happen together or not at all: the URLs are written (or
+    shown) before the tokens are saved, and a failure saves none.
+    """
     from rich.table import Table
 
     from scheduler.calendar import tokens as tk
     from scheduler.calendar.store import open_store
-    from scheduler.calendar.tokens import resolve_feeds, write_urls
 
-    with open_store(store) as st:
-        latest = st.latest()
-        feeds = {f.key: f for f in st.feeds(latest.version)} if latest else {}
-        issued = []
-        for key in resolve_feeds(revoke or [], feeds):
-            n = tk.revoke(st, key)
-            console.print(f"Revoked {n} token{'s' if n != 1 else ''} of {key}.")
-        for key in resolve_feeds(rotate or [], feeds):
-            issued.append(tk.rotate(st, key))
-        if export is not None:
-            have = tk.feeds_with_tokens(st)
-            issued += [tk.issue(st, key) for key in feeds if key not in have]
-            skipped = sorted(have & set(feeds) - {i.feed for i in issued})
-            write_urls(export, issued, feeds, base_url)
-            console.print(f"Wrote {len(issued)} subscription URLs to {export}.")
-            if skipped:
-                console.print(
-                    f"{len(skipped)} feeds already had a token and are not in the file "
-                    "(only hashes are kept); use --rotate ID to give one a new URL."
-                )
-        elif issued:
-            for i in issued:
-                console.print(f"{i.feed}: {i.url(base_url)}", markup=False)
-        if revoke or rotate or export is not None:
-            return
+    if not (revoke or rotate or export is not None):
+        with open_store(store) as st:
+            records = st.tokens()
         table = Table(title=f"Tokens in {store}")
         for col in ("feed", "token hash", "created", "revoked"):
             table.add_column(col)
-        for t in st.tokens():
+        for t in records:
             revoked = f"{t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else ""
             table.add_row(t.feed, t.token_hash[:12], f"{t.created_at:%Y-%m-%d %H:%M}", revoked)
         console.print(table)
+        return
+    if export is not None:
+        tk.check_export_path(export)  # before anything is issued
+    written: list[Path] = []
+
+    def deliver(done: tk.TokenChanges) -> None:
+        # Runs before the commit: if the URLs cannot reach the user, no token is saved.
+        for key, n in done.revoked.items():
+            console.print(f"Revoked {n} token{'s' if n != 1 else ''} of {key}.")
+        if export is None:
+            for i in done.issued:
+                console.print(f"{i.feed}: {i.url(base_url)}", markup=False, soft_wrap=True)
+        elif done.issued:
+            tk.export_urls(export, done.issued, done.feeds, base_url)
+            written.append(export)
+            console.print(f"Wrote {len(done.issued)} subscription URLs to {export}.")
+        else:
+            console.print(f"Every feed already has a token; {export} was not written.")
+        if export is not None and done.kept:
+            console.print(
+                f"{len(done.kept)} feeds already had a token and are not in the file "
+                "(only hashes are kept); use --rotate ID to give one a new URL."
+            )
+
+    with open_store(store, mode="write") as st:
+        try:
+            tk.change_tokens(
+                st, revoke_ids=revoke or [], rotate_ids=rotate or [],
+                export_missing=export is not None, deliver=deliver,
+            )  # fmt: skip
+        except BaseException:
+            for path in written:  # the commit failed after the file was made: its URLs are dead
+                path.unlink(missing_ok=True)
+            raise
+
+
+@app.command("backup")
+def backup_command(
+    dest: Annotated[
+        Path,
+        typer.Argument(
+            metavar="DEST", help="The backup file to write (new), or a folder for a dated one."
+        ),
+    ],
+    store: StoreOption = _STORE_DEFAULT,
+) -> None:
+    """Copy the store to DEST with SQLite's online backup, safe while others use it."""
+    from scheduler.calendar.store import backup, open_store
+
+    with open_store(store) as st:
+        done = backup(st, dest)
+    latest = f"latest version {done.latest}" if done.latest is not None else "no version"
+    console.print(
+        f"Backed up {store} to {done.path}: {done.versions} versions ({latest}), "
+        f"{done.tokens} tokens, {done.size / 1e6:.1f} MB; checked sound.",
+        soft_wrap=True,
+    )
 
 
 # [scale: generate, export-fet]
