@@ -528,6 +528,32 @@ def test_a_damaged_data_page_is_found_by_the_backup(
     assert not (branch.root / "b.sqlite").exists()
 
 
+def test_two_first_publishes_make_one_store(tmp_path: Path) -> None:
+    # Both find no file; each builds a store beside it and links it into place: the second
+    # link fails and that process uses the first store, never a half-made or empty one.
+    path = tmp_path / "s.sqlite"
+    start = threading.Barrier(4)
+    failures: list[BaseException] = []
+
+    def first_publish() -> None:
+        start.wait()
+        try:
+            with Store(path) as st:
+                publish(st, instance(), assignments(), now=T1)
+        except BaseException as e:
+            failures.append(e)
+
+    workers = [threading.Thread(target=first_publish) for _ in range(4)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert failures == []
+    with Store(path, "read") as st:
+        assert [v.version for v in st.versions()] == [1]  # the others found nothing changed
+    assert files_in(tmp_path) == ["s.sqlite"]
+
+
 def test_store_errors_name_the_store_in_the_library_too(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite"
     path.write_text("not a store")
