@@ -41,8 +41,12 @@ from scheduler.validate import check, read_assignments
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 STAGES = ("start", "prepare", "plan", "search", "result", "write")
-# The command's last line: "Took 31.2 s of the 30 s limit: start 1.9 s, prepare 2.4 s, ...".
-TOOK = re.compile(r"Took ([\d.]+) s of the ([\d.]+) s limit: (.*)\.")
+# The command's last line: "Took 31.2 s of the 30 s limit (5.8 s kept after the search): start
+# 1.9 s, prepare 2.4 s, ...".
+TOOK = re.compile(
+    r"Took ([\d.]+) s of the ([\d.]+) s limit(?: \(([\d.]+) s kept[^)]*\))?: "
+    r"((?:\w+ [\d.]+ s,? ?)*)"
+)
 STAGE = re.compile(r"(\w+) ([\d.]+) s")
 
 
@@ -73,7 +77,8 @@ def run(size: int, seed: int, limit: float, workers: int, scratch: Path) -> dict
     took = TOOK.search(done.stdout.replace("\n", " "))
     if took is not None:
         row["took"] = float(took.group(1))
-        row.update({k: float(v) for k, v in STAGE.findall(took.group(3))})
+        row["kept"] = float(took.group(3) or 0.0)
+        row.update({k: float(v) for k, v in STAGE.findall(took.group(4))})
     report = out / "report.json"
     if report.exists():
         data = json.loads(report.read_text(encoding="utf-8"))
@@ -109,13 +114,15 @@ def table(rows: list[dict[str, object]], note: str) -> str:
         "Wall: from starting the child process to its exit. Stages: the command's own split "
         "(start = imports and reading the branch; prepare = candidate visits and the greedy "
         "start; plan = the large path's bounds, flow plan and planned start; search; result = "
-        "filling, checking and scoring; write = every output and the feeds). Medians over "
-        "the seeds; load = the 1-minute load average before each run.",
+        "filling, checking and scoring; write = every output and the feeds; leaving the "
+        "process is the rest of the wall time); kept = the reserve the search left for what "
+        "follows it. Medians over the seeds; load = the 1-minute load average before each "
+        "run.",
         "",
-        "| ALTs | limit s | runs | wall s | overrun s | max wall s | "
+        "| ALTs | limit s | runs | wall s | overrun s | max wall s | kept s | "
         + " | ".join(STAGES)
         + " | objective | lessons | valid | load |",
-        "|" + "---|" * (10 + len(STAGES)),
+        "|" + "---|" * (11 + len(STAGES)),
     ]
     for size, limit in cases:
         mine = [r for r in rows if r["size"] == size and r["limit"] == limit]
@@ -125,18 +132,19 @@ def table(rows: list[dict[str, object]], note: str) -> str:
         lines.append(
             f"| {size} | {limit:g} | {len(mine)} | {_fmt(_median(mine, 'wall'))} | "
             f"{_fmt(_median(mine, 'overrun'))} | {max(walls):.1f} | "
+            f"{_fmt(_median(mine, 'kept'))} | "
             + " | ".join(_fmt(_median(mine, s)) for s in STAGES)
             + f" | {_fmt(_median(mine, 'objective'), 0)} | {_fmt(lessons, 0)}/{_fmt(need, 0)} | "
             f"{sum(r.get('valid') is True for r in mine)}/{len(mine)} | "
             f"{_fmt(_median(mine, 'load'))} |"
         )
-    lines += ["", "Every run:", "", "| ALTs | seed | limit s | wall s | exit | took s | "
+    lines += ["", "Every run:", "", "| ALTs | seed | limit s | wall s | exit | took s | kept s | "
               + " | ".join(STAGES) + " | objective | lessons | load |",
-              "|" + "---|" * (9 + len(STAGES))]  # fmt: skip
+              "|" + "---|" * (10 + len(STAGES))]  # fmt: skip
     for r in rows:
         lines.append(
             f"| {r['size']} | {r['seed']} | {float(str(r['limit'])):g} | {r['wall']} | "
-            f"{r['exit']} | {_fmt(r.get('took'))} | "
+            f"{r['exit']} | {_fmt(r.get('took'))} | {_fmt(r.get('kept'))} | "
             + " | ".join(_fmt(r.get(s)) for s in STAGES)
             + f" | {_fmt(r.get('objective'), 0)} | {r.get('lessons', 'n/a')} | {r['load']} |"
         )

@@ -120,9 +120,11 @@ class Budget:
         return out
 
     def summary(self) -> str:
-        """Where the time went: ``Took 31.2 s of the 30 s limit: start 1.9 s, ...``."""
+        """Where the time went: ``Took 31.2 s of the 30 s limit (5.8 s kept after the
+        search): start 1.9 s, ...``."""
         stages = ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in self.split())
-        return f"Took {self.elapsed():.1f} s of the {self.limit:g} s limit: {stages}."
+        kept = f" ({self.reserve:.1f} s kept after the search)" if self.reserve else ""
+        return f"Took {self.elapsed():.1f} s of the {self.limit:g} s limit{kept}: {stages}."
 
 
 def writing_reserve(instance: Instance) -> float:

@@ -274,3 +274,5 @@ def test_the_summary_says_where_the_time_went() -> None:
     clock.now += 29.0
     budget.mark("search")
     assert budget.summary() == "Took 30.9 s of the 30 s limit: start 1.9 s, search 29.0 s."
+    kept = Budget(30.0, 5.0, started=clock.now - 1.0, clock=clock)
+    assert kept.summary() == "Took 1.0 s of the 30 s limit (6.0 s kept after the search): ."
