@@ -30,6 +30,7 @@ import secrets
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -193,6 +194,7 @@ class Box:
     port: int
     feed: str = ""
     sockets: list[socket.socket] = field(default_factory=list)
+    threads: list[threading.Thread] = field(default_factory=list)
     before: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def fill(self, text: str) -> str:
@@ -477,6 +479,29 @@ def _(step: hc.Need, box: Box) -> None:
 
 
 @build.register
+def _(step: hc.Hold, box: Box) -> None:
+    path = box.path(step.file)
+    locked = threading.Event()
+
+    def hold() -> None:
+        db = sqlite3.connect(path, timeout=30, isolation_level=None)
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            locked.set()
+            time.sleep(step.seconds)
+            db.execute("ROLLBACK")
+        finally:
+            locked.set()
+            db.close()
+
+    holder = threading.Thread(target=hold, daemon=True)
+    holder.start()
+    box.threads.append(holder)
+    if not locked.wait(30):
+        raise BuildError(f"could not lock {step.file}")
+
+
+@build.register
 def _(step: hc.Occupy, box: Box) -> None:
     s = socket.socket()
     s.bind(("127.0.0.1", box.port))
@@ -533,10 +558,11 @@ def start(cmd: hc.Cmd, box: Box) -> Proc:
     args = tuple(box.fill(a) for a in cmd.args)
     n = len(list(box.logs.glob("*.out")))
     out, err = box.logs / f"{n}.out", box.logs / f"{n}.err"
+    env = {**command_env(), **dict(cmd.env)}
     with out.open("wb") as o, err.open("wb") as e:
         popen = subprocess.Popen(
             [altsched(), *args], stdout=o, stderr=e, stdin=subprocess.DEVNULL,
-            cwd=box.root, env=command_env(), start_new_session=True,
+            cwd=box.root, env=env, start_new_session=True,
         )  # fmt: skip
     return Proc(args, popen, out, err, cmd.timeout, cmd.kill_mb)
 
@@ -917,12 +943,35 @@ def is_number(cell: str) -> bool:
 
 @verify.register
 def _(check: hc.NoFormula, outcome: Outcome, box: Box) -> str | None:
-    for p in files(box, check.glob):
-        for n, row in enumerate(read_rows(p), start=1):
-            for cell in row:
-                if cell.startswith(FORMULA_START) and not is_number(cell):
-                    return f"{p.relative_to(box.root)} row {n}: {cell[:40]!r}"
+    found = files(box, check.glob)
+    if not found:
+        return f"no {check.glob}"
+    for p in found:
+        why = workbook_formula(p) if p.suffix == ".xlsx" else csv_formula(p)
+        if why:
+            return f"{p.relative_to(box.root)} {why}"
     return None
+
+
+def workbook_formula(p: Path) -> str:
+    """Where the workbook holds a formula cell ("" if nowhere)."""
+    from openpyxl import load_workbook
+
+    for ws in load_workbook(p).worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if c.data_type == "f":
+                    return f"sheet {ws.title} {c.coordinate}: {str(c.value)[:40]!r}"
+    return ""
+
+
+def csv_formula(p: Path) -> str:
+    """Where the CSV file holds a cell a spreadsheet runs as a formula ("" if nowhere)."""
+    for n, row in enumerate(read_rows(p), start=1):
+        for cell in row:
+            if cell.startswith(FORMULA_START) and not is_number(cell):
+                return f"row {n}: {cell[:40]!r}"
+    return ""
 
 
 @verify.register
@@ -1020,6 +1069,8 @@ def replay(case: Case, prereqs: Prereqs, folder: Path) -> Verdict:
     finally:
         for s in box.sockets:
             s.close()
+        for t in box.threads:
+            t.join()
     if "traceback (most recent call last)" in outcome.text.lower():
         failures.append("a traceback: " + last_error_line(outcome.text))
     got = "; ".join(failures) if failures else summary(outcome)

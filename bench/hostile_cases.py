@@ -223,6 +223,17 @@ class Need:
 
 
 @dataclass(frozen=True)
+class Hold:
+    """Another program holds the SQLite file's write lock (BEGIN IMMEDIATE) for ``seconds``.
+
+    The lock is taken before the case's commands start, by a connection of the replay's own.
+    """
+
+    file: str
+    seconds: float
+
+
+@dataclass(frozen=True)
 class Occupy:
     """Listen on ``{port}`` while the case runs, so that the port is taken."""
 
@@ -230,7 +241,7 @@ class Occupy:
 Step: TypeAlias = (
     Edit | Row | Cell | Rename | Write | HeaderOnly | Recode | LineEnds | Delimit | Grow
     | Widen | Move | Remove | MakeDir | Link | Chmod | Age | Form | SheetCell | Cut | Overwrite
-    | Need | Occupy
+    | Need | Hold | Occupy
 )  # fmt: skip
 
 # ---- what runs
@@ -238,11 +249,15 @@ Step: TypeAlias = (
 
 @dataclass(frozen=True)
 class Cmd:
-    """One ``altsched`` command: killed after ``timeout`` s or above ``kill_mb`` of memory."""
+    """One ``altsched`` command: killed after ``timeout`` s or above ``kill_mb`` of memory.
+
+    ``env``: variables set for it (every other ``ALTSCHED_*`` of the caller is removed).
+    """
 
     args: tuple[str, ...]
     timeout: float = 60.0
     kill_mb: int = 3000
+    env: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -456,7 +471,10 @@ class Lacks:
 
 @dataclass(frozen=True)
 class NoFormula:
-    """No cell of a CSV file matching the glob starts with = + - @ tab or CR (numbers aside)."""
+    """No spreadsheet formula in the files matching the glob.
+
+    CSV: no cell starts with = + - @ tab or CR (numbers aside). Workbook: no formula cell.
+    """
 
     glob: str
 
@@ -809,7 +827,7 @@ CASES: list[Case] = [
         "a YAML alias bomb (half a KB, 9^9 'lol' expanded) in a co_teacher",
         (
             Form(".yaml"),
-            Edit("branch.yaml", "settings:", BOMB + "settings:"),
+            Edit("branch.yaml", "alts:", BOMB + "alts:"),  # anchors before their use
             Edit("branch.yaml", SATO, '"co_teacher": *i'),
         ),
         (Cmd(SOLVE, kill_mb=1000),),
@@ -833,7 +851,7 @@ CASES: list[Case] = [
         "a YAML merge key (<<: *base) in a class record",
         (
             Form(".yaml"),
-            Edit("branch.yaml", "settings:", 'base: &base {"school_id": "E01"}\nsettings:'),
+            Edit("branch.yaml", "alts:", 'base: &base {"school_id": "E01"}\nalts:'),
             Edit(
                 "branch.yaml",
                 '{"school_id": "E01", "class": "1-1", ',
@@ -1013,6 +1031,35 @@ CASES: list[Case] = [
         ),
     ),
     Case(
+        "store-writer-queues",
+        "store",
+        "tokens --export while another program holds the write lock for 8 s: it waits its turn",
+        (Need("published", "store.sqlite"), Hold("store.sqlite", 8.0)),
+        (Cmd(("tokens", "--store", "{store}", "--export", "{root}/urls.csv")),),
+        (Exit((0,)), Rows(("{root}/urls.csv",), 20)),
+    ),
+    Case(
+        "store-writer-gives-up",
+        "store",
+        "the same with $ALTSCHED_STORE_WAIT=1: a clear message and no token issued",
+        (Need("published", "store.sqlite"), Hold("store.sqlite", 8.0)),
+        (
+            Cmd(
+                ("tokens", "--store", "{store}", "--export", "{root}/urls.csv"),
+                env=(("ALTSCHED_STORE_WAIT", "1"),),
+            ),
+            # Waits for the lock, then exports every feed: the refused run issued none.
+            Cmd(("tokens", "--store", "{store}", "--export", "{root}/urls2.csv")),
+        ),
+        (
+            Exit((2,), step=0),
+            Says(("store.sqlite",)),
+            Absent("{root}/urls.csv"),
+            Exit((0,), step=1),
+            Rows(("{root}/urls2.csv",), 20),
+        ),
+    ),
+    Case(
         "store-term-publish",
         "store",
         "SIGTERM 3 s into a publish: the store stays readable",
@@ -1066,7 +1113,7 @@ CASES: list[Case] = [
     Case(
         "outputs-formula-alt-name",
         "outputs",
-        "ALT name =HYPERLINK(...): every CSV written (feeds, urls.csv, changes) is inert",
+        "ALT name =HYPERLINK(...): no CSV or workbook written (urls, changes, report) runs it",
         (
             Need("good", "out"),
             Need("tokens", "store.sqlite"),
@@ -1074,18 +1121,24 @@ CASES: list[Case] = [
         ),
         (
             Cmd(("ical", "{branch}", "{out}")),
+            Cmd(("report", "{out}")),
             Cmd(("publish", "{out}", "--store", "{store}")),
             Cmd(
                 ("tokens", "--store", "{store}", "--rotate", "all", "--export", "{root}/urls.csv")
             ),
             Cmd(("changes", "--store", "{store}", "--csv", "{root}/changes.csv")),
         ),
-        (Exit((0,)), NoFormula("{root}/*.csv"), NoFormula("{out}/**/*.csv")),
+        (
+            Exit((0,)),
+            NoFormula("{root}/*.csv"),
+            NoFormula("{out}/**/*.csv"),
+            NoFormula("{out}/*.xlsx"),
+        ),
     ),
     Case(
         "outputs-formula-school-name",
         "outputs",
-        "school name +cmd|' /C calc'!A0 reaches urls.csv inert",
+        "school name +cmd|' /C calc'!A0: urls.csv and the report workbook hold it inert",
         (
             Need("good", "out"),
             Need("tokens", "store.sqlite"),
@@ -1093,12 +1146,13 @@ CASES: list[Case] = [
         ),
         (
             Cmd(("ical", "{branch}", "{out}")),
+            Cmd(("report", "{out}")),
             Cmd(("publish", "{out}", "--store", "{store}")),
             Cmd(
                 ("tokens", "--store", "{store}", "--rotate", "all", "--export", "{root}/urls.csv")
             ),
         ),
-        (Exit((0,)), NoFormula("{root}/*.csv")),
+        (Exit((0,)), NoFormula("{root}/*.csv"), NoFormula("{out}/*.xlsx")),
     ),
     Case(
         "outputs-control-name-esc",
@@ -1461,6 +1515,18 @@ CASES: list[Case] = [
             Exit(WROTE),
             Lacks("{written}/**/*.html", "<script>alert(1)"),
             Holds("{written}/**/*.html", "&lt;script&gt;"),
+        ),
+    ),
+    Case(
+        "injection-html-report",
+        "injection",
+        "the same name in altsched report's printable page",
+        (Need("good", "out"), Cell(ALTS, 2, "name", "<script>alert(1)</script>")),
+        (Cmd(("report", "{out}", "--instance", "{branch}")),),
+        (
+            Exit((0,)),
+            Lacks("{out}/report.html", "<script>alert(1)"),
+            Holds("{out}/report.html", "&lt;script&gt;"),
         ),
     ),
     Case(
