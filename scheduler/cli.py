@@ -604,7 +604,7 @@ def tokens_command(
 @app.command("backup")
 def backup_command(
     dest: Annotated[
-        Path,
+        str,
         typer.Argument(
             metavar="DEST", help="The backup file to write (new), or a folder for a dated one."
         ),
@@ -612,10 +612,17 @@ def backup_command(
     store: StoreOption = _STORE_DEFAULT,
 ) -> None:
     """Copy the store to DEST with SQLite's online backup, safe while others use it."""
+    import os
+
     from scheduler.calendar.store import backup, open_store
 
+    target = Path(dest)
+    # "backups/" names a folder; Path drops the slash and would write a file "backups".
+    if dest.endswith(("/", os.sep)) and not target.is_dir():
+        msg = "is not a folder (it does not exist); make it first, or name a file"
+        raise InstanceError([InputIssue(dest, None, None, None, msg)])
     with open_store(store) as st:
-        done = backup(st, dest)
+        done = backup(st, target)
     latest = f"latest version {done.latest}" if done.latest is not None else "no version"
     console.print(
         f"Backed up {store} to {done.path}: {done.versions} versions ({latest}), "

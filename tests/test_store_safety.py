@@ -618,6 +618,8 @@ def test_a_backup_restores_versions_and_tokens(
         ("old.sqlite", "exists; a backup never replaces a file"),
         # a folder that does not exist
         ("nowhere/b.sqlite", "the folder"),
+        # a folder meant (trailing slash) that does not exist: no file of that name
+        ("nowhere/", "is not a folder (it does not exist)"),
     ],
 )
 def test_a_backup_never_replaces_a_file(
@@ -629,7 +631,7 @@ def test_a_backup_never_replaces_a_file(
 ) -> None:
     (published.root / "old.sqlite").write_text("yesterday")
     listing = files_in(published.root)
-    args = ["backup", published.root / dest, "--store", published.store]
+    args = ["backup", f"{published.root}/{dest}", "--store", published.store]
     code, _, err = run(monkeypatch, capsys, *args)
     assert code == 2 and message in err and "Traceback" not in err
     assert files_in(published.root) == listing
