@@ -65,11 +65,6 @@ class Budget:
         self.cpu_started = cpu() if started is None else 0.0
         self.stages: list[tuple[str, float]] = []
 
-    @classmethod
-    def of_process(cls, limit: float, after: float) -> Budget:
-        """A budget counted from this process's start (:func:`process_started`)."""
-        return cls(limit, after, started=process_started())
-
     @property
     def reserve(self) -> float:
         """Seconds kept after the search."""

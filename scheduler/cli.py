@@ -125,6 +125,7 @@ def end_as_signalled(signum: int | None) -> NoReturn:
 
 @app.command("solve")
 def solve_command(
+    ctx: typer.Context,
     instance: InstanceArg,
     out: Annotated[
         Path,
@@ -196,9 +197,11 @@ def solve_command(
             raise InstanceError([InputIssue(place.as_posix(), None, None, None, why)])
         if force or held_lessons(out) == 0:
             break
-    # The limit is the user's whole wait, from the process's start: what comes before the
-    # search and the outputs' writing after it come out of it (docs/model.md, "The time limit").
-    budget = Budget.of_process(params.time_limit, writing_reserve(inst))
+    # The limit is the user's whole wait, from the process's start (main(); run inside another
+    # process, from now): what comes before the search and the outputs' writing after it come
+    # out of it (docs/model.md, "The time limit").
+    started = ctx.obj.get("started") if isinstance(ctx.obj, dict) else None
+    budget = Budget(params.time_limit, writing_reserve(inst), started=started)
     budget.mark("start")
 
     shown: list[str] = []
@@ -749,8 +752,11 @@ def report_command(
 
 def main() -> None:
     """Entry point of the console script: input errors exit 2, never with a traceback."""
+    from scheduler.budget import process_started
+
     try:
-        app()
+        # This process is the command: its time limit counts from the process's start.
+        app(obj={"started": process_started()})
     except InstanceError as e:
         report_input_errors(e)
         sys.exit(EXIT_INPUT)

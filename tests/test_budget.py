@@ -3,13 +3,18 @@ solve given a budget (tiny branches; every timetable checked by the validator)."
 
 from __future__ import annotations
 
+import re
+import sys
 import time
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 from tiny import alt, bells, branch, klass, school
+from typer.testing import CliRunner
 
+import scheduler.cli as cli
 import scheduler.solve as solve_module
 from scheduler.budget import (
     SAFETY,
@@ -21,8 +26,9 @@ from scheduler.budget import (
 )
 from scheduler.config import SolverParams, Weights
 from scheduler.instance import Instance
+from scheduler.io.read import load_instance
 from scheduler.result import Result
-from scheduler.validate import check, score
+from scheduler.validate import check, read_assignments, score
 
 
 class FakeClock:
@@ -89,7 +95,7 @@ def test_a_busy_machine_keeps_a_larger_reserve(wall: float, cpu: float, reserve:
 
 
 def test_a_budget_from_the_process_start_counts_its_cpu_time_from_zero() -> None:
-    budget = Budget.of_process(30.0, 5.0)
+    budget = Budget(30.0, 5.0, started=process_started())
     assert budget.cpu_started == 0.0 and budget.started <= time.monotonic()
     # This process has used CPU time: the slowdown is measured, and at least one.
     assert budget.slowdown() >= 1.0
@@ -276,3 +282,47 @@ def test_the_summary_says_where_the_time_went() -> None:
     assert budget.summary() == "Took 30.9 s of the 30 s limit: start 1.9 s, search 29.0 s."
     kept = Budget(30.0, 5.0, started=clock.now - 1.0, clock=clock)
     assert kept.summary() == "Took 1.0 s of the 30 s limit (6.0 s kept after the search): ."
+
+
+# The command line, run as the process (main(), the console script) and inside another process
+# (typer's runner, as tests and scripts do): only the first counts from the process's start.
+TINY = Path(__file__).resolve().parent.parent / "instances" / "tiny-floor"
+
+
+def _long_running_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This process started 1,000 s ago, long before any limit."""
+    import scheduler.budget as budget_module
+
+    monkeypatch.setattr(budget_module, "process_started", lambda: time.monotonic() - 1000.0)
+
+
+def test_the_command_as_the_process_counts_from_the_process_start(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _long_running_process(monkeypatch)
+    out = tmp_path / "out"
+    monkeypatch.setattr(sys, "argv", ["altsched", "solve", str(TINY), "--out", str(out),
+                                      "--time-limit", "5", "--workers", "1"])  # fmt: skip
+    with pytest.raises(SystemExit) as ended:
+        cli.main()
+    assert ended.value.code in (0, None)
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "left no time for a search" in printed
+    assert re.search(r"Took 10\d\d\.\d s of the 5 s limit", printed)
+    inst, _ = load_instance(TINY)
+    assert check(inst, read_assignments(out / "assignments.csv")) == []
+
+
+def test_the_command_inside_another_process_counts_from_its_own_start(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _long_running_process(monkeypatch)
+    out = tmp_path / "out"
+    args = ["solve", str(TINY), "--out", str(out), "--time-limit", "2", "--workers", "1"]
+    done = CliRunner().invoke(cli.app, args)
+    assert done.exit_code == 0, done.output
+    printed = " ".join(done.output.split())
+    assert "left no time for a search" not in printed
+    assert re.search(r"Took [0-3]\.\d s of the 2 s limit", printed)
+    inst, _ = load_instance(TINY)
+    assert check(inst, read_assignments(out / "assignments.csv")) == []
