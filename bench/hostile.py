@@ -1143,7 +1143,7 @@ def counts(verdicts: list[Verdict]) -> str:
 
 
 def page_header(
-    verdicts: list[Verdict], chosen: str, seconds: float, notes: list[str]
+    verdicts: list[Verdict], chosen: str, seconds: float, notes: list[str], loads: str
 ) -> list[str]:
     by_class = [
         f"{cls} {sum(v.result == 'PASS' for v in verdicts if v.case.cls == cls)}"
@@ -1162,7 +1162,8 @@ def page_header(
         "    .venv/bin/python bench/hostile.py --case csv-tab  # one case",
         "",
         f"Run {datetime.now():%Y-%m-%d %H:%M} on {platform.machine()}, {os.cpu_count()} cores, "
-        f"commit {git_head()}; {chosen}; {seconds:.0f} s. **{counts(verdicts)}** "
+        f"commit {git_head()}; {chosen}; {seconds:.0f} s, load average {loads}. "
+        f"**{counts(verdicts)}** "
         f"(passing/run by class: {', '.join(by_class)}).",
         "",
         "Every case also requires no Python traceback on stdout or stderr. `got` is what "
@@ -1248,7 +1249,7 @@ def main(argv: list[str] | None = None) -> int:
     folder = Path(tempfile.mkdtemp(prefix="hostile-"))
     prereqs = Prereqs(folder / "_prereqs")
     prereqs.folder.mkdir()
-    t0 = time.monotonic()
+    t0, load0 = time.monotonic(), os.getloadavg()[0]
     print(f"{'':4}  {'case':34} {'class':9} {'expected':58} got", flush=True)
     try:
         verdicts = run_all(cases, prereqs, folder, max(1, args.jobs))
@@ -1258,7 +1259,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             shutil.rmtree(folder, ignore_errors=True)
     seconds = time.monotonic() - t0
-    header = page_header(verdicts, f"{chosen}, --jobs {args.jobs}", seconds, prereqs.notes)
+    # Other work on the machine slows every case: the time caps are read against it.
+    loads = f"{load0:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
+    header = page_header(verdicts, f"{chosen}, --jobs {args.jobs}", seconds, prereqs.notes, loads)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(markdown(verdicts, header, [str(folder), str(ROOT)]), encoding="utf-8")
     failed = [v for v in verdicts if v.result == "FAIL"]
