@@ -357,7 +357,12 @@ def _(step: hc.Remove, box: Box) -> None:
     if p.is_dir() and not p.is_symlink():
         shutil.rmtree(p)
     else:
-        p.unlink()
+        p.unlink(missing_ok=True)
+
+
+@build.register
+def _(step: hc.Wait, box: Box) -> None:
+    time.sleep(step.seconds)
 
 
 @build.register
@@ -1107,12 +1112,18 @@ def clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+_print_lock = threading.Lock()
+
+
 def print_row(v: Verdict) -> None:
-    print(
+    """One line of the terminal table (whole: cases finish in two threads)."""
+    line = (
         f"{v.result:4}  {v.case.id:34} {v.case.cls:9} {clip(expected(v.case), 58):58} "
-        f"{clip(v.got, 70)}",
-        flush=True,
+        f"{clip(v.got, 70)}\n"
     )
+    with _print_lock:
+        sys.stdout.write(line)
+        sys.stdout.flush()
 
 
 def markdown(verdicts: list[Verdict], header: list[str], hide: list[str]) -> str:
