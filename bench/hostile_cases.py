@@ -714,6 +714,31 @@ CASES: list[Case] = [
         (Exit((0, 2)), Inside(DEEP, within="{root}/deep")),
     ),
     Case(
+        "paths-messages-link",
+        "paths",
+        "changes --messages into a folder where A01.txt is a link to a file outside",
+        (
+            Need("tokens", "store.sqlite"),
+            Write("outside/precious.txt", "precious\n"),
+            Link("msgs/A01.txt", "../outside/precious.txt"),
+        ),
+        (Cmd(("changes", "--store", "{store}", "--messages", "{root}/msgs")),),
+        (Exit((0, 2)), Unchanged("{root}/outside")),
+    ),
+    Case(
+        "paths-ical-link",
+        "paths",
+        "altsched ical into a folder where ical/A01.ics is a link to a file outside",
+        (
+            Need("good", "out"),
+            Write("outside/precious.ics", "precious\n"),
+            Remove("out/ical/A01.ics"),
+            Link("out/ical/A01.ics", "../../outside/precious.ics"),
+        ),
+        (Cmd(("ical", "{branch}", "{out}")),),
+        (Exit((0, 2)), Unchanged("{root}/outside")),
+    ),
+    Case(
         "paths-ical-dotdot",
         "paths",
         "ALT id ../../x through altsched ical (feeds named from ids)",
@@ -1035,6 +1060,14 @@ CASES: list[Case] = [
             Exit((0,), step=1),
             Rows(("{root}/missing/urls.csv", "{root}/urls.csv"), 20),
         ),
+    ),
+    Case(
+        "store-export-to-link",
+        "store",
+        "tokens --export FILE where FILE is a dangling link to a file outside",
+        (Need("published", "store.sqlite"), MakeDir("outside"), Link("urls.csv", "outside/u.csv")),
+        (Cmd(("tokens", "--store", "{store}", "--export", "{root}/urls.csv")),),
+        (Exit((0, 2)), Absent("{root}/outside/u.csv")),
     ),
     Case(
         "store-writer-queues",
