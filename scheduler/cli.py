@@ -664,10 +664,23 @@ def generate_command(
         typer.Option("--format", help="csv (folder), xlsx, yaml or json; default: OUT's suffix."),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite a non-empty OUT.")] = False,
+    shortage: Annotated[
+        str,
+        typer.Option(
+            "--shortage",
+            help="Share of demand the ALTs cannot give, 0.02 or 2% (at most 30%); 0: generous.",
+        ),
+    ] = "0",
 ) -> None:
     """Write a realistic random branch whose classes need about 22.5 lessons per ALT."""
-    from scheduler.generate import generate
+    from scheduler.generate import generate_branch, parse_share
     from scheduler.io.tables import write_instance
+
+    try:
+        share = parse_share(shortage)
+    except ValueError as exc:
+        err_console.print(f"--shortage: {exc}")
+        raise typer.Exit(EXIT_INPUT) from None
 
     suffix = out.suffix.lower()
     if form is None:
@@ -686,7 +699,8 @@ def generate_command(
         err_console.print(f"{out} exists and is not empty; nothing was written (use --force)")
         raise typer.Exit(EXIT_INPUT)
 
-    inst = generate(alts, seed)
+    drawn = generate_branch(alts, seed, shortage=share)
+    inst = drawn.instance
     if form is InstanceFormat.csv:
         # A folder named like "run.v2" would otherwise be taken for a file with a suffix.
         out.mkdir(parents=True, exist_ok=True)
@@ -697,6 +711,8 @@ def generate_command(
         f"{len(inst.classes)} classes needing {inst.need()} lessons a week, {len(inst.alts)} ALTs",
         soft_wrap=True,
     )
+    if drawn.shortage is not None:
+        console.print(drawn.shortage.describe(), soft_wrap=True)
 
 
 @app.command("export-fet")

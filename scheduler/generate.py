@@ -9,6 +9,7 @@ same bytes once written). ``docs/generator.md`` lists each distribution and its 
 
 from __future__ import annotations
 
+import heapq
 import math
 import random
 from collections.abc import Sequence
@@ -33,6 +34,7 @@ from scheduler.instance import (
 )
 
 T = TypeVar("T")
+LEVELS_BOTH: tuple[Level, ...] = ("elementary", "junior_high")
 
 #: Utsunomiya station: a real mid-sized city centre with the school density modelled here.
 CITY_CENTRE: tuple[float, float] = (36.555, 139.883)
@@ -40,6 +42,16 @@ LESSONS_PER_ALT = 22.5  # the middle of the 20-25 lessons a week of the contract
 NEED_TOLERANCE = 0.01  # the tuned total lands within 1% of the target (tests allow 3%)
 KM_PER_DEG_LAT = 111.2
 DEFAULT_TERM = (date(2027, 1, 8), date(2027, 3, 19))  # the third term of school year 2026
+# Short-handed branches (docs/generator.md, "Short-handed branches"): the limits that can bind,
+# and the mixes a seed picks from. The junior-high level is short alone, so the whole is not.
+MAX_SHORTAGE = 0.3  # above this a branch is not short-handed but unstaffed
+SHORTAGE_MIXES: tuple[tuple[str, ...], ...] = (
+    ("weekly ceilings",),
+    ("days off",),
+    ("weekly ceilings", "days off"),
+    ("junior-high level",),
+)
+MAX_DAYS_OFF = 2  # a flu week or a half-time contract; three days off would be leave
 
 SCHOOL_WORDS = (
     "Sakura", "Kita", "Minami", "Higashi", "Nishi", "Chuo", "Midori", "Aoba", "Asahi",
@@ -111,6 +123,58 @@ class _Draft:
         return sum(c[2] for c in self.classes)
 
 
+@dataclass(frozen=True)
+class Shortage:
+    """How a short-handed branch is short: which limits bind and how much each takes.
+
+    ``demand`` is the lessons the classes ask for; ``short_by`` is ``round(share * demand)``,
+    the lessons the binding limits leave ungiven as the generator counts them (weekly
+    ceilings, days off and qualified ALTs per level; reach and periods can take a few more).
+    ``taken`` gives, per binding limit, the lessons of capacity it removed from the generous
+    branch; ``detail`` says it in users' words.
+    """
+
+    share: float
+    demand: int
+    short_by: int
+    binding: tuple[str, ...]
+    taken: tuple[int, ...]
+    detail: tuple[str, ...]
+
+    def describe(self) -> str:
+        """One console line, e.g. ``short by ~2% (27 of 1346 lessons): binding: days off``."""
+        return (
+            f"short by ~{self.share * 100:g}% ({self.short_by} of {self.demand} lessons): "
+            f"binding: {' + '.join(self.binding)} ({'; '.join(self.detail)})"
+        )
+
+
+@dataclass(frozen=True)
+class GeneratedBranch:
+    """A generated branch and, when it is short-handed, how (:func:`generate_branch`)."""
+
+    instance: Instance
+    shortage: Shortage | None
+
+
+def parse_share(text: str) -> float:
+    """Read a shortage share: ``0.02`` or ``2%``; 0 up to :data:`MAX_SHORTAGE`.
+
+    Raises ``ValueError`` with a message naming the value otherwise (a bare ``5`` is refused
+    rather than guessed to mean 5%).
+    """
+    raw = text.strip()
+    try:
+        share = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a share (write 0.02 or 2%)") from None
+    if not 0 <= share <= MAX_SHORTAGE or math.isnan(share):
+        raise ValueError(
+            f"{text!r} is outside 0-{MAX_SHORTAGE:g} ({MAX_SHORTAGE:.0%}); write 0.02 or 2%"
+        )
+    return share
+
+
 def generate(
     n_alts: int,
     seed: int,
@@ -119,8 +183,32 @@ def generate(
     term_end: date | None = DEFAULT_TERM[1],
     centre: tuple[float, float] = CITY_CENTRE,
     branch: str | None = None,
+    shortage: float = 0.0,
 ) -> Instance:
-    """Draw a realistic branch with ``n_alts`` ALTs.
+    """Draw a realistic branch with ``n_alts`` ALTs (:func:`generate_branch` without the
+    description of its shortage)."""
+    return generate_branch(
+        n_alts,
+        seed,
+        term_start=term_start,
+        term_end=term_end,
+        centre=centre,
+        branch=branch,
+        shortage=shortage,
+    ).instance
+
+
+def generate_branch(
+    n_alts: int,
+    seed: int,
+    *,
+    term_start: date | None = DEFAULT_TERM[0],
+    term_end: date | None = DEFAULT_TERM[1],
+    centre: tuple[float, float] = CITY_CENTRE,
+    branch: str | None = None,
+    shortage: float = 0.0,
+) -> GeneratedBranch:
+    """Draw a realistic branch with ``n_alts`` ALTs, generous or short-handed.
 
     Parameters
     ----------
@@ -136,15 +224,22 @@ def generate(
         (lat, lon) of the city centre.
     branch
         Display name; defaults to one naming the size and seed.
+    shortage
+        Share of the demand the ALTs cannot give (0 up to :data:`MAX_SHORTAGE`). 0 draws the
+        generous branch, the same bytes as before this option existed; above 0 the same
+        branch is drawn and then the limits of a mix in :data:`SHORTAGE_MIXES`, picked by the
+        seed, are tightened until demand exceeds what they leave by that share.
 
     Returns
     -------
-    Instance
-        A branch whose reference checks pass and where every ALT and every class with need
-        has a qualified partner within the commute limit.
+    GeneratedBranch
+        The instance (its reference checks pass; every ALT and every class with need has a
+        qualified partner within the commute limit) and its :class:`Shortage`, or ``None``.
     """
     if n_alts < 1:
         raise ValueError(f"n_alts must be at least 1, got {n_alts}")
+    if not 0 <= shortage <= MAX_SHORTAGE:
+        raise ValueError(f"shortage must be within 0-{MAX_SHORTAGE:g}, got {shortage}")
     if term_start is not None and term_end is not None and term_end < term_start:
         raise ValueError(f"term_end {term_end} is before term_start {term_start}")
     rng = random.Random(seed)
@@ -177,7 +272,7 @@ def generate(
     if term_start is not None and term_end is not None:
         blocked += _dated_events(rng, drafts, term_start, term_end)
     alts = _draw_alts(rng, n_alts, drafts, centre, radius, settings)
-    return Instance(
+    inst = Instance(
         settings=settings,
         schools=tuple(schools),
         bells=tuple(bells),
@@ -185,6 +280,10 @@ def generate(
         alts=tuple(alts),
         blocked=tuple(blocked),
     )
+    if shortage == 0:
+        # No further draws: the generous branch stays byte-identical for every seed.
+        return GeneratedBranch(inst, None)
+    return _short_handed(rng, inst, shortage)
 
 
 def city_radius_km(n_alts: int) -> float:
@@ -490,6 +589,135 @@ def _place_homes(
             home = near(drafts[rng.choice(ok)], 0.0)
         homes[i] = home
     return [h for h in homes if h is not None]
+
+
+# ---- short-handed branches -------------------------------------------------------------------
+def _short_handed(rng: random.Random, inst: Instance, share: float) -> GeneratedBranch:
+    """Tighten the limits of a mix the seed picks until demand exceeds them by ``share``."""
+    mix = rng.choice(SHORTAGE_MIXES)
+    demand = inst.need()
+    short_by = max(1, round(share * demand))
+    short = _ShortAlts(inst, rng)
+    if mix == ("junior-high level",):
+        # The last few lessons come off junior-high ALTs' ceilings: still the level binding.
+        detail = short.junior_high_short(short_by)
+        binding = ["junior-high level"]
+        taken = [short.taken["junior-high level"] + short.taken["weekly ceilings"]]
+    else:
+        cut = short.capacity() - (demand - short_by)
+        if "days off" in mix:
+            short.days_off(cut // 2 if "weekly ceilings" in mix else cut)
+        short.ceilings(short.capacity() - (demand - short_by), short.alts)
+        # A limit is named binding only when it took capacity away.
+        binding = [k for k in ("weekly ceilings", "days off") if short.taken[k]]
+        taken = [short.taken[k] for k in binding]
+        detail = [f"the ALTs give at most {short.capacity()} lessons a week"]
+        if short.taken["days off"]:
+            n_off = sum(len(a.unavailable) for a in short.alts.values())
+            detail.append(f"{n_off} ALT-days off")
+    alts = tuple(short.alts[a.alt_id] for a in inst.alts)
+    out = inst.model_copy(update={"alts": alts})
+    return GeneratedBranch(
+        out, Shortage(share, demand, short_by, tuple(binding), tuple(taken), tuple(detail))
+    )
+
+
+class _ShortAlts:
+    """The ALTs of a branch while their limits are tightened; ``taken`` counts per limit the
+    lessons of weekly capacity removed."""
+
+    def __init__(self, inst: Instance, rng: random.Random) -> None:
+        self.inst = inst
+        self.rng = rng
+        self.alts = {a.alt_id: a for a in inst.alts}
+        self.taken = {"weekly ceilings": 0, "days off": 0, "junior-high level": 0}
+
+    def cap(self, alt: Alt) -> int:
+        """Most lessons the ALT can give in a week: ceiling, or daily maximum times days."""
+        days = len(self.inst.available_days(alt))
+        return min(self.inst.max_lessons(alt), self.inst.max_lessons_per_day(alt) * days)
+
+    def capacity(self, level: Level | None = None) -> int:
+        """Weekly capacity of the ALTs (qualified for ``level``, when given)."""
+        return sum(self.cap(a) for a in self.alts.values() if level is None or level in a.levels)
+
+    def days_off(self, lessons: int) -> None:
+        """Give ALTs (in a drawn order) days off, up to MAX_DAYS_OFF each, while the capacity
+        they remove stays within ``lessons``."""
+        order = list(self.alts)
+        self.rng.shuffle(order)
+        left = lessons
+        for alt_id in order:
+            alt = self.alts[alt_id]
+            while len(alt.unavailable) < MAX_DAYS_OFF:
+                pick = self.rng.choice([d for d in DAYS if d not in alt.unavailable])
+                off = tuple(x for x in DAYS if x in alt.unavailable or x == pick)
+                new = alt.model_copy(update={"unavailable": off})
+                loss = self.cap(alt) - self.cap(new)
+                if loss > left:
+                    break
+                alt, left = new, left - loss
+                self.taken["days off"] += loss
+            self.alts[alt_id] = alt
+
+    def ceilings(self, lessons: int, among: dict[str, Alt]) -> None:
+        """Lower weekly ceilings by ``lessons`` in all, always of the ALT (of ``among``) that
+        can give most, so contracts stay even (a branch-wide 22-lesson term, not one ALT at 5).
+        """
+        heap = [(-self.cap(a), i, a.alt_id) for i, a in enumerate(among.values())]
+        heapq.heapify(heap)
+        for _ in range(max(0, lessons)):
+            neg, i, alt_id = heapq.heappop(heap)
+            alt = self.alts[alt_id]
+            top = -neg - 1
+            floor = min(self.inst.min_lessons(alt), top)
+            self.alts[alt_id] = alt.model_copy(update={"max_lessons": top, "min_lessons": floor})
+            self.taken["weekly ceilings"] += 1
+            heapq.heappush(heap, (-top, i, alt_id))
+
+    def junior_high_short(self, short_by: int) -> list[str]:
+        """Make ALTs elementary-only until those qualified for junior high can give
+        ``short_by`` lessons fewer than junior-high classes need (the last step by ceilings).
+
+        ALTs are taken off junior high in a drawn order, skipping any whose leaving would
+        leave a junior high with no qualified ALT in reach, so the level is short by
+        capacity, not by a school no one can reach. The branch as a whole keeps its ceilings.
+        """
+        inst = self.inst
+        need = sum(
+            c.alt_lessons
+            for c in inst.classes
+            if inst.school_by_id[c.school_id].level == "junior_high"
+        )
+        target = need - short_by
+        jhs = [s for s in inst.schools if s.level == "junior_high"]
+        reach = {a.alt_id: {s.school_id for s in jhs if inst.reachable(a, s)} for a in inst.alts}
+        qualified = [a for a in self.alts.values() if "junior_high" in a.levels]
+        count: dict[str, int] = {s.school_id: 0 for s in jhs}
+        for a in qualified:
+            for sid in reach[a.alt_id]:
+                count[sid] += 1
+        order = [a.alt_id for a in qualified if a.levels == LEVELS_BOTH]
+        self.rng.shuffle(order)
+        for alt_id in order:
+            alt = self.alts[alt_id]
+            over = self.capacity("junior_high") - target
+            if over <= 0 or self.cap(alt) > over:
+                continue
+            if any(count[sid] <= 1 for sid in reach[alt_id]):
+                continue
+            self.alts[alt_id] = alt.model_copy(update={"levels": ("elementary",)})
+            self.taken["junior-high level"] += self.cap(alt)
+            for sid in reach[alt_id]:
+                count[sid] -= 1
+        rest = {a.alt_id: a for a in self.alts.values() if "junior_high" in a.levels}
+        self.ceilings(self.capacity("junior_high") - target, rest)
+        return [
+            f"junior-high classes need {need} lessons, ALTs qualified for junior high give "
+            f"at most {self.capacity('junior_high')}",
+            f"the whole is not short: all ALTs together give at most {self.capacity()} "
+            f"of {inst.need()}",
+        ]
 
 
 # ---- geometry and small helpers --------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 import time
 from collections import Counter
@@ -16,10 +17,18 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from scheduler.cli import app
-from scheduler.generate import LESSONS_PER_ALT, city_radius_km, generate
+from scheduler.generate import (
+    LESSONS_PER_ALT,
+    city_radius_km,
+    generate,
+    generate_branch,
+    parse_share,
+)
 from scheduler.instance import DAYS, Instance, haversine_km, reference_issues, warnings_for
 from scheduler.io.read import load_instance
 from scheduler.io.tables import write_instance
+from scheduler.model.bounds import coverage_bound
+from scheduler.model.data import prepare
 
 SIZES = (10, 30, 120)
 
@@ -333,3 +342,154 @@ def test_cli_formats(tmp_path: Path, args: list[str], written: str | None, code:
         assert load_instance(tmp_path / written)[0] == generate(5, 0)
     else:
         assert list(tmp_path.iterdir()) == []
+
+
+# ---- short-handed branches (--shortage) -------------------------------------------------------
+# The digest of generate(30, 1) written as CSV, taken before --shortage existed: shortage 0
+# must keep every generous branch byte-identical.
+GENEROUS_30_1_SHA256 = "099a9a89a5b2c370e986b3a4694abab04d1aa3de7f4801f998905bf4dfa0adf4"
+
+
+def _digest(folder: Path) -> str:
+    h = hashlib.sha256()
+    for name, data in _files(folder).items():
+        h.update(name.encode() + b"\0" + data)
+    return h.hexdigest()
+
+
+@pytest.mark.parametrize("shortage", [None, 0.0])  # the option left out, and given as 0
+def test_no_shortage_keeps_the_generous_bytes(tmp_path: Path, shortage: float | None) -> None:
+    inst = generate(30, 1) if shortage is None else generate(30, 1, shortage=shortage)
+    write_instance(inst, tmp_path / "b")
+    assert _digest(tmp_path / "b") == GENEROUS_30_1_SHA256
+
+
+def test_short_branch_same_seed_same_bytes(tmp_path: Path) -> None:
+    write_instance(generate(30, 7, shortage=0.05), tmp_path / "a")
+    write_instance(generate(30, 7, shortage=0.05), tmp_path / "b")
+    write_instance(generate(30, 7), tmp_path / "g")
+    a, b, g = _files(tmp_path / "a"), _files(tmp_path / "b"), _files(tmp_path / "g")
+    assert a == b
+    # Only the ALTs change: the schools, their needs and bells are the generous branch's.
+    assert {k for k in a if a[k] != g[k]} == {"alts.csv"}
+
+
+def _capacity(inst: Instance, level: str | None = None) -> int:
+    """Weekly capacity of the ALTs (qualified for ``level``): ceiling or daily max x days."""
+    return sum(
+        min(inst.max_lessons(a), inst.max_lessons_per_day(a) * len(inst.available_days(a)))
+        for a in inst.alts
+        if level is None or level in a.levels
+    )
+
+
+# At 60 ALTs seeds 1-4 draw the four mixes, so each is checked against the flow bound.
+MIX_OF_SEED_60 = {
+    1: ("weekly ceilings", "days off"),
+    2: ("weekly ceilings",),
+    3: ("days off",),
+    4: ("junior-high level",),
+}
+
+
+@pytest.mark.parametrize("share", [0.02, 0.05])
+@pytest.mark.parametrize("seed", sorted(MIX_OF_SEED_60))
+def test_the_flow_bound_sees_the_shortage(share: float, seed: int) -> None:
+    drawn = generate_branch(60, seed, shortage=share)
+    inst, short = drawn.instance, drawn.shortage
+    assert short is not None
+    assert short.binding == MIX_OF_SEED_60[seed]
+    demand = inst.need()
+    assert short.demand == demand and short.short_by == round(share * demand)
+    # Every limit varied here is in the maximum-flow network (weekly and daily ceilings, days
+    # off, qualified ALTs per school), so the bound must show the shortfall.
+    unmet = demand - coverage_bound(prepare(inst))
+    assert 0.9 * share * demand <= unmet <= 1.1 * share * demand + 2, short
+    assert reference_issues(inst) == [] and warnings_for(inst) == []
+
+
+@pytest.mark.parametrize("seed", range(1, 9))
+def test_what_the_shortage_says_binds_is_true(seed: int) -> None:
+    drawn = generate_branch(30, seed, shortage=0.05)
+    inst, short = drawn.instance, drawn.shortage
+    assert short is not None and short.binding and len(short.taken) == len(short.binding)
+    generous = branch(30, seed) if seed == 1 else generate(30, seed)
+    if short.binding == ("junior-high level",):
+        jh = {s.school_id for s in inst.schools if s.level == "junior_high"}
+        jh_need = sum(c.alt_lessons for c in inst.classes if c.school_id in jh)
+        assert _capacity(inst, "junior_high") == jh_need - short.short_by
+        assert _capacity(inst) > inst.need()  # the whole is not short
+        # Every junior high keeps a qualified ALT in reach: short of capacity, not reach.
+        for sid in jh:
+            assert any(inst.reachable(a, inst.school_by_id[sid]) for a in inst.alts), sid
+    else:
+        assert _capacity(inst) == inst.need() - short.short_by
+        days_off = sum(len(a.unavailable) for a in inst.alts)
+        assert (days_off > sum(len(a.unavailable) for a in generous.alts)) == (
+            "days off" in short.binding
+        )
+        assert all(len(a.unavailable) <= 2 for a in inst.alts)
+    assert short.describe().startswith("short by ~5% (")
+
+
+def test_the_seed_varies_the_binding_limits() -> None:
+    mixes = {generate_branch(30, s, shortage=0.02).shortage.binding for s in range(1, 9)}  # type: ignore[union-attr]
+    assert len(mixes) >= 3, mixes
+
+
+@pytest.mark.parametrize(
+    ("text", "share"),
+    [
+        ("0", 0.0),  # the generous branch
+        ("0.02", 0.02),  # a share
+        ("2%", 0.02),  # a percentage
+        (" 5% ", 0.05),  # spaces around
+        ("30%", 0.3),  # the largest allowed
+    ],
+)
+def test_parse_share_reads_shares_and_percentages(text: str, share: float) -> None:
+    assert parse_share(text) == pytest.approx(share)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("5", "outside"),  # 5 is not guessed to mean 5%
+        ("0.31", "outside"),  # above the largest share
+        ("31%", "outside"),  # the same as a percentage
+        ("-0.01", "outside"),  # negative
+        ("nan", "outside"),  # not a number at all
+        ("two", "not a share"),  # words
+        ("%", "not a share"),  # a bare percent sign
+        ("", "not a share"),  # empty
+    ],
+)
+def test_parse_share_refuses(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_share(text)
+
+
+@pytest.mark.parametrize("share", [-0.01, 0.31])
+def test_generate_refuses_a_shortage_out_of_range(share: float) -> None:
+    with pytest.raises(ValueError, match="shortage"):
+        generate(5, 1, shortage=share)
+
+
+def test_cli_says_what_binds(tmp_path: Path) -> None:
+    cmd = ["generate", "--alts", "30", "--seed", "2", "--shortage", "2%", str(tmp_path / "b")]
+    result = CliRunner().invoke(app, cmd)
+    assert result.exit_code == 0, result.output
+    short = generate_branch(30, 2, shortage=0.02).shortage
+    assert short is not None
+    assert short.describe() in result.output.replace("\n", "")
+    assert "binding: " in result.output
+    assert load_instance(tmp_path / "b")[0] == generate(30, 2, shortage=0.02)
+
+
+@pytest.mark.parametrize("value", ["5", "abc", "-2%"])  # no %, words, negative
+def test_cli_refuses_a_bad_shortage_and_writes_nothing(tmp_path: Path, value: str) -> None:
+    out = tmp_path / "b"
+    result = CliRunner().invoke(app, ["generate", "--alts", "3", "--shortage", value, str(out)])
+    assert result.exit_code == 2, result.output
+    assert "--shortage" in result.output and value in result.output
+    assert not out.exists()
