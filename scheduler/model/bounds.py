@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import accumulate, chain
 
 import numpy as np
 from ortools.graph.python import max_flow
@@ -163,24 +164,35 @@ def _undominated(members: list[tuple[list[int], int]], slots: int) -> list[tuple
     """The members without ``slots`` others that hold as much on every number of visits
     for no more minutes. A choice uses at most ``slots`` members, so one of a dropped
     member's dominators is always free to take its place at no more cost."""
-    ordered = sorted(members, key=lambda m: (m[1], [-h for h in m[0]]))
-    if not ordered:
+    if not members:
         return []
     # Held lessons padded with -1: a shorter member never holds as much on more visits.
-    width = max(len(held) for held, _m in ordered)
-    held = np.full((len(ordered), width), -1)
-    for i, (h, _m) in enumerate(ordered):
-        held[i, : len(h)] = h
+    lengths = [len(h) for h, _m in members]
+    width = max(lengths)
+    real = np.arange(width)[None, :] < np.array(lengths)[:, None]
+    held = np.full((len(members), width), -1, dtype=np.int64)
+    held[real] = list(chain.from_iterable(h for h, _m in members))
+    # Ordered by minutes, then by held lessons, most first (lexicographically, a member
+    # that is a prefix of another first, as Python orders lists); stable, like sorted().
+    negated = np.where(real, -held, -held.max(initial=0) - 1)
+    minutes = np.array([m for _h, m in members])
+    order = np.lexsort([*(negated[:, k] for k in reversed(range(width))), minutes])
+    held = held[order]
     # dominates[i, j]: member j holds as much as member i on every number of visits; the
     # earlier members (j < i) cost no more minutes, by the order.
-    dominates = (held[None, :, :] >= held[:, None, :]).all(axis=2)
-    better = np.tril(dominates, k=-1).sum(axis=1)
+    # Column by column: a 3-D comparison reduced over its short last axis is slower.
+    dominates = np.tril(np.ones((len(members), len(members)), dtype=bool), k=-1)
+    for k in range(width):
+        dominates &= held[None, :, k] >= held[:, None, k]
+    better = dominates.sum(axis=1)
+    ordered = [members[i] for i in order]
     return [m for m, b in zip(ordered, better, strict=True) if b < slots]
 
 
 def held_by_visits(caps: list[int], most: int) -> list[int]:
     """Lessons held by 1, 2, ... visits: the largest capacities first, at most ``most``."""
-    return [min(most, int(h)) for h in np.cumsum(sorted(caps, reverse=True))]
+    # A few capacities per call, and ~10^5 calls at 250 ALTs: plain Python beats NumPy here.
+    return [min(most, int(h)) for h in accumulate(sorted(caps, reverse=True))]
 
 
 @dataclass
@@ -195,6 +207,8 @@ class VisitIndex:
     week: dict[str, int]  # alt_week_capacity
     # alt_week per ALT, computed once for both sides of the cheap bound and the week bound.
     _alt_weeks: dict[str, AltWeek] = field(default_factory=dict, repr=False)
+    # need per school, asked for once per ALT-school pair by the bounds and the plan.
+    _needs: dict[str, int] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, prep: Prepared) -> VisitIndex:
@@ -212,7 +226,10 @@ class VisitIndex:
 
     def need(self, school_id: str) -> int:
         """Lessons the school's classes ask for."""
-        return sum(c.alt_lessons for c in self.prep.needy[school_id])
+        if (known := self._needs.get(school_id)) is not None:
+            return known
+        need = self._needs[school_id] = sum(c.alt_lessons for c in self.prep.needy[school_id])
+        return need
 
     def alt_week(self, alt_id: str) -> AltWeek:
         """What bounds an ALT's week: their floor, most lessons, days and visit slots, and
