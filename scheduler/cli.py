@@ -454,6 +454,7 @@ def changes_command(
     from scheduler.calendar.changes import changes_csv, changes_text, diff, write_messages
     from scheduler.calendar.store import open_store
     from scheduler.errors import InputIssue
+    from scheduler.io.write import write_text_atomic
     from scheduler.text import visible
 
     with open_store(store) as st:
@@ -489,7 +490,7 @@ def changes_command(
         written = write_messages(messages, changes, names, head)
         console.print(f"Wrote {len(written)} messages to {messages}.")
     if csv is not None:
-        csv.write_text(changes_csv(changes), encoding="utf-8", newline="\n")
+        write_text_atomic(csv, changes_csv(changes))
         console.print(f"Wrote {csv} ({len(changes)} rows).")
 
 

@@ -764,3 +764,35 @@ def test_id_rule_and_visible_agree_on_what_a_control_is() -> None:
         assert id_problem(f"a{ch}b") is not None and visible(ch) != ch
     for ch in ["\u200d", "\u200f", "\u3000", "é"]:
         assert id_problem(f"a{ch}b") is None and visible(ch) == ch
+
+
+def _plant_links(folder: Path, names: list[str], target: Path) -> None:
+    """Put a link to ``target`` (outside the folder) where each of ``names`` will be written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        (folder / name).symlink_to(target)
+
+
+def test_writers_replace_a_planted_link_instead_of_writing_through_it(tmp_path: Path) -> None:
+    # A link someone left in an output folder pointed every writer that opened the path at a
+    # file outside it; each file is now written beside and renamed over the link.
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep me\n", encoding="utf-8")
+    inst, table = calendar_instance(), calendar_assignments()
+    out = tmp_path / "out"
+    feeds = out / "ical"
+    _plant_links(feeds, ["A1.ics", "school-S1.ics", "source.json"], outside)
+    msgs = tmp_path / "msgs"
+    _plant_links(msgs, ["A1.txt"], outside)
+    instance_copy = tmp_path / "branch"
+    _plant_links(instance_copy, ["alts.csv"], outside)
+
+    write_feeds(inst, table, out)
+    write_messages(msgs, diff([], _events(inst, table)), {}, "Changes")
+    write_instance(inst, instance_copy)
+
+    assert outside.read_text(encoding="utf-8") == "keep me\n"
+    for path in (feeds / "A1.ics", feeds / "source.json", msgs / "A1.txt"):
+        assert path.is_file() and not path.is_symlink(), path
+    assert not (instance_copy / "alts.csv").is_symlink()
+    assert icalendar.Calendar.from_ical((feeds / "A1.ics").read_bytes()).walk("VEVENT")

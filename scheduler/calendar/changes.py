@@ -24,6 +24,7 @@ from scheduler.calendar.term import DatedLesson
 from scheduler.instance import DAYS
 from scheduler.io.cells import frame_csv
 from scheduler.io.names import file_stems
+from scheduler.io.write import write_text_atomic
 
 Kind = Literal["moved", "added", "cancelled", "changed"]
 KINDS: tuple[Kind, ...] = ("moved", "added", "cancelled", "changed")
@@ -153,7 +154,7 @@ def write_messages(
     written = []
     for alt_id, stem in stems.items():
         path = folder / f"{stem}.txt"
-        path.write_text(changes_text(by_alt[alt_id], names, title), encoding="utf-8")
+        write_text_atomic(path, changes_text(by_alt[alt_id], names, title))
         written.append(path)
     return written
 

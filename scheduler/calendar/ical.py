@@ -25,6 +25,7 @@ from scheduler.calendar.identity import Draft, Event, assign
 from scheduler.calendar.term import DatedLesson, TermCalendar, expand
 from scheduler.instance import Instance
 from scheduler.io import names
+from scheduler.io.write import write_bytes_atomic
 
 PRODID = "-//alt-scheduler//altsched calendar feeds//EN"
 CONTENT_TYPE = "text/calendar; charset=utf-8"
@@ -348,14 +349,13 @@ def write_feeds(
     written = []
     for feed, body in rendered:
         path = folder / files[feed.key]
-        path.write_bytes(body)
+        write_bytes_atomic(path, body)
         written.append(path)
     # Feeds of ALTs and schools left without lessons go; other .ics files are the user's.
     ours = set(files.values()) | set(feed_files(_previous(folder), []).values())
     for stale in sorted(set(folder.glob("*.ics")) - set(written)):
         if stale.name in ours:
             stale.unlink()
-    (folder / names.FEEDS_SOURCE).write_text(
-        instance.model_dump_json(by_alias=True, indent=1) + "\n", encoding="utf-8"
-    )
+    source = instance.model_dump_json(by_alias=True, indent=1) + "\n"
+    write_bytes_atomic(folder / names.FEEDS_SOURCE, source.encode("utf-8"))
     return written

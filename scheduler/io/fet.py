@@ -31,6 +31,7 @@ import pandas as pd
 
 from scheduler.errors import InputIssue, InstanceError
 from scheduler.instance import DAYS, Day, Instance
+from scheduler.io.write import write_text_atomic
 from scheduler.result import ASSIGNMENT_COLUMNS
 from scheduler.validate import check
 
@@ -211,7 +212,7 @@ def write_fet(
     instance: Instance, assignments: pd.DataFrame, path: Path, *, strict: bool = True
 ) -> None:
     """Write :func:`fet_xml` to ``path`` (UTF-8)."""
-    path.write_text(fet_xml(instance, assignments, strict=strict), encoding="utf-8")
+    write_text_atomic(path, fet_xml(instance, assignments, strict=strict))
 
 
 def _ordered(assignments: pd.DataFrame) -> list[tuple[str, str, str, Day]]:

@@ -23,6 +23,7 @@ import yaml
 
 from scheduler.instance import TABLES, Instance, Settings
 from scheduler.io.cells import xlsx_cell
+from scheduler.io.write import write_bytes_atomic
 
 # Columns of each table, in contract order; the reader uses the same lists.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -194,7 +195,7 @@ def _write_csv_folder(inst: Instance, folder: Path) -> None:
     for name, filename in TABLES.items():
         target = folder / filename
         if name in tables:
-            target.write_bytes(table_to_csv(tables[name]).encode("utf-8"))
+            write_bytes_atomic(target, table_to_csv(tables[name]).encode("utf-8"))
         elif target.exists():
             # A stale optional table from an earlier write would change what loads back.
             target.unlink()
@@ -270,15 +271,15 @@ def write_instance(inst: Instance, path: Path) -> None:
     if path.is_dir() or suffix == "":
         _write_csv_folder(inst, path)
     elif suffix == ".xlsx":
-        path.write_bytes(_workbook_bytes(inst))
+        write_bytes_atomic(path, _workbook_bytes(inst))
     elif suffix in (".yaml", ".yml"):
         text = yaml.safe_dump(
             instance_to_dict(inst), allow_unicode=True, sort_keys=False, default_flow_style=None
         )
-        path.write_bytes(text.encode("utf-8"))
+        write_bytes_atomic(path, text.encode("utf-8"))
     elif suffix == ".json":
         text = json.dumps(instance_to_dict(inst), ensure_ascii=False, indent=2) + "\n"
-        path.write_bytes(text.encode("utf-8"))
+        write_bytes_atomic(path, text.encode("utf-8"))
     else:
         raise ValueError(
             f"{path.name}: cannot write an instance as {suffix!r}; "

@@ -501,17 +501,24 @@ def _stale_legacy(path: Path) -> bool:
         return False
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` (UTF-8, ``\\n`` line ends) in one step: a reader, a
-    crash or a Ctrl-C sees the old file or the new one, never half of it."""
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` in one step: a reader, a crash or a Ctrl-C sees the old
+    file or the new one, never half of it. A link planted at ``path`` is replaced, never
+    followed, so nothing is written outside the folder the user named."""
     tmp = _sibling(path, "tmp")
     try:
-        _write(tmp, text)
-        signals.committing()
+        tmp.write_bytes(data)
+        # No signals.committing() here: a file may be one of many in a guarded folder write
+        # (the feeds inside a solve's), whose commit point is the folder's swap.
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """:func:`write_bytes_atomic` of ``text`` as UTF-8 with ``\\n`` line ends."""
+    write_bytes_atomic(path, text.encode("utf-8"))
 
 
 def write_outputs(
