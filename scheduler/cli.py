@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from scheduler.config import MAX_SEED, MAX_WORKERS
+from scheduler.config import MAX_SEED, MAX_TIME_LIMIT, MAX_WORKERS
 from scheduler.errors import InputIssue, InstanceError
 from scheduler.signals import Event as SignalEvent
 
@@ -136,7 +136,8 @@ def solve_command(
         ),
     ],
     time_limit: Annotated[
-        float | None, typer.Option("--time-limit", help="Seconds (default 60).", min=0.1)
+        float | None,
+        typer.Option("--time-limit", help="Seconds (default 60).", min=0.1, max=MAX_TIME_LIMIT),
     ] = None,
     workers: Annotated[
         int | None,
@@ -486,7 +487,7 @@ def changes_command(
     console.print(text, markup=False, end="", soft_wrap=True)
     if messages is not None:
         # One file per ALT, named through scheduler.io.names: never outside the folder.
-        head = f"Timetable changes (version {frm} to {to})"
+        head = f"Timetable changes (version {frm} to {to})" if frm else f"Timetable (version {to})"
         written = write_messages(messages, changes, names, head)
         console.print(f"Wrote {len(written)} messages to {messages}.")
     if csv is not None:

@@ -24,6 +24,8 @@ MAX_WEIGHT = 10**9
 # CP-SAT's random seed is a 32-bit signed integer.
 MAX_SEED = 2**31 - 1
 MAX_WORKERS = 256
+# A day: a longer search is a slip (or "inf"), and a deadline that far out is never reached.
+MAX_TIME_LIMIT = 86_400.0
 
 # Limits on every file a user gives or edits (docs/input.md, "Limits"), checked before a
 # file is parsed whole, so a runaway file (a 50 MB classes.csv, a zip bomb saved as .xlsx) is
@@ -105,7 +107,7 @@ class SolverParams(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    time_limit: float = Field(gt=0)
+    time_limit: float = Field(gt=0, le=MAX_TIME_LIMIT, allow_inf_nan=False)
     workers: int = Field(ge=0, le=MAX_WORKERS)
     seed: int = Field(ge=0, le=MAX_SEED)
     log: bool = False

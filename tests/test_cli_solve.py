@@ -321,3 +321,26 @@ def test_keep_reason(
         (out / name).write_bytes(data)
     why = keep_reason(out, status, given)
     assert why is None if reason is None else why is not None and reason in why
+
+
+@pytest.mark.parametrize(
+    "limit",
+    [
+        "inf",  # float() reads it; a deadline never reached
+        "nan",  # compares false with everything, so no range check alone catches it
+        "1e9",  # thirty years
+        "0",  # below the least useful search
+        "-5",
+    ],
+)
+def test_a_time_limit_out_of_range_is_refused_before_solving(limit: str, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from scheduler.cli import app
+
+    out = tmp_path / "out"
+    args = ["solve", str(INSTANCES / "tiny-floor"), "--out", str(out), "--time-limit", limit]
+    run = CliRunner().invoke(app, args)
+    assert run.exit_code == 2, run.output
+    assert "--time-limit" in run.output
+    assert not out.exists()
