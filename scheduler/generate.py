@@ -30,6 +30,7 @@ from scheduler.instance import (
     School,
     SchoolClass,
     Settings,
+    Travel,
     haversine_km,
 )
 
@@ -50,7 +51,10 @@ SHORTAGE_MIXES: tuple[tuple[str, ...], ...] = (
     ("days off",),
     ("weekly ceilings", "days off"),
     ("junior-high level",),
+    ("region",),
 )
+REGION_SHARE = 3  # the short region needs about three times the lessons it is short of
+ACROSS_MINUTES = 30  # added to the commute limit: the river crossing puts a region out of reach
 MAX_DAYS_OFF = 2  # a flu week or a half-time contract; three days off would be leave
 
 SCHOOL_WORDS = (
@@ -603,6 +607,10 @@ def _short_handed(rng: random.Random, inst: Instance, share: float) -> Generated
         detail = short.junior_high_short(short_by)
         binding = ["junior-high level"]
         taken = [short.taken["junior-high level"] + short.taken["weekly ceilings"]]
+    elif mix == ("region",) and (region := short.region_short(short_by)) is not None:
+        detail = region
+        binding = ["region"]
+        taken = [short.taken["region"] + short.taken["weekly ceilings"]]
     else:
         cut = short.capacity() - (demand - short_by)
         if "days off" in mix:
@@ -616,7 +624,7 @@ def _short_handed(rng: random.Random, inst: Instance, share: float) -> Generated
             n_off = sum(len(a.unavailable) for a in short.alts.values())
             detail.append(f"{n_off} ALT-days off")
     alts = tuple(short.alts[a.alt_id] for a in inst.alts)
-    out = inst.model_copy(update={"alts": alts})
+    out = inst.model_copy(update={"alts": alts, "travel": tuple(short.travel)})
     return GeneratedBranch(
         out, Shortage(share, demand, short_by, tuple(binding), tuple(taken), tuple(detail))
     )
@@ -630,7 +638,8 @@ class _ShortAlts:
         self.inst = inst
         self.rng = rng
         self.alts = {a.alt_id: a for a in inst.alts}
-        self.taken = {"weekly ceilings": 0, "days off": 0, "junior-high level": 0}
+        self.taken = {"weekly ceilings": 0, "days off": 0, "junior-high level": 0, "region": 0}
+        self.travel: list[Travel] = []
 
     def cap(self, alt: Alt) -> int:
         """Most lessons the ALT can give in a week: ceiling, or daily maximum times days."""
@@ -718,6 +727,74 @@ class _ShortAlts:
             f"the whole is not short: all ALTs together give at most {self.capacity()} "
             f"of {inst.need()}",
         ]
+
+    def region_short(self, short_by: int) -> list[str] | None:
+        """Cut a region off by a river: the ALTs living nearest to it still reach it, the
+        others' commutes there (travel.csv) exceed the limit, and those nearest can give
+        ``short_by`` lessons fewer than it needs (the last few lessons off their ceilings).
+
+        The region is the schools nearest to a school drawn in the outer half of the city,
+        taken until they need ``REGION_SHARE * short_by`` lessons. The ALTs kept are qualified
+        for both levels and reach every school of it, so the region is short of capacity, not
+        of reach; the rest of the city keeps the generous slack, so the whole is not short.
+        """
+        inst, rng = self.inst, self.rng
+        lat0, lon0 = _mean_spot(inst)
+        far = sorted(inst.schools, key=lambda s: -haversine_km(lat0, lon0, s.lat, s.lon))
+        seed_school = rng.choice(far[: max(1, len(far) // 2)])
+        by_distance = sorted(
+            inst.schools,
+            key=lambda s: haversine_km(seed_school.lat, seed_school.lon, s.lat, s.lon),
+        )
+        need_of = {s.school_id: 0 for s in inst.schools}
+        for c in inst.classes:
+            need_of[c.school_id] += c.alt_lessons
+        region: list[School] = []
+        need = 0
+        for school in by_distance:
+            if need >= REGION_SHARE * short_by:
+                break
+            region.append(school)
+            need += need_of[school.school_id]
+        target = need - short_by
+        # ALTs nearest the region first; kept while they still fall short of the target.
+        both = [a for a in inst.alts if a.levels == LEVELS_BOTH]
+        both.sort(
+            key=lambda a: haversine_km(seed_school.lat, seed_school.lon, a.home_lat, a.home_lon)
+        )
+        kept: dict[str, Alt] = {}
+        for alt in both:
+            if sum(self.cap(a) for a in kept.values()) >= target:
+                break
+            if all(inst.reachable(alt, s) for s in region):
+                kept[alt.alt_id] = self.alts[alt.alt_id]
+        given = sum(self.cap(a) for a in kept.values())
+        if given < target:
+            return None  # too few ALTs reach the whole region (not seen in generated cities)
+        reaching = [a for a in inst.alts if any(inst.reachable(a, s) for s in region)]
+        self.taken["region"] = sum(self.cap(a) for a in reaching) - given
+        self.ceilings(given - target, kept)
+        limit = inst.settings.max_commute_minutes + ACROSS_MINUTES
+        for alt in inst.alts:
+            if alt.alt_id in kept:
+                continue
+            for school in region:
+                if inst.reachable(alt, school):
+                    row = {"from": alt.alt_id, "to": school.school_id, "minutes": limit}
+                    self.travel.append(Travel.model_validate(row))
+        names = ", ".join(s.school_id for s in region[:3]) + (" ..." if len(region) > 3 else "")
+        return [
+            f"{len(region)} schools near {seed_school.name} ({names}) need {need} lessons, "
+            f"the {len(kept)} ALTs who reach them give at most {target}",
+            f"the whole is not short: all ALTs together give at most {self.capacity()} "
+            f"of {inst.need()}",
+        ]
+
+
+def _mean_spot(inst: Instance) -> tuple[float, float]:
+    """Mean position of the schools (the generated city's centre, near enough)."""
+    n = len(inst.schools)
+    return sum(s.lat for s in inst.schools) / n, sum(s.lon for s in inst.schools) / n
 
 
 # ---- geometry and small helpers --------------------------------------------------------------

@@ -364,14 +364,21 @@ def test_no_shortage_keeps_the_generous_bytes(tmp_path: Path, shortage: float | 
     assert _digest(tmp_path / "b") == GENEROUS_30_1_SHA256
 
 
-def test_short_branch_same_seed_same_bytes(tmp_path: Path) -> None:
-    write_instance(generate(30, 7, shortage=0.05), tmp_path / "a")
-    write_instance(generate(30, 7, shortage=0.05), tmp_path / "b")
-    write_instance(generate(30, 7), tmp_path / "g")
+@pytest.mark.parametrize(
+    ("seed", "changed"),
+    [
+        (7, {"alts.csv"}),  # weekly ceilings: only the ALTs' contracts change
+        (1, {"alts.csv", "travel.csv"}),  # a region: contracts and the river's commutes
+    ],
+)
+def test_short_branch_same_seed_same_bytes(tmp_path: Path, seed: int, changed: set[str]) -> None:
+    write_instance(generate(30, seed, shortage=0.05), tmp_path / "a")
+    write_instance(generate(30, seed, shortage=0.05), tmp_path / "b")
+    write_instance(generate(30, seed), tmp_path / "g")
     a, b, g = _files(tmp_path / "a"), _files(tmp_path / "b"), _files(tmp_path / "g")
     assert a == b
-    # Only the ALTs change: the schools, their needs and bells are the generous branch's.
-    assert {k for k in a if a[k] != g[k]} == {"alts.csv"}
+    # The schools, their needs, bells and events are the generous branch's.
+    assert {k for k in a if a[k] != g.get(k)} == changed
 
 
 def _capacity(inst: Instance, level: str | None = None) -> int:
@@ -383,12 +390,13 @@ def _capacity(inst: Instance, level: str | None = None) -> int:
     )
 
 
-# At 60 ALTs seeds 1-4 draw the four mixes, so each is checked against the flow bound.
+# At 60 ALTs seeds 1-4 and 6 draw the five mixes, so each is checked against the flow bound.
 MIX_OF_SEED_60 = {
     1: ("weekly ceilings", "days off"),
     2: ("weekly ceilings",),
     3: ("days off",),
     4: ("junior-high level",),
+    6: ("region",),
 }
 
 
@@ -402,7 +410,7 @@ def test_the_flow_bound_sees_the_shortage(share: float, seed: int) -> None:
     demand = inst.need()
     assert short.demand == demand and short.short_by == round(share * demand)
     # Every limit varied here is in the maximum-flow network (weekly and daily ceilings, days
-    # off, qualified ALTs per school), so the bound must show the shortfall.
+    # off, qualified ALTs per school, commutes), so the bound must show the shortfall.
     unmet = demand - coverage_bound(prepare(inst))
     assert 0.9 * share * demand <= unmet <= 1.1 * share * demand + 2, short
     assert reference_issues(inst) == [] and warnings_for(inst) == []
@@ -422,6 +430,24 @@ def test_what_the_shortage_says_binds_is_true(seed: int) -> None:
         # Every junior high keeps a qualified ALT in reach: short of capacity, not reach.
         for sid in jh:
             assert any(inst.reachable(a, inst.school_by_id[sid]) for a in inst.alts), sid
+    elif short.binding == ("region",):
+        # Commutes across the river exceed the limit; the ALTs left reaching the region give
+        # short_by lessons fewer than it needs, while the whole keeps its slack.
+        limit = inst.settings.max_commute_minutes
+        assert inst.travel and all(t.minutes > limit for t in inst.travel)
+        region = {t.to for t in inst.travel}
+        for a in inst.alts:  # each ALT reaches all of the region or none of it
+            reached = {s for s in region if inst.reachable(a, inst.school_by_id[s])}
+            assert reached in (set(), region), a
+        near = [
+            a for a in inst.alts if all(inst.reachable(a, inst.school_by_id[s]) for s in region)
+        ]
+        region_need = sum(c.alt_lessons for c in inst.classes if c.school_id in region)
+        assert sum(min(inst.max_lessons(a), 6 * len(inst.available_days(a))) for a in near) <= (
+            region_need - short.short_by
+        )
+        assert _capacity(inst) > inst.need()
+        assert [a.alt_id for a in inst.alts] == [a.alt_id for a in generous.alts]
     else:
         assert _capacity(inst) == inst.need() - short.short_by
         days_off = sum(len(a.unavailable) for a in inst.alts)
