@@ -25,6 +25,7 @@ from scheduler.calendar.identity import Draft, Event, assign
 from scheduler.calendar.term import DatedLesson, TermCalendar, expand
 from scheduler.instance import Instance
 from scheduler.io import names
+from scheduler.io.textfile import read_text
 from scheduler.io.write import write_bytes_atomic
 
 PRODID = "-//alt-scheduler//altsched calendar feeds//EN"
@@ -309,8 +310,8 @@ def feed_files(instance: Instance | None, feeds: Sequence[Feed]) -> dict[str, st
 def _previous(folder: Path) -> Instance | None:
     """The instance of the feeds already in ``folder`` (its ``source.json``), if readable."""
     try:
-        text = (folder / names.FEEDS_SOURCE).read_text(encoding="utf-8")
-        return Instance.model_validate_json(text)
+        # Bounded like every file a user may edit: a runaway source.json is not read whole.
+        return Instance.model_validate_json(read_text(folder / names.FEEDS_SOURCE))
     except (OSError, ValueError):
         return None
 

@@ -31,6 +31,7 @@ from scheduler.instance import DAYS, Instance
 from scheduler.io.cells import frame_csv
 from scheduler.io.html import Entry, Grid, Link, grid_csv, grid_html, index_html
 from scheduler.io.names import FEEDS_FOLDER, FEEDS_SOURCE, feed_files, file_stems
+from scheduler.io.textfile import read_json
 from scheduler.result import Lesson, Result
 
 UNMET_COLUMNS = ["school_id", "class", "missing"]
@@ -358,7 +359,7 @@ def _grid_files(out_dir: Path) -> set[str]:
 def _feed_files(folder: Path) -> set[str]:
     """The feed files written for the instance kept in ``folder/source.json``."""
     try:
-        data = json.loads((folder / FEEDS_SOURCE).read_text(encoding="utf-8"))
+        data = read_json(folder / FEEDS_SOURCE)  # bounded: a runaway file is not read whole
         alts = [str(a["alt_id"]) for a in data.get("alts", [])]
         schools = [str(s["school_id"]) for s in data.get("schools", [])]
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
