@@ -228,6 +228,10 @@ def _lessons(df: pd.DataFrame, file: str = ASSIGNMENTS_FILE) -> list[_Lesson]:
     issues: list[InputIssue] = []
     out: list[_Lesson] = []
     records = df[list(ASSIGNMENT_COLUMNS)].to_dict("records")
+    # The same few hundred ids and bell times repeat over thousands of rows: each is
+    # checked once (the table is read up to three times a solve).
+    id_problems: dict[str, str | None] = {}
+    minutes: dict[tuple[type, object], int | None] = {}
     for row, rec in zip(file_rows(df), records, strict=True):
         n_before = len(issues)
 
@@ -237,7 +241,9 @@ def _lessons(df: pd.DataFrame, file: str = ASSIGNMENTS_FILE) -> list[_Lesson]:
         ids: dict[str, str] = {}
         for col in ("alt_id", "school_id", "class"):
             v = _text(rec[col])
-            why = "is empty" if not v else id_problem(v)
+            if v not in id_problems:
+                id_problems[v] = "is empty" if not v else id_problem(v)
+            why = id_problems[v]
             if why is not None:
                 # The instance's id rule holds for ids read back from a file, too.
                 issues.append(InputIssue(file, row, col, v or None, why))
@@ -248,7 +254,7 @@ def _lessons(df: pd.DataFrame, file: str = ASSIGNMENTS_FILE) -> list[_Lesson]:
         period = _whole(rec["period"])
         if period is None or period < 1:
             bad("period", rec["period"], "is not a period number 1, 2, ...")
-        start, end = _minutes(rec["start"]), _minutes(rec["end"])
+        start, end = _minutes_of(rec["start"], minutes), _minutes_of(rec["end"], minutes)
         if start is None:
             bad("start", rec["start"], "is not a time HH:MM")
         if end is None:
@@ -265,6 +271,16 @@ def _lessons(df: pd.DataFrame, file: str = ASSIGNMENTS_FILE) -> list[_Lesson]:
     if issues:
         raise InstanceError(issues)
     return out
+
+
+def _minutes_of(v: object, known: dict[tuple[type, object], int | None]) -> int | None:
+    """:func:`_minutes`, remembered in ``known`` for text and time cells."""
+    if not isinstance(v, (str, time)):
+        return _minutes(v)
+    key = (type(v), v)
+    if key not in known:
+        known[key] = _minutes(v)
+    return known[key]
 
 
 def _text(v: object) -> str:

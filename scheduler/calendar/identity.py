@@ -118,8 +118,12 @@ def assign(
         else:
             old_by_group.setdefault(e.group, []).append(e)
     new_by_group: dict[tuple[str, str, str, tuple[int, int]], list[Draft]] = {}
+    weeks: dict[date, tuple[int, int]] = {}  # Draft.group's ISO week, once per date
     for d in drafts:
-        new_by_group.setdefault(d.group, []).append(d)
+        ls = d.lesson
+        if (week := weeks.get(ls.date)) is None:
+            week = weeks[ls.date] = ls.week
+        new_by_group.setdefault((ls.alt_id, ls.school_id, ls.class_, week), []).append(d)
 
     for group in sorted(set(old_by_group) | set(new_by_group)):
         olds = sorted(old_by_group.get(group, []), key=lambda e: (e.slot, e.uid))

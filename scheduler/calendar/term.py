@@ -255,8 +255,15 @@ def expand(instance: Instance, assignments: pd.DataFrame) -> TermCalendar:
                 lost.append(
                     LostLesson(d, ls.alt_id, ls.school_id, ls.class_, ls.period, reason, detail)
                 )
-    alt_ids = tuple(a.alt_id for a in instance.alts if any(x.alt_id == a.alt_id for x in weekly))
-    return TermCalendar(start, end, tuple(sorted(kept)), tuple(lost), alt_ids)
+    teaching = {x.alt_id for x in weekly}
+    alt_ids = tuple(a.alt_id for a in instance.alts if a.alt_id in teaching)
+    # The dataclass order by a key: the generated comparisons build two tuples per call.
+    return TermCalendar(start, end, tuple(sorted(kept, key=_dated_order)), tuple(lost), alt_ids)
+
+
+def _dated_order(ls: DatedLesson) -> tuple[date, time, time, str, str, str, int]:
+    """The order of :class:`DatedLesson` (its fields in turn), as a sort key."""
+    return (ls.date, ls.start, ls.end, ls.alt_id, ls.school_id, ls.class_, ls.period)
 
 
 # (school_id, date) -> [(spreadsheet row, class or None for the school, periods or None)]

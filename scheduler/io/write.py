@@ -17,6 +17,7 @@ import shutil
 import socket
 import tempfile
 import time as clock
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, time
 from pathlib import Path
@@ -264,12 +265,19 @@ def _write_all(
     school_stems = file_stems(school_ids, "school-", used)
     alt_links: list[Link] = []
     school_links: list[Link] = []
-    for ids, stems, build, links in (
-        (alt_ids, alt_stems, alt_grid, alt_links),
-        (school_ids, school_stems, school_grid, school_links),
+    # Each grid gets its own lessons, grouped in one pass (in their order): a grid filters
+    # what it is given, and scanning the whole timetable for each of 400 schools was slow.
+    of_alt: dict[str, list[Lesson]] = defaultdict(list)
+    of_school: dict[str, list[Lesson]] = defaultdict(list)
+    for ls in lessons:
+        of_alt[ls.alt_id].append(ls)
+        of_school[ls.school_id].append(ls)
+    for ids, stems, build, links, of in (
+        (alt_ids, alt_stems, alt_grid, alt_links, of_alt),
+        (school_ids, school_stems, school_grid, school_links, of_school),
     ):
         for id_ in ids:
-            grid = build(instance, lessons, id_)
+            grid = build(instance, of.get(id_, []), id_)
             _write(grids / f"{stems[id_]}.csv", grid_csv(grid))
             _write(grids / f"{stems[id_]}.html", grid_html(grid, index_href="../index.html"))
             links.append(Link(f"{TIMETABLES}/{quote(stems[id_])}.html", grid.title, grid.subtitle))
