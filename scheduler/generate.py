@@ -44,7 +44,7 @@ NEED_TOLERANCE = 0.01  # the tuned total lands within 1% of the target (tests al
 KM_PER_DEG_LAT = 111.2
 DEFAULT_TERM = (date(2027, 1, 8), date(2027, 3, 19))  # the third term of school year 2026
 # Short-handed branches (docs/generator.md, "Short-handed branches"): the limits that can bind,
-# and the mixes a seed picks from. The junior-high level is short alone, so the whole is not.
+# and the mixes a seed picks from. A level or a region is short alone: the whole is not.
 MAX_SHORTAGE = 0.3  # above this a branch is not short-handed but unstaffed
 SHORTAGE_MIXES: tuple[tuple[str, ...], ...] = (
     ("weekly ceilings",),
@@ -132,8 +132,9 @@ class Shortage:
     """How a short-handed branch is short: which limits bind and how much each takes.
 
     ``demand`` is the lessons the classes ask for; ``short_by`` is ``round(share * demand)``,
-    the lessons the binding limits leave ungiven as the generator counts them (weekly
-    ceilings, days off and qualified ALTs per level; reach and periods can take a few more).
+    at least 1: the lessons the binding limits leave ungiven as the generator counts them
+    (weekly ceilings, days off, ALTs qualified for a level or reaching a region; reach and
+    periods could take more, and on the generated branches checked they do not).
     ``taken`` gives, per binding limit, the lessons of capacity it removed from the generous
     branch; ``detail`` says it in users' words.
     """
@@ -602,12 +603,14 @@ def _short_handed(rng: random.Random, inst: Instance, share: float) -> Generated
     demand = inst.need()
     short_by = max(1, round(share * demand))
     short = _ShortAlts(inst, rng)
-    if mix == ("junior-high level",):
+    # A level or a region that cannot be short by this much alone (a large share, a tiny
+    # branch) falls back to the weekly ceilings, which the Shortage then names.
+    if mix == ("junior-high level",) and (level := short.junior_high_short(short_by)):
         # The last few lessons come off junior-high ALTs' ceilings: still the level binding.
-        detail = short.junior_high_short(short_by)
+        detail = level
         binding = ["junior-high level"]
         taken = [short.taken["junior-high level"] + short.taken["weekly ceilings"]]
-    elif mix == ("region",) and (region := short.region_short(short_by)) is not None:
+    elif mix == ("region",) and (region := short.region_short(short_by)):
         detail = region
         binding = ["region"]
         taken = [short.taken["region"] + short.taken["weekly ceilings"]]
@@ -684,13 +687,14 @@ class _ShortAlts:
             self.taken["weekly ceilings"] += 1
             heapq.heappush(heap, (-top, i, alt_id))
 
-    def junior_high_short(self, short_by: int) -> list[str]:
+    def junior_high_short(self, short_by: int) -> list[str] | None:
         """Make ALTs elementary-only until those qualified for junior high can give
         ``short_by`` lessons fewer than junior-high classes need (the last step by ceilings).
 
         ALTs are taken off junior high in a drawn order, skipping any whose leaving would
         leave a junior high with no qualified ALT in reach, so the level is short by
         capacity, not by a school no one can reach. The branch as a whole keeps its ceilings.
+        ``None``, and nothing changed, when the level would lose more than half its need.
         """
         inst = self.inst
         need = sum(
@@ -699,6 +703,8 @@ class _ShortAlts:
             if inst.school_by_id[c.school_id].level == "junior_high"
         )
         target = need - short_by
+        if 2 * short_by > need:
+            return None
         jhs = [s for s in inst.schools if s.level == "junior_high"]
         reach = {a.alt_id: {s.school_id for s in jhs if inst.reachable(a, s)} for a in inst.alts}
         qualified = [a for a in self.alts.values() if "junior_high" in a.levels]
@@ -737,7 +743,12 @@ class _ShortAlts:
         taken until they need ``REGION_SHARE * short_by`` lessons. The ALTs kept are qualified
         for both levels and reach every school of it, so the region is short of capacity, not
         of reach; the rest of the city keeps the generous slack, so the whole is not short.
+        ``None``, and nothing changed, when that cannot be: the region would be over half the
+        demand, too few ALTs reach all of it, an ALT cut off would reach no school, or the
+        ALTs cut off could not give the rest of the city its lessons.
         """
+        if 2 * REGION_SHARE * short_by > self.inst.need():
+            return None
         inst, rng = self.inst, self.rng
         lat0, lon0 = _mean_spot(inst)
         far = sorted(inst.schools, key=lambda s: -haversine_km(lat0, lon0, s.lat, s.lon))
@@ -770,7 +781,14 @@ class _ShortAlts:
                 kept[alt.alt_id] = self.alts[alt.alt_id]
         given = sum(self.cap(a) for a in kept.values())
         if given < target:
-            return None  # too few ALTs reach the whole region (not seen in generated cities)
+            return None
+        inside = {s.school_id for s in region}
+        rest = [a for a in inst.alts if a.alt_id not in kept]
+        if sum(self.cap(a) for a in rest) < inst.need() - need or not all(
+            any(inst.reachable(a, s) for s in inst.schools if s.school_id not in inside)
+            for a in rest
+        ):
+            return None
         reaching = [a for a in inst.alts if any(inst.reachable(a, s) for s in region)]
         self.taken["region"] = sum(self.cap(a) for a in reaching) - given
         self.ceilings(given - target, kept)

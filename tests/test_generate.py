@@ -416,6 +416,23 @@ def test_the_flow_bound_sees_the_shortage(share: float, seed: int) -> None:
     assert reference_issues(inst) == [] and warnings_for(inst) == []
 
 
+@settings(max_examples=15, deadline=None)
+@given(
+    n=st.integers(1, 40),
+    seed=st.integers(0, 2**32),
+    share=st.floats(0.005, 0.3),
+)
+def test_any_short_branch_is_clean_and_short_by_its_share(n: int, seed: int, share: float) -> None:
+    # Large shares and tiny branches included: a level or region that cannot be short alone
+    # falls back to the weekly ceilings, and no ALT is left without a school.
+    drawn = generate_branch(n, seed, shortage=share)
+    inst, short = drawn.instance, drawn.shortage
+    assert short is not None and short.short_by == max(1, round(share * inst.need()))
+    assert reference_issues(inst) == [] and warnings_for(inst) == []
+    unmet = inst.need() - coverage_bound(prepare(inst))
+    assert abs(unmet - short.short_by) <= 0.1 * short.short_by + 2, short
+
+
 @pytest.mark.parametrize("seed", range(1, 9))
 def test_what_the_shortage_says_binds_is_true(seed: int) -> None:
     drawn = generate_branch(30, seed, shortage=0.05)
