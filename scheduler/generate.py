@@ -625,7 +625,9 @@ def _short_handed(rng: random.Random, inst: Instance, share: float) -> Generated
         detail = [f"the ALTs give at most {short.capacity()} lessons a week"]
         if short.taken["days off"]:
             n_off = sum(len(a.unavailable) for a in short.alts.values())
-            detail.append(f"{n_off} ALT-days off")
+            # Fewer days are fewer visits (one school a day), which the flow bound does not
+            # count: a timetable may leave a few more unmet (docs/generator.md).
+            detail.append(f"{n_off} ALT-days off, so fewer visit days too")
     alts = tuple(short.alts[a.alt_id] for a in inst.alts)
     out = inst.model_copy(update={"alts": alts, "travel": tuple(short.travel)})
     return GeneratedBranch(

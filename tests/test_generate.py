@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from scheduler.cli import app
+from scheduler.config import SolverParams
 from scheduler.generate import (
     LESSONS_PER_ALT,
     city_radius_km,
@@ -29,6 +30,8 @@ from scheduler.io.read import load_instance
 from scheduler.io.tables import write_instance
 from scheduler.model.bounds import coverage_bound
 from scheduler.model.data import prepare
+from scheduler.solve import solve
+from scheduler.validate import check
 
 SIZES = (10, 30, 120)
 
@@ -431,6 +434,18 @@ def test_any_short_branch_is_clean_and_short_by_its_share(n: int, seed: int, sha
     assert reference_issues(inst) == [] and warnings_for(inst) == []
     unmet = inst.need() - coverage_bound(prepare(inst))
     assert abs(unmet - short.short_by) <= 0.1 * short.short_by + 2, short
+
+
+def test_a_short_branch_solves_to_a_valid_timetable_that_is_short() -> None:
+    # 5 ALTs, seed 5 draws the region mix: its travel.csv rows and trimmed ceilings go through
+    # the solver, and the validator accepts the timetable. The flow bound is an upper bound,
+    # so no timetable can leave fewer than short_by lessons unmet.
+    drawn = generate_branch(5, 5, shortage=0.1, term_start=None, term_end=None)
+    inst, short = drawn.instance, drawn.shortage
+    assert short is not None and short.binding == ("region",)
+    result = solve(inst, params=SolverParams.default(time_limit=2, workers=1, seed=0))
+    assert check(inst, result.assignments) == []
+    assert inst.need() - len(result.lessons) >= short.short_by
 
 
 @pytest.mark.parametrize("seed", range(1, 9))
