@@ -5,6 +5,10 @@ facts in ``domain.md``, sized so the classes ask for about 22.5 lessons a week p
 middle of the 20-25 contract range. It is a pure function of its arguments: one
 ``random.Random(seed)`` drives every draw, so the same seed gives the same instance (and the
 same bytes once written). ``docs/generator.md`` lists each distribution and its source.
+
+With ``shortage`` > 0 the same branch is drawn and then the ALTs' limits of a mix the seed
+picks (weekly ceilings, days off, the junior-high level, a region) are tightened until the
+lessons they can give fall that share short of demand; :class:`Shortage` says which bind.
 """
 
 from __future__ import annotations
