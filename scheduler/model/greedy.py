@@ -42,6 +42,8 @@ def greedy(
         candidates[s].append(a)
 
     floor = {a.alt_id: inst.min_lessons(a) for a in inst.alts}
+    most = {a.alt_id: inst.max_lessons(a) for a in inst.alts}
+    most_a_day = {a.alt_id: inst.max_lessons_per_day(a) for a in inst.alts}
     reach = Counter(a for a, _s in prep.commute)
     alt_schools: dict[str, set[str]] = defaultdict(set)
     load: Counter[str] = Counter()
@@ -57,6 +59,14 @@ def greedy(
     def alt_free(a: str, s: str, d: Day, p: Period) -> bool:
         return not any(too_close(inst, s, p, s2, q) for s2, q in alt_busy[(a, d)])
 
+    by_day: dict[tuple[str, Day], list[str]] = {}
+
+    def candidates_on(s: str, d: Day) -> list[str]:
+        # The school's candidates with a visit that day, nearest first; they do not change.
+        if (s, d) not in by_day:
+            by_day[(s, d)] = [a for a in candidates[s] if (a, s, d) in possible]
+        return by_day[(s, d)]
+
     def try_place(ck: ClassKey, quota: dict[tuple[str, str], int] | None) -> bool:
         s = ck[0]
         co = inst.class_by_key[ck].co_teacher
@@ -70,7 +80,13 @@ def greedy(
             newcomers = (
                 []
                 if len(here) >= inst.school_by_id[s].max_alts_per_day
-                else [a for a in candidates[s] if a not in here and (a, s, d) in possible]
+                else [
+                    a
+                    for a in candidates_on(s, d)
+                    # A full ALT is skipped below anyway: left out before sorting (at 250
+                    # ALTs most candidates of a late school are full).
+                    if load[a] < most[a] and day_load[(a, d)] < most_a_day[a] and a not in here
+                ]
             )
             # An ALT already at this school this week first (fewer schools per ALT), then
             # ALTs still under their floor, then ALTs with few other schools to go to (they
@@ -89,10 +105,7 @@ def greedy(
                     (a for a in pool if quota.get((a, s), 0) > 0), key=lambda a: -quota[(a, s)]
                 )
             for a in pool:
-                alt = inst.alt_by_id[a]
-                if load[a] >= inst.max_lessons(alt) or day_load[
-                    (a, d)
-                ] >= inst.max_lessons_per_day(alt):
+                if load[a] >= most[a] or day_load[(a, d)] >= most_a_day[a]:
                     continue
                 visiting = alt_day_schools[(a, d)]
                 if s not in visiting and len(visiting) >= st.max_schools_per_day:
