@@ -59,6 +59,7 @@ SHORTAGE_MIXES: tuple[tuple[str, ...], ...] = (
 )
 REGION_SHARE = 3  # the short region needs about three times the lessons it is short of
 ACROSS_MINUTES = 30  # added to the commute limit: the river crossing puts a region out of reach
+PART_WEEK_PER_DAY = 5  # weekly ceiling per working day of an ALT given days off
 MAX_DAYS_OFF = 2  # a flu week or a half-time contract; three days off would be leave
 
 SCHOOL_WORDS = (
@@ -622,6 +623,17 @@ def _short_handed(rng: random.Random, inst: Instance, share: float) -> Generated
         cut = short.capacity() - (demand - short_by)
         if "days off" in mix:
             short.days_off(cut // 2 if "weekly ceilings" in mix else cut)
+        if mix == ("days off",):
+            # The last few lessons (less than a day off) come off the part-week contracts.
+            part_week = {
+                k: a
+                for k, a in short.alts.items()
+                if len(a.unavailable) > len(inst.alt_by_id[k].unavailable)
+            }
+            before = short.taken["weekly ceilings"]
+            short.ceilings(short.capacity() - (demand - short_by), part_week)
+            short.taken["days off"] += short.taken["weekly ceilings"] - before
+            short.taken["weekly ceilings"] = before
         short.ceilings(short.capacity() - (demand - short_by), short.alts)
         # A limit is named binding only when it took capacity away.
         binding = [k for k in ("weekly ceilings", "days off") if short.taken[k]]
@@ -670,7 +682,13 @@ class _ShortAlts:
             while len(alt.unavailable) < MAX_DAYS_OFF:
                 pick = self.rng.choice([d for d in DAYS if d not in alt.unavailable])
                 off = tuple(x for x in DAYS if x in alt.unavailable or x == pick)
-                new = alt.model_copy(update={"unavailable": off})
+                # A part-week contract: five lessons a working day, which one visit a day can
+                # hold at most schools (six would need every visit full).
+                top = min(self.inst.max_lessons(alt), PART_WEEK_PER_DAY * (len(DAYS) - len(off)))
+                floor = min(self.inst.min_lessons(alt), top)
+                new = alt.model_copy(
+                    update={"unavailable": off, "max_lessons": top, "min_lessons": floor}
+                )
                 loss = self.cap(alt) - self.cap(new)
                 if loss > left:
                     break

@@ -487,6 +487,10 @@ def test_what_the_shortage_says_binds_is_true(seed: int) -> None:
             "days off" in short.binding
         )
         assert all(len(a.unavailable) <= 2 for a in inst.alts)
+        # An ALT given days off works a part week of at most five lessons a working day.
+        for a, g in zip(inst.alts, generous.alts, strict=True):
+            if len(a.unavailable) > len(g.unavailable):
+                assert inst.max_lessons(a) <= 5 * (5 - len(a.unavailable)), a
     assert short.describe().startswith("short by ~5% (")
 
 
