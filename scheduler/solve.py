@@ -819,8 +819,8 @@ def _solve_small(job: _Job) -> Result:
 
 # ---- large branches -------------------------------------------------------------------------
 # The large path's bounds, flow plan and planned start take about this many times as long as
-# preparing the branch (CPU seconds at 250 ALTs: 6.4 against 2.0; at 120 ALTs 1.8 against
-# 0.65): docs/model.md, "The time limit".
+# preparing the branch (CPU seconds at 250 ALTs: 4.6 against 1.6; at 120 ALTs 1.75 against
+# 0.6): docs/model.md, "The time limit".
 PLAN_PER_PREPARE = 3.0
 # The search starts again from the programme's pairs only with at least this share of the
 # time limit left (the region search covers what that timetable leaves short in seconds,
