@@ -176,6 +176,7 @@ def solve_command(
         keep_reason,
         new_sibling,
         refusal,
+        tidy_folder,
         tidy_siblings,
         write_outputs,
     )
@@ -193,6 +194,9 @@ def solve_command(
     for done in tidy_siblings(out):
         console.print(Text.assemble(("note ", "yellow"), done), soft_wrap=True)
     for place in (out, new_sibling(out)):
+        if place.is_dir() and not place.is_symlink():
+            for done in tidy_folder(place):  # a killed calendar or report wrote inside
+                console.print(Text.assemble(("note ", "yellow"), done), soft_wrap=True)
         why = refusal(place)
         if why is not None:
             raise InstanceError([InputIssue(place.as_posix(), None, None, None, why)])
@@ -357,13 +361,13 @@ def calendar_command(
 
     from scheduler.calendar.term import expand, load_calendar_instance, read_assignments
     from scheduler.io.cells import frame_csv
-    from scheduler.io.write import tidy_siblings, write_text_atomic
+    from scheduler.io.write import tidy_folder, write_text_atomic
 
     inst, warnings = load_calendar_instance(instance)
     print_warnings(warnings)
     cal = expand(inst, read_assignments(directory / "assignments.csv"))
     lost = cal.lost_frame()
-    tidy_siblings(directory / "lessons.csv")  # temporary files of a killed earlier run
+    tidy_folder(directory)  # temporary files of a killed earlier run
     # Files people open in a spreadsheet: no cell may be a formula (scheduler.io.cells).
     # Each replaces the earlier one in one step: a crash or Ctrl-C never leaves half a file.
     for name, frame in (("lessons.csv", cal.lessons_frame()), ("lost.csv", lost)):

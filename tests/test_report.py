@@ -215,6 +215,8 @@ def test_workbook_never_turns_a_name_into_a_formula(out: Path, tmp_path: Path) -
         (["E", "e", "E"], ["E", "e (2)", "E (3)"]),
         # Apostrophes may not start or end a name; nothing left gives "Sheet".
         (["'quoted'", "''", ""], ["quoted", "Sheet", "Sheet (2)"]),
+        # A cut that ends on an apostrophe ("... O'Brien" at the 31st character) drops it.
+        (["A" * 30 + "'bc"], ["A" * 30]),
         # Excel reserves History.
         (["history"], ["history_"]),
         # Control characters become _.

@@ -264,3 +264,31 @@ def test_a_write_killed_by_sigkill_is_cleared_by_the_next(tmp_path: Path) -> Non
     assert f"removed {left.name}, left by a write that was killed" in again.stdout
     assert _temporaries(tmp_path) == []
     _checked(TINY, tmp_path / "other")
+
+
+def test_a_file_a_killed_calendar_or_report_left_inside_does_not_block_the_next_solve(
+    tmp_path: Path,
+) -> None:
+    # A killed `calendar` or `report` leaves its temporary file inside the output folder;
+    # the next solve took it for the user's and refused the folder.
+    from typer.testing import CliRunner
+
+    from scheduler.cli import app
+    from scheduler.io.read import load_instance
+    from scheduler.validate import check, read_assignments
+
+    out = tmp_path / "out"
+    branch = str(TINY)
+    assert CliRunner().invoke(app, ["solve", branch, "--out", str(out)]).exit_code == 0
+    dead = _dead_pid()
+    left = [
+        out / f".lessons.csv.tmp-{HOST}-{dead}-1a2b3c4d",
+        out / f".report.html.tmp-{HOST}-{dead}-x",
+    ]
+    for path in left:
+        path.write_text("half a file", encoding="utf-8")
+    run = CliRunner().invoke(app, ["solve", branch, "--out", str(out)])
+    assert run.exit_code == 0, run.output
+    assert not any(p.exists() for p in left)
+    inst, _ = load_instance(TINY)
+    assert check(inst, read_assignments(out / "assignments.csv")) == []

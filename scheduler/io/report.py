@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import base64
 import io
-import os
 import re
-import secrets
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -44,7 +42,7 @@ from scheduler.io.cells import xlsx_cell
 from scheduler.io.html import CSS, Grid, grid_table
 from scheduler.io.names import file_stems
 from scheduler.io.textfile import read_json
-from scheduler.io.write import LEVEL_NAMES, alt_grid, school_grid
+from scheduler.io.write import LEVEL_NAMES, alt_grid, school_grid, tidy_folder, write_bytes_atomic
 from scheduler.result import Result
 from scheduler.summary import coverage_text
 from scheduler.validate import Score, Violation, check, read_assignments, score
@@ -501,7 +499,7 @@ def sheet_names(wanted: Iterable[str]) -> list[str]:
     out = []
     for name in wanted:
         base = _SHEET_FORBIDDEN.sub("_", name)
-        base = _cut(base.strip().strip("'").strip(), MAX_SHEET_NAME) or "Sheet"
+        base = _cut(base.strip().strip("'").strip(), MAX_SHEET_NAME).rstrip(" '") or "Sheet"
         if base.casefold() in _RESERVED_SHEETS:
             base += "_"
         candidate, n = base, 1
@@ -690,6 +688,7 @@ def write_report(directory: Path, instance: Instance) -> list[Path]:
     if not directory.is_dir():
         issue = InputIssue(directory.as_posix(), None, None, None, "is not a folder")
         raise InstanceError([issue])
+    tidy_folder(directory)  # the temporary files of a report or calendar that was killed
     targets = [directory / REPORT_HTML, directory / REPORT_XLSX]
     theirs = [p for p in targets if (p.exists() or p.is_symlink()) and not is_ours(p)]
     if theirs:
@@ -700,14 +699,5 @@ def write_report(directory: Path, instance: Instance) -> list[Path]:
     xlsx = io.BytesIO()
     report_workbook(solved).save(xlsx)
     for path, data in zip(targets, (html, xlsx.getvalue()), strict=True):
-        _replace(path, data)
+        write_bytes_atomic(path, data)
     return targets
-
-
-def _replace(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{secrets.token_hex(4)}")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)

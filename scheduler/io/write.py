@@ -462,7 +462,13 @@ def tidy_siblings(out_dir: Path) -> list[str]:
     missing (the write was killed between its two renames) is put back in its place, the
     newest if there are several; other stale backups are removed.
     """
-    parent = out_dir.absolute().parent
+    return tidy_folder(out_dir.absolute().parent)
+
+
+def tidy_folder(parent: Path) -> list[str]:
+    """Clear what killed writes left in ``parent`` (:func:`tidy_siblings`): the temporary
+    files of :func:`write_bytes_atomic` inside an output folder too, which would otherwise
+    make the folder look like the user's to the next solve."""
     try:
         entries = [p for p in parent.iterdir() if p.name.startswith(".")]
     except OSError:
@@ -485,10 +491,13 @@ def tidy_siblings(out_dir: Path) -> list[str]:
         said.append(_remove(path))
     for name, found in backups.items():
         home = parent / name
-        found.sort(key=lambda p: p.stat().st_mtime)
-        if not home.exists() and not home.is_symlink():
-            os.replace(found.pop(), home)
-            said.append(f"put back {name}, moved aside by a write that was killed")
+        try:  # another command tidying the same folder may have moved one already
+            found.sort(key=lambda p: p.stat().st_mtime)
+            if not home.exists() and not home.is_symlink():
+                os.replace(found.pop(), home)
+                said.append(f"put back {name}, moved aside by a write that was killed")
+        except FileNotFoundError:
+            continue
         said += [_remove(path) for path in found]
     return said
 
