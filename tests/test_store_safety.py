@@ -778,3 +778,14 @@ def test_a_server_does_not_start_on_a_damaged_store(published: Branch) -> None:
     _text(published.store, b"")
     with pytest.raises(StoreError, match="is not an SQLite database"):
         create_app(published.store)
+
+
+@pytest.mark.parametrize("kind", ["transaction", "snapshot"])
+def test_an_error_sqlite_rolled_back_itself_is_the_one_reported(kind: str, tmp_path: Path) -> None:
+    # On a full disk or an I/O error SQLite ends the transaction itself; a ROLLBACK or COMMIT
+    # after it raised "no transaction is active" and hid what happened.
+    with store_module.open_store(tmp_path / "s.sqlite", must_exist=False) as st:
+        block = st.transaction if kind == "transaction" else st.snapshot
+        with pytest.raises(sqlite3.OperationalError, match="disk is full"), block() as db:
+            db.execute("ROLLBACK")  # as SQLite does on SQLITE_FULL
+            raise sqlite3.OperationalError("database or disk is full")

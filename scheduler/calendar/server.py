@@ -264,7 +264,10 @@ def create_app(
     state.start()
     limiter = throttle or Throttle()
 
-    async def feed(request: Request) -> Response:
+    # Plain functions: Starlette runs them in its thread pool, so a store that is being
+    # reopened (a lock, a restore: up to a fraction of a second) never stalls the event loop
+    # and every other request with it. FeedState and Throttle hold locks of their own.
+    def feed(request: Request) -> Response:
         client = client_key(request)
         wait = limiter.wait(client)
         if wait:
@@ -284,7 +287,7 @@ def create_app(
             return Response(status_code=304, headers=headers)
         return Response(found.body, headers=headers, media_type=CONTENT_TYPE)
 
-    async def health(request: Request) -> Response:
+    def health(request: Request) -> Response:
         status, body = state.health()
         return JSONResponse(body, status, headers={"Cache-Control": "no-store"})
 

@@ -335,7 +335,10 @@ class Store:
         try:
             yield self.db
         except BaseException:
-            self.db.execute("ROLLBACK")
+            # SQLite rolls back by itself on a full disk, an I/O error or no memory: a second
+            # ROLLBACK would raise and hide the error that says what happened.
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
             raise
         try:
             self.db.execute("COMMIT")
@@ -354,7 +357,8 @@ class Store:
         try:
             yield self.db
         finally:
-            self.db.execute("COMMIT")
+            if self.db.in_transaction:  # gone when SQLite rolled back on an error
+                self.db.execute("COMMIT")
 
     def data_version(self) -> int:
         """Changes when another connection commits; a cheap 'did anything change?'."""

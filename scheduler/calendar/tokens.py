@@ -134,13 +134,16 @@ def change_tokens(
     InstanceError
         An id that is no feed, or a store without a version.
     """
-    latest = store.latest()
-    if latest is None:
-        raise StoreError(store.path, "holds no version yet; publish a timetable first")
-    feeds = {f.key: f for f in store.feeds(latest.version)}
-    to_revoke, to_rotate = resolve_feeds(revoke_ids, feeds), resolve_feeds(rotate_ids, feeds)
-    done = TokenChanges(feeds)
+    # The latest version is read under the write lock: a publish landing meanwhile would
+    # otherwise leave its new feeds without tokens.
     with store.transaction():
+        latest = store.latest()
+        if latest is None:
+            raise StoreError(store.path, "holds no version yet; publish a timetable first")
+        feeds = {f.key: f for f in store.feeds(latest.version)}
+        to_revoke = resolve_feeds(revoke_ids, feeds)
+        to_rotate = resolve_feeds(rotate_ids, feeds)
+        done = TokenChanges(feeds)
         for key in to_revoke:
             done.revoked[key] = revoke(store, key, now)
         done.issued.extend(rotate(store, key, now) for key in to_rotate)
