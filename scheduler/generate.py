@@ -236,7 +236,8 @@ def generate_branch(
         Display name; defaults to one naming the size and seed.
     shortage
         Share of the demand the ALTs cannot give (0 up to :data:`MAX_SHORTAGE`). 0 draws the
-        generous branch, the same bytes as before this option existed; above 0 the same
+        generous branch (no extra random draws, so its bytes do not depend on this option);
+        above 0 the same
         branch is drawn and then the limits of a mix in :data:`SHORTAGE_MIXES`, picked by the
         seed, are tightened until demand exceeds what they leave by that share.
 

@@ -164,7 +164,7 @@ def _head(feed: Feed, tzid: str, description: str, zones: set[str]) -> bytes:
 @cache
 def _vtimezone(tzid: str) -> bytes:
     # The default range of add_missing_timezones(), so the bytes are the same as with it;
-    # built once per zone and process (building one took as long as a small feed's events).
+    # built once per zone and process (building one costs as much as a small feed).
     return icalendar.Timezone.from_tzid(tzid).to_ical()
 
 
@@ -282,9 +282,9 @@ def unpublished_stamp(cal: TermCalendar) -> datetime:
 def build_feeds(
     instance: Instance, events: Sequence[Event], cal: TermCalendar
 ) -> list[tuple[Feed, bytes]]:
-    """Render every feed of a set of events, in instance order, in this process (rendering
-    is fast enough that handing events to other processes cost more than it saved:
-    docs/calendar.md, "Cost of writing the feeds")."""
+    """Render every feed of a set of events, in instance order, in this process (sending
+    events to other processes costs more than rendering them: docs/calendar.md, "Cost of
+    writing the feeds")."""
     desc = calendar_description(cal, instance.settings.branch)
     tzid = instance.settings.timezone
     # Each feed gets only its own events: handing every feed all of them made the work grow

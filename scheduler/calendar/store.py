@@ -43,8 +43,8 @@ DEFAULT_STORE = "altsched.sqlite"
 SCHEMA_VERSION = 1
 WAIT_ENV = "ALTSCHED_STORE_WAIT"
 # Seconds a command waits for another's write lock. A publish holds it for the inserts only
-# (well under a second on the demo), so a minute covers a queue of several writers on a slow
-# disk; a lock held longer is a stuck process, and the user is told so.
+# (the rendering is done before it is taken), so a minute covers a queue of several writers
+# on a slow disk; a lock held longer is a stuck process, and the user is told so.
 DEFAULT_WAIT = 60.0
 # A publish renders its feeds before taking the write lock; when another publish landed
 # meanwhile, it renders again on the new latest version. After this many tries it renders

@@ -62,7 +62,7 @@ class Comparison:
     ``table`` has a row per scenario in the order given (columns :data:`KPI_COLUMNS`; a
     scenario that failed has status ``ERROR``, no KPIs and its ``error``), ``results`` the
     results of the scenarios that solved, by name, each bound to its scenario's instance.
-    ``table, results = compare(...)`` unpacks it as the earlier tuple did.
+    ``table, results = compare(...)`` unpacks it into the KPI table and the results.
     """
 
     table: pd.DataFrame
