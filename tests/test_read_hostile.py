@@ -21,7 +21,7 @@ from openpyxl import Workbook
 from test_input_errors import BASE, write_folder
 
 from scheduler.cli import main
-from scheduler.config import MAX_ROWS, Weights
+from scheduler.config import MAX_COLUMNS, MAX_ROWS, Weights
 from scheduler.errors import InputIssue, InstanceError
 from scheduler.io.read import load_instance
 from scheduler.io.tables import write_instance
@@ -414,6 +414,19 @@ def test_a_long_workbook_cell_is_refused(tmp_path: Path) -> None:
     issue = refused(path)
     assert (issue.file, issue.row, issue.column) == ("b.xlsx sheet alts", 2, "name")
     assert issue.value is not None and issue.value.endswith("(5,000 characters)")
+
+
+def test_a_workbook_value_past_the_last_cell_a_row_may_have_is_refused(tmp_path: Path) -> None:
+    # Cells past column 100 were cut off without a word; a CSV row that long is refused.
+    path = _workbook(tmp_path)
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    wb["alts"].cell(row=3, column=MAX_COLUMNS + 5, value="note")
+    wb.save(path)
+    issue = refused(path)
+    assert (issue.file, issue.row) == ("b.xlsx sheet alts", 3)
+    assert f"more than {MAX_COLUMNS} cells" in issue.message
 
 
 # ---- assignments.csv, read back by check, calendar, ical, publish -----------------------------

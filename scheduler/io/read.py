@@ -315,6 +315,10 @@ def _read_sheet(source: _Source, name: str, ws: Any) -> None:
     grid: list[tuple[int, list[str]]] = []
     for number, row in enumerate(ws.iter_rows(values_only=True), 1):
         values = tuple(row[:MAX_COLUMNS])
+        if any(cell_text(v).strip() for v in row[MAX_COLUMNS:]):  # never dropped unsaid
+            why = f"has more than {MAX_COLUMNS} cells, the limit for a row ({LIMITS_DOC})"
+            source.errors.append(InputIssue(label, number, None, None, why))
+            return
         cells = [cell_text(v) for v in values]
         if number > MAX_ROWS and (not _blank(cells) or number > _EXCEL_ROWS):
             why = f"goes on past row {MAX_ROWS:,}, {past}"

@@ -7,7 +7,6 @@ place, so an output folder is always either the complete old one or the complete
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import os
@@ -27,12 +26,13 @@ from urllib.parse import quote, unquote
 import pandas as pd
 
 from scheduler import signals
+from scheduler.config import MAX_ASSIGNMENT_ROWS
 from scheduler.errors import InputIssue, InstanceError
 from scheduler.instance import DAYS, Instance
 from scheduler.io.cells import frame_csv
 from scheduler.io.html import Entry, Grid, Link, grid_csv, grid_html, index_html
 from scheduler.io.names import FEEDS_FOLDER, FEEDS_SOURCE, feed_files, file_stems
-from scheduler.io.textfile import read_json
+from scheduler.io.textfile import read_csv, read_json
 from scheduler.result import Lesson, Result
 
 UNMET_COLUMNS = ["school_id", "class", "missing"]
@@ -394,12 +394,11 @@ def held_lessons(out_dir: Path) -> int | None:
     path = out_dir / "assignments.csv"
     if not path.is_file():
         return 0
-    try:
-        with path.open(encoding="utf-8", newline="") as f:
-            rows = sum(1 for row in csv.reader(f) if any(cell.strip() for cell in row))
-    except (OSError, UnicodeDecodeError, csv.Error):
+    try:  # the bounded reader every assignments.csv goes through (read_assignments too)
+        rows = read_csv(path, max_rows=MAX_ASSIGNMENT_ROWS)
+    except (OSError, InstanceError):
         return None
-    return max(0, rows - 1)  # the header
+    return max(0, len(rows) - 1)  # the header
 
 
 def keep_reason(out_dir: Path, status: str, lessons: int) -> str | None:
