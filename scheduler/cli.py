@@ -518,13 +518,13 @@ def serve_command(
     """Serve the latest published version at /feeds/<token>.ics (see altsched tokens)."""
     import errno
 
-    from scheduler.calendar.server import serve
+    from scheduler.calendar.server import ListenError, serve
     from scheduler.calendar.store import open_store
 
     open_store(store).close()  # a missing or damaged store is named before anything starts
     try:
         serve(store, host=host, port=port, miss_limit=miss_limit)
-    except OSError as e:  # the address, not the store: that one is a StoreError
+    except ListenError as e:  # the address, not the store: that one is a StoreError
         why = f"cannot be listened on: {e.strerror or e}"
         if e.errno == errno.EADDRINUSE:
             why += " (another server is there; pick another --port)"

@@ -375,6 +375,10 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+class ListenError(OSError):
+    """The server's address cannot be bound (``errno`` and ``strerror`` as the bind gave)."""
+
+
 def serve(
     store_path: Path, host: str = "127.0.0.1", port: int = 8000, miss_limit: int = MISS_LIMIT
 ) -> None:
@@ -385,11 +389,14 @@ def serve(
     ------
     StoreError
         The store cannot be read at start.
-    OSError
+    ListenError
         The address cannot be bound (in use, not this machine's, a privileged port).
     """
     config = server_config(store_path, host, port, miss_limit=miss_limit)
-    sock = bind(host, port)
+    try:
+        sock = bind(host, port)
+    except OSError as e:  # only the bind: a later OSError is not about the address
+        raise ListenError(e.errno, e.strerror or str(e)) from e
     # uvicorn says where it listens only for sockets it binds itself.
     url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
     log.info("serving %s on %s/feeds/<token>.ics (Ctrl-C to quit)", store_path, url)
