@@ -15,7 +15,6 @@ rows and its cells; a YAML or JSON file's size, records and cells, and no YAML a
 
 from __future__ import annotations
 
-import json
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
@@ -47,7 +46,14 @@ from scheduler.instance import (
     warnings_for,
 )
 from scheduler.io.tables import COLUMNS, REQUIRED_COLUMNS, REQUIRED_TABLES
-from scheduler.io.textfile import LIMITS_DOC, cell_issue, check_size, read_csv, read_text
+from scheduler.io.textfile import (
+    LIMITS_DOC,
+    cell_issue,
+    check_size,
+    read_csv,
+    read_json,
+    read_text,
+)
 
 # ---- raw tables: the common shape of every input form ----------------------------------------
 
@@ -371,23 +377,23 @@ def _undo_excel_dates(
 def _read_mapping_file(path: Path) -> _Source:
     try:
         return _mapping_source(path)
-    except RecursionError:  # json and PyYAML's own parser recurse per level of nesting
+    except RecursionError:  # PyYAML's own parser recurses per level of nesting
         why = "is nested too deeply to be read"
         raise InstanceError([InputIssue(path.name, None, None, None, why)]) from None
 
 
 def _mapping_source(path: Path) -> _Source:
-    text = read_text(path)
-    try:
-        if path.suffix.lower() == ".json":
-            data: Any = json.loads(text)
-        else:
-            data = _load_yaml(text, path.name)
-    except InstanceError:
-        raise
-    except (ValueError, yaml.YAMLError) as e:  # ValueError: also a number of 4,300+ digits
-        issue = InputIssue(path.name, None, None, None, f"cannot be parsed: {e}")
-        raise InstanceError([issue]) from None
+    data: Any
+    if path.suffix.lower() == ".json":
+        data = read_json(path)  # bounded, with the same messages as every JSON file
+    else:
+        try:
+            data = _load_yaml(read_text(path), path.name)
+        except InstanceError:
+            raise
+        except (ValueError, yaml.YAMLError) as e:
+            issue = InputIssue(path.name, None, None, None, f"cannot be parsed: {e}")
+            raise InstanceError([issue]) from None
     labels = {name: f"{path.name} {name}" for name in TABLES}
     source = _Source(path.stem, {}, labels)
     if not isinstance(data, dict):
