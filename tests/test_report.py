@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import re
-import sys
 from pathlib import Path
 
 import matplotlib
@@ -15,6 +14,7 @@ matplotlib.use("Agg")
 
 import pytest
 from openpyxl import load_workbook
+from test_calendar_cli import run
 from tiny import alt, bells, branch, klass, school, solved
 
 from scheduler.calendar.ical import write_feeds
@@ -75,21 +75,6 @@ def out(solve_once: tuple[Instance, Result], tmp_path: Path) -> Path:
         extra=lambda f: write_feeds(inst, result.assignments, f),
     )
     return folder
-
-
-def run(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: object
-) -> tuple[int, str, str]:
-    """Run ``altsched ARGS`` through the console entry point: (exit code, stdout, stderr)."""
-    from scheduler.cli import main
-
-    monkeypatch.setattr(sys, "argv", ["altsched", *map(str, args)])
-    monkeypatch.setenv("COLUMNS", "200")
-    with pytest.raises(SystemExit) as done:
-        main()
-    text, err = capsys.readouterr()
-    code = done.value.code
-    return (code if isinstance(code, int) else 0 if code is None else 1), text, err
 
 
 # ---- the HTML page ---------------------------------------------------------------------------
