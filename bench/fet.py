@@ -5,7 +5,7 @@
 For each size: generate a branch, solve it with the default method (its choice of which ALT
 teaches which class on which day), then time
 
-- ours: :func:`scheduler.model.periods.place_periods` on the same (ALT, class, day) choice
+- ours: :func:`scheduler.reference.periods.place_periods` on the same (ALT, class, day) choice
   (ALT, school, day -> lessons; it also picks the classes, FET is given them), and
 - FET: ``fet-cl`` on ``altsched export-fet``'s file of the same choice (days pinned),
 
@@ -36,8 +36,8 @@ from scheduler.generate import generate
 from scheduler.instance import Blocked, Instance
 from scheduler.io.fet import fet_assignments, write_fet
 from scheduler.model.data import prepare
-from scheduler.model.periods import Choice, place_periods
 from scheduler.model.placement import Counts
+from scheduler.reference.periods import Choice, place_periods
 from scheduler.result import lessons_frame
 from scheduler.solve import solve
 from scheduler.validate import check
@@ -186,7 +186,7 @@ def markdown(rows: list[dict[str, Any]], version: str, command: str, label: str)
         f"    {command}",
         "",
         "Same choice: the default solve's lessons (ALT, class, day), periods left open, for "
-        "both FET and ours (`scheduler.model.periods`). `ratio` = FET seconds / "
+        "both FET and ours (`scheduler.reference.periods`). `ratio` = FET seconds / "
         "our seconds (above 1: we are faster). Over-constrained: the busiest visit's school "
         "is blocked down to one period fewer than its lessons; `proved` means the tool "
         "reported it impossible before its time limit.",

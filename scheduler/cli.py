@@ -90,11 +90,11 @@ SolvedDirArg = Annotated[
 
 
 class SolveMethod(StrEnum):
-    """Solution methods of ``altsched solve``."""
+    """Solution methods of ``altsched solve``: what a user should pick. The naive reference
+    model (:mod:`scheduler.reference.naive`) is for the benchmarks and tests only."""
 
     cpsat = "cpsat"
     greedy = "greedy"
-    naive = "naive"
 
 
 def say_signal(signum: int, event: SignalEvent) -> None:

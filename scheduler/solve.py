@@ -17,24 +17,24 @@ from typing import Literal, NamedTuple
 
 from ortools.sat.python import cp_model
 
+from scheduler.bounds.closing import Closing
+from scheduler.bounds.flow import VisitIndex, coverage_bound, objective_lower_bound
+from scheduler.bounds.patterns import PatternBound, pattern_bound
+from scheduler.bounds.week_bound import BackgroundBound
+from scheduler.bounds.week_dp import Signature
 from scheduler.budget import Budget
 from scheduler.config import SolverParams, Weights
 from scheduler.instance import Instance
-from scheduler.model.bounds import VisitIndex, coverage_bound, objective_lower_bound
-from scheduler.model.closing import Closing
 from scheduler.model.data import Prepared, prepare
 from scheduler.model.diagnose import capacity_notes
-from scheduler.model.greedy import fill, greedy
 from scheduler.model.interrupt import interrupted, interrupted_by, run, was_interrupted, watching
-from scheduler.model.lns import improve, objective_of
 from scheduler.model.master import Master, add_cut, build_master, coverage_cuts
-from scheduler.model.patterns import PatternBound, pattern_bound
 from scheduler.model.placement import Counts, Visit, counts_of, place
-from scheduler.model.realise import realise
-from scheduler.model.skeleton import flow_week
-from scheduler.model.week_bound import BackgroundBound
-from scheduler.model.week_dp import Signature
 from scheduler.result import Lesson, Result, Status, lessons_frame
+from scheduler.search.from_programme import realise
+from scheduler.search.greedy import fill, greedy
+from scheduler.search.regions import improve, objective_of
+from scheduler.search.week_plan import flow_week
 from scheduler.validate import check, score
 
 Method = Literal["cpsat", "greedy", "naive"]
@@ -188,7 +188,7 @@ def _solve(
     params = params.model_copy(update={"time_limit": max(EMPTY, budget.search_deadline - t0)})
     if method == "naive":
         # The straightforward ALT x class x day x period model, kept for the benchmarks.
-        from scheduler.model.naive import solve_naive
+        from scheduler.reference.naive import solve_naive
 
         status, lessons, objective, bound, trace = solve_naive(
             prep, weights, params, start, on_progress
@@ -312,7 +312,7 @@ class _Stage:
     value plus ``offset``, and ``cap`` is a valid lower bound of every timetable the stage
     excludes (solutions of the first level above its proven optimum), so the whole bound is
     ``min(offset + master bound, cap)``, or ``floor`` (a bound found without the master,
-    :func:`scheduler.model.bounds.objective_lower_bound`) when that is higher.
+    :func:`scheduler.bounds.flow.objective_lower_bound`) when that is higher.
     """
 
     objective: cp_model.LinearExprT
@@ -321,7 +321,7 @@ class _Stage:
     fallback: tuple[Counts, int] | None = None
     fixed: bool = False  # the first level is fixed at its optimum by a constraint
     floor: float = 0.0
-    # A bound of the rest found beside the master (scheduler.model.patterns), valid for the
+    # A bound of the rest found beside the master (scheduler.bounds.patterns), valid for the
     # timetables at the first level's optimum, like the master's own.
     rest: float = 0.0
 
@@ -593,7 +593,7 @@ def _close(
     deadline: float,
     trace: list[tuple[float, float, float]],
 ) -> tuple[list[Lesson], int] | None:
-    """Close the gap above the weekly-pattern bound (:mod:`scheduler.model.closing`): raise
+    """Close the gap above the weekly-pattern bound (:mod:`scheduler.bounds.closing`): raise
     ``stage.rest`` to what the listings prove and return the best timetable they realise
     (placed into periods), or None.
 

@@ -10,10 +10,7 @@ from hypothesis import strategies as st
 from test_solve_property import branches
 from tiny import EVERY_TERM, solved
 
-from scheduler.config import SolverParams, Weights
-from scheduler.generate import generate
-from scheduler.instance import Instance
-from scheduler.model.bounds import (
+from scheduler.bounds.flow import (
     VisitIndex,
     _least_cost,
     _undominated,
@@ -21,13 +18,16 @@ from scheduler.model.bounds import (
     held_by_visits,
     objective_lower_bound,
 )
+from scheduler.bounds.week_bound import CLOSE_ENOUGH, week_bound
+from scheduler.config import SolverParams, Weights
+from scheduler.generate import generate
+from scheduler.instance import Instance
 from scheduler.model.data import prepare
-from scheduler.model.greedy import greedy
-from scheduler.model.lns import LnsSettings, improve, objective_of
 from scheduler.model.placement import counts_of
-from scheduler.model.skeleton import flow_week
-from scheduler.model.week_bound import CLOSE_ENOUGH, week_bound
 from scheduler.result import lessons_frame
+from scheduler.search.greedy import greedy
+from scheduler.search.regions import LnsSettings, improve, objective_of
+from scheduler.search.week_plan import flow_week
 from scheduler.validate import check, score
 
 
@@ -94,7 +94,7 @@ def test_regions_solved_side_by_side_share_no_school_and_no_alt(planned: bool) -
     # teaching at a region's school is free there (so no other step moves their lessons).
     import random
 
-    from scheduler.model.lns import RegionSearch
+    from scheduler.search.regions import RegionSearch
 
     inst = generate(30, 2)
     prep = prepare(inst)
@@ -123,7 +123,7 @@ def test_schools_the_search_has_not_placed_are_placed_again_for_continuity() -> 
     # apart from the regions other lanes are searching.
     import random
 
-    from scheduler.model.lns import REPLACE_SCHOOLS, RegionSearch
+    from scheduler.search.regions import REPLACE_SCHOOLS, RegionSearch
 
     inst = generate(30, 2)
     prep = prepare(inst)
@@ -153,7 +153,7 @@ def test_schools_the_search_has_not_placed_are_placed_again_for_continuity() -> 
 def test_a_school_sharing_an_alts_day_with_a_changed_one_is_placed_again() -> None:
     # With two schools a day, A teaches at S and T on Monday. The step changes only S's
     # count; T's lessons must be placed again beside S's, or A could be in both at once.
-    from scheduler.model.lns import _to_replace
+    from scheduler.search.regions import _to_replace
 
     current = {("A", "S", "Mon"): 1, ("A", "T", "Mon"): 1, ("B", "U", "Tue"): 2}
     counts = {("A", "S", "Mon"): 2, ("A", "T", "Mon"): 1, ("B", "U", "Tue"): 2}
@@ -229,7 +229,7 @@ def test_fill_adds_back_lessons_that_still_fit(schools_a_day: int) -> None:
     # pass adds them, keeps every hard rule, and never makes the timetable worse.
     import random
 
-    from scheduler.model.greedy import fill
+    from scheduler.search.greedy import fill
 
     inst = generate(30, 2)
     st_ = inst.settings.model_copy(update={"max_schools_per_day": schools_a_day})

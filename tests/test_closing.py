@@ -1,4 +1,4 @@
-"""Closing the gap (scheduler.model.closing): the listing finds every week within its
+"""Closing the gap (scheduler.bounds.closing): the listing finds every week within its
 threshold, the bound it proves never exceeds the true optimum, and on the demo the solve
 proves what issue 2 asks (a gap of at most 1 % within 30 s on two workers).
 
@@ -21,13 +21,13 @@ from test_model_invariants import brute_force_optimum
 from test_patterns import CASES, OTHER_WEIGHTS
 from tiny import solved
 
+from scheduler.bounds.closing import Closing
+from scheduler.bounds.patterns import SCALE, _Pricer, _Programme
 from scheduler.config import Weights
 from scheduler.generate import generate
 from scheduler.instance import Instance
 from scheduler.io.read import load_instance
-from scheduler.model.closing import Closing
 from scheduler.model.data import prepare
-from scheduler.model.patterns import SCALE, _Pricer, _Programme
 
 
 @pytest.mark.parametrize("change", [{}, *OTHER_WEIGHTS], ids=["default", "a", "b", "c"])
@@ -35,7 +35,7 @@ from scheduler.model.patterns import SCALE, _Pricer, _Programme
 def test_closing_proves_the_enumerated_optimum_and_never_more(
     make: Callable[[], Instance], change: dict[str, int]
 ) -> None:
-    from scheduler.model.patterns import pattern_bound
+    from scheduler.bounds.patterns import pattern_bound
 
     inst = make()
     weights = Weights.default().model_copy(update=change)

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from scheduler.bounds.flow import coverage_bound
 from scheduler.cli import app
 from scheduler.config import SolverParams
 from scheduler.generate import (
@@ -28,7 +29,6 @@ from scheduler.generate import (
 from scheduler.instance import DAYS, Instance, haversine_km, reference_issues, warnings_for
 from scheduler.io.read import load_instance
 from scheduler.io.tables import write_instance
-from scheduler.model.bounds import coverage_bound
 from scheduler.model.data import prepare
 from scheduler.solve import solve
 from scheduler.validate import check

@@ -1,4 +1,4 @@
-"""The week bound's programme in a HiGHS process (scheduler.model.lp): the same optimum and
+"""The week bound's programme in a HiGHS process (scheduler.bounds.lp): the same optimum and
 duals as a cold MathOpt solve, and the rounds go on in MathOpt when the process fails."""
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ import time
 import numpy as np
 import pytest
 
+from scheduler.bounds import lp as lp_module
+from scheduler.bounds import week_bound as wb
+from scheduler.bounds.lp import MathOptLP, WarmLP
 from scheduler.config import Weights
 from scheduler.generate import generate
-from scheduler.model import lp as lp_module
-from scheduler.model import week_bound as wb
 from scheduler.model.data import prepare
-from scheduler.model.lp import MathOptLP, WarmLP
 
 
 def _small(lp: MathOptLP | WarmLP) -> None:
@@ -33,7 +33,7 @@ def test_what_a_library_prints_on_descriptor_1_stays_off_the_answer_pipe() -> No
     # pipe it broke every answer (UnpicklingError). os.write stands in for the C library.
     script = (
         "import os, sys\n"
-        "from scheduler.model.lp_worker import answer_pipe\n"
+        "from scheduler.bounds.lp_worker import answer_pipe\n"
         "out = answer_pipe()\n"
         "os.write(1, b'Running HiGHS\\n')\n"
         "print('a print too')\n"

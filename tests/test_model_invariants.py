@@ -15,10 +15,10 @@ import pytest
 from ortools.sat.python import cp_model
 from tiny import alt, bells, branch, klass, school, solved
 
+from scheduler.bounds.flow import coverage_bound, objective_lower_bound
 from scheduler.config import Weights
 from scheduler.generate import generate
 from scheduler.instance import Instance
-from scheduler.model.bounds import coverage_bound, objective_lower_bound
 from scheduler.model.data import prepare
 from scheduler.model.master import build_master, coverage_cuts
 from scheduler.result import Lesson, lessons_frame

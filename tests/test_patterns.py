@@ -1,4 +1,4 @@
-"""The weekly-pattern bound (scheduler.model.patterns) never exceeds the true optimum of the
+"""The weekly-pattern bound (scheduler.bounds.patterns) never exceeds the true optimum of the
 timetables it claims to bound: those giving every lesson with every ALT at their floor.
 
 The optimum is found by enumerating every timetable of tiny branches where such timetables
@@ -17,10 +17,10 @@ import pytest
 from test_model_invariants import _coverable, brute_force_optimum
 from tiny import alt, bells, branch, klass, school, solved
 
+from scheduler.bounds.patterns import pattern_bound
 from scheduler.config import Weights
 from scheduler.instance import Instance
 from scheduler.model.data import prepare
-from scheduler.model.patterns import pattern_bound
 
 
 def _schools_or_commute() -> Instance:

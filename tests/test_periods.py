@@ -10,7 +10,7 @@ from tiny import alt, bells, branch, klass, school, solved
 
 from scheduler.instance import Blocked, Instance
 from scheduler.model.data import prepare
-from scheduler.model.periods import place_periods
+from scheduler.reference.periods import place_periods
 from scheduler.result import lessons_frame
 from scheduler.validate import check
 

@@ -12,10 +12,10 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from scheduler.bounds.flow import _undominated, held_by_visits
 from scheduler.calendar.term import DatedLesson, _dated_order
 from scheduler.generate import generate
 from scheduler.io.write import alt_grid, school_grid
-from scheduler.model.bounds import _undominated, held_by_visits
 from scheduler.solve import solve
 from scheduler.validate import check
 

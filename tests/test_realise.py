@@ -1,4 +1,4 @@
-"""A timetable from the converged programme (scheduler.model.realise), and the region
+"""A timetable from the converged programme (scheduler.search.from_programme), and the region
 search going on from it (lns.improve's restart)."""
 
 from __future__ import annotations
@@ -8,14 +8,14 @@ import time
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from scheduler.bounds.week_bound import week_bound
 from scheduler.config import SolverParams, Weights
 from scheduler.generate import generate
-from scheduler.model import realise as rz
 from scheduler.model.data import prepare
-from scheduler.model.greedy import greedy
-from scheduler.model.lns import improve, objective_of
-from scheduler.model.week_bound import week_bound
 from scheduler.result import Lesson, lessons_frame
+from scheduler.search import from_programme as rz
+from scheduler.search.greedy import greedy
+from scheduler.search.regions import improve, objective_of
 from scheduler.validate import check
 
 ALTS = [f"A{i}" for i in range(12)]
@@ -104,7 +104,7 @@ def test_a_restart_worse_than_the_search_never_makes_the_answer_worse() -> None:
 def test_while_a_restart_may_come_only_one_lane_steps(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     # The second lane waits while ``pending`` says the programme is still at work (it has
     # the other core), so no two region steps ever run at once.
-    from scheduler.model import lns
+    from scheduler.search import regions as lns
 
     inst = generate(30, 3)
     prep = prepare(inst)

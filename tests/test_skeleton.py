@@ -10,14 +10,14 @@ from hypothesis import HealthCheck, given, settings
 from test_solve_property import branches
 from tiny import alt, bells, branch, klass, school
 
+from scheduler.bounds.flow import VisitIndex, coverage_bound
 from scheduler.config import Weights
 from scheduler.instance import DAYS, Instance
-from scheduler.model.bounds import VisitIndex, coverage_bound
 from scheduler.model.data import alt_week_capacity, prepare
-from scheduler.model.greedy import greedy, plan_days
-from scheduler.model.lns import LnsSettings, RegionSearch, _plan_region
-from scheduler.model.skeleton import flow_week
 from scheduler.result import Lesson, lessons_frame
+from scheduler.search.greedy import greedy, plan_days
+from scheduler.search.regions import LnsSettings, RegionSearch, _plan_region
+from scheduler.search.week_plan import flow_week
 from scheduler.validate import check
 
 

@@ -13,10 +13,10 @@ from scheduler.config import SolverParams, Weights
 from scheduler.generate import generate
 from scheduler.instance import DAYS, Day, Instance
 from scheduler.model.data import lesson_at, prepare
-from scheduler.model.greedy import greedy
-from scheduler.model.lns import objective_of
-from scheduler.model.swaps import DaySwaps
 from scheduler.result import Lesson, lessons_frame
+from scheduler.search.greedy import greedy
+from scheduler.search.regions import objective_of
+from scheduler.search.swaps import DaySwaps
 from scheduler.validate import check
 
 
@@ -106,7 +106,7 @@ def crossed_branch() -> tuple[Instance, list[Lesson]]:
 
 def test_the_region_search_swaps_days_between_its_steps(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     # With every region step finding nothing, only a day swap can improve the timetable.
-    from scheduler.model import lns
+    from scheduler.search import regions as lns
 
     monkeypatch.setattr(lns.RegionSearch, "step", lambda *_a, **_k: None)
     monkeypatch.setattr(lns.RegionSearch, "place_again", lambda *_a, **_k: (set(), []))

@@ -1,4 +1,4 @@
-"""The bound of weeks that forget their days (scheduler.model.week_bound) never exceeds the
+"""The bound of weeks that forget their days (scheduler.bounds.week_bound) never exceeds the
 objective of any timetable, at convergence and at any duals, and lifts the cheap bound.
 
 The optimum of tiny branches is enumerated (test_model_invariants); the cases trade schools
@@ -23,12 +23,12 @@ from test_patterns import OTHER_WEIGHTS
 from test_solve_property import branches
 from tiny import solved
 
+from scheduler.bounds import week_bound as wb
+from scheduler.bounds.flow import VisitIndex, coverage_bound, objective_lower_bound
 from scheduler.config import Weights
 from scheduler.generate import generate
 from scheduler.instance import Instance
 from scheduler.io.read import load_instance
-from scheduler.model import week_bound as wb
-from scheduler.model.bounds import VisitIndex, coverage_bound, objective_lower_bound
 from scheduler.model.data import prepare
 
 CASES = PATTERN_CASES + TINY

@@ -1,4 +1,4 @@
-"""The dynamic-programme pricing of the weekly-pattern bound (scheduler.model.week_dp)
+"""The dynamic-programme pricing of the weekly-pattern bound (scheduler.bounds.week_dp)
 finds the same least reduced cost as the CP-SAT pricing, at random duals of every row, and
 every week it returns is a real week of the ALT priced at that value.
 
@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
+from scheduler.bounds.patterns import _Pricer, _Programme, _Week
 from scheduler.config import Weights
 from scheduler.generate import generate
 from scheduler.instance import Instance
 from scheduler.io.read import load_instance
 from scheduler.model.data import prepare
 from scheduler.model.master import absorption_limits
-from scheduler.model.patterns import _Pricer, _Programme, _Week
 
 
 def _demo() -> Instance:

@@ -1,6 +1,6 @@
 """One ALT's cheapest week at given prices, exactly, by a dynamic programme over schools.
 
-The weekly-pattern bound (:mod:`scheduler.model.patterns`) prices every ALT's best new week
+The weekly-pattern bound (:mod:`scheduler.bounds.patterns`) prices every ALT's best new week
 each round. With one school a day (the contract's default) that week is: for each school,
 the days the ALT visits it and how many lessons on each; the schools' day sets are
 disjoint. Its price is linear in lessons and visits, plus a price per school used that may
@@ -19,7 +19,7 @@ is the true minimum (up to floating-point rounding, accounted for by the caller)
 against the CP-SAT pricing in ``tests/test_week_dp.py`` on random prices.
 
 The same stages list every week priced below a limit (:meth:`WeekDP.signatures`), for
-closing the gap (:mod:`scheduler.model.closing`): by signature (lessons per school), with
+closing the gap (:mod:`scheduler.bounds.closing`): by signature (lessons per school), with
 the least cost and price of its weeks, walked back over the grouped choices.
 """
 
@@ -31,8 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scheduler.bounds.compiled import compiled
 from scheduler.instance import DAYS, Day
-from scheduler.model.compiled import compiled
 
 Visit = tuple[str, str, Day]
 Lessons = tuple[tuple[str, Day, int], ...]  # (school, day, lessons > 0), sorted

@@ -9,12 +9,12 @@ ALTs per school-day, co-teachers, at least the ALTs and visits a school's need t
 ALT giving a school its whole need or two coming), the load spread and the continuity
 floor. Each round solves the linear programme with GLOP and prices every ALT's best new
 week exactly: by a dynamic programme over schools at one school a day
-(:mod:`scheduler.model.week_dp`), by a small CP-SAT model otherwise. Every round gives a
+(:mod:`scheduler.bounds.week_dp`), by a small CP-SAT model otherwise. Every round gives a
 valid (Lagrangian) bound, and at convergence it is the linear programme's value, the
 Dantzig-Wolfe bound.
 
 The last round is kept (:class:`LastRound`): listing every week near the bound there
-closes the rest of the gap (:mod:`scheduler.model.closing`).
+closes the rest of the gap (:mod:`scheduler.bounds.closing`).
 
 Valid only for timetables that give every lesson and keep every ALT at or above their
 weekly floor, i.e. once the first priority level is proven 0: the rows and the weeks say
@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
+from scheduler.bounds.week_dp import Prices, SchoolVectors, Signature, WeekCosts, WeekDP
 from scheduler.config import Weights
 from scheduler.instance import DAYS, Day
 from scheduler.model.data import Prepared
@@ -44,7 +45,6 @@ from scheduler.model.master import (
     co_teacher_room,
     visit_capacity,
 )
-from scheduler.model.week_dp import Prices, SchoolVectors, Signature, WeekCosts, WeekDP
 
 Visit = tuple[str, str, Day]
 Row = tuple[str, ...]  # ("need", school), ("absorb", school, "Mon;Tue"), ...
@@ -69,7 +69,7 @@ class PatternBound:
     weeks: int
     seconds: float
     # The last round, where every ALT was priced exactly by the dynamic programme: what
-    # scheduler.model.closing lists weeks from. None otherwise.
+    # scheduler.bounds.closing lists weeks from. None otherwise.
     last: LastRound | None = None
 
 

@@ -1,4 +1,4 @@
-"""A whole timetable from the converged programme of weeks (:mod:`scheduler.model.week_bound`).
+"""A whole timetable from the converged programme of weeks (:mod:`scheduler.bounds.week_bound`).
 
 The programme's optimum says who teaches where for the week, with weights: many pairs of
 an ALT and a school carry weight 1, the rest are split between a few weeks of the same ALT
@@ -6,7 +6,7 @@ an ALT and a school carry weight 1, the rest are split between a few weeks of th
 another with the next). Its pairs of enough weight fall apart into many small groups (at
 120 ALTs about a hundred, none above eight ALTs), each a few ALTs and the schools they
 share and nobody else's. Each group is solved on its own by a region step of
-:mod:`scheduler.model.lns` from nothing (visits and counts by CP-SAT over the pairs the
+:mod:`scheduler.search.regions` from nothing (visits and counts by CP-SAT over the pairs the
 programme uses, then classes and periods), the groups' answers, which share no ALT and no
 school, join into one valid timetable, and the greedy fill gives what they left where it
 fits.
@@ -26,10 +26,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 from scheduler.config import SolverParams, Weights
 from scheduler.model.data import Links, Prepared
-from scheduler.model.greedy import fill
 from scheduler.model.interrupt import interrupted
-from scheduler.model.lns import LnsSettings, RegionSearch, objective_of
 from scheduler.result import Lesson
+from scheduler.search.greedy import fill
+from scheduler.search.regions import LnsSettings, RegionSearch, objective_of
 
 Pair = tuple[str, str]  # (ALT, school)
 Group = tuple[list[str], set[str]]  # schools, ALTs
@@ -122,7 +122,7 @@ def realise(
 ) -> list[Lesson]:
     """The timetable of every group of the programme's pairs solved on its own, side by side
     on ``params.threads`` threads, until ``deadline`` (groups not reached give nothing),
-    then the lessons still missing given where they fit (:func:`scheduler.model.greedy.fill`)."""
+    then the lessons still missing given where they fit (:func:`scheduler.search.greedy.fill`)."""
     search = RegionSearch(prep, LnsSettings(), random.Random(params.seed), None)
     found = groups(support, search.schools, [a.alt_id for a in prep.instance.alts])
     one = params.model_copy(update={"workers": 1})

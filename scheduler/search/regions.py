@@ -10,7 +10,7 @@ master of :mod:`scheduler.model.master` is built over the region's candidate vis
 every other current visit pinned to its value, so its objective is the whole branch's
 (continuity aside, which the placement adds); the best region answer is placed into classes
 and periods and kept when the whole timetable scores better. Between steps, once every lesson is
-given, a lane looks for day swaps (:mod:`scheduler.model.swaps`) of an ALT whose lessons
+given, a lane looks for day swaps (:mod:`scheduler.search.swaps`) of an ALT whose lessons
 changed: two ALTs exchanging whole days, judged in microseconds.
 """
 
@@ -32,8 +32,8 @@ from scheduler.model.data import Prepared
 from scheduler.model.interrupt import interrupted, run
 from scheduler.model.master import build_master
 from scheduler.model.placement import Counts, Visit, clusters, counts_of, place
-from scheduler.model.swaps import DaySwaps, Week
 from scheduler.result import Lesson
+from scheduler.search.swaps import DaySwaps, Week
 
 ProgressFn = Callable[[float, float, float], None]
 
@@ -89,12 +89,12 @@ def improve(
 ) -> tuple[list[Lesson], int, int]:
     """Improve a valid timetable region by region until ``deadline`` (a monotonic time).
 
-    With a weekly ``plan`` of who teaches where (:func:`scheduler.model.skeleton.flow_week`),
+    With a weekly ``plan`` of who teaches where (:func:`scheduler.search.week_plan.flow_week`),
     some steps free the schools and ALTs between the timetable and the plan instead of a
     geographic region; ``replan``, polled between steps, may hand over a better plan once
-    (the converged bound's pairs: :attr:`scheduler.model.week_bound.WeekBound.plan`);
+    (the converged bound's pairs: :attr:`scheduler.bounds.week_bound.WeekBound.plan`);
     ``restart``, polled the same way, may hand over once a timetable to go on from instead
-    (:func:`scheduler.model.realise.realise`), even a worse one: the other lanes wait while
+    (:func:`scheduler.search.from_programme.realise`), even a worse one: the other lanes wait while
     it is built, and the best timetable before it is kept should the search not pass it;
     while ``pending()`` says one may still come, only the first lane steps (the cores go to
     what builds it).

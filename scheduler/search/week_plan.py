@@ -7,22 +7,22 @@ transportation plan of the same lessons pays about 5,000. Moving an ALT across t
 takes a chain of moves through many regions at once, which one region step never sees. A
 min-cost flow over the whole branch sees it: it plans who teaches where for the week, and
 half the region steps free the schools and ALTs between the timetable and that plan
-(:func:`scheduler.model.lns.improve`); the plan guides, it never restricts.
+(:func:`scheduler.search.regions.improve`); the plan guides, it never restricts.
 """
 
 from __future__ import annotations
 
 from ortools.graph.python import min_cost_flow
 
+from scheduler.bounds.flow import SINK, SOURCE, Node, VisitIndex, visit_network
 from scheduler.config import Weights
-from scheduler.model.bounds import SINK, SOURCE, Node, VisitIndex, visit_network
 
 Pair = tuple[str, str]
 
 
 def flow_week(index: VisitIndex, weights: Weights) -> dict[Pair, int]:
     """Weekly lessons per ALT-school pair of a min-cost maximum flow of the lesson network
-    (:func:`scheduler.model.bounds.visit_network`: weekly, daily, per-visit and per-school
+    (:func:`scheduler.bounds.flow.visit_network`: weekly, daily, per-visit and per-school
     limits), ALTs' floors filled first.
 
     A lesson costs its share of the visit's commute and of the pair's ALT-school cost

@@ -94,7 +94,7 @@ class WarmLP:
         self._process: subprocess.Popen[bytes] | None = None
         try:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "scheduler.model.lp_worker"],
+                [sys.executable, "-m", "scheduler.bounds.lp_worker"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,

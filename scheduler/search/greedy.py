@@ -5,7 +5,7 @@ period where the nearest free qualified ALT can take it, preferring an ALT alrea
 school that day. Every hard rule is respected, so the result is a valid timetable: the
 baseline of the benchmarks and the solution hint of the CP-SAT master.
 
-Given a weekly plan of who teaches where (:func:`scheduler.model.skeleton.flow_week`), a
+Given a weekly plan of who teaches where (:func:`scheduler.search.week_plan.flow_week`), a
 first pass follows it: each school's lessons go only to the ALTs planned there, up to the
 lessons planned, on no more days than those lessons need (:func:`plan_days`); the plain
 pass then fills what is left. This is the start of the region
@@ -17,13 +17,13 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 
+from scheduler.bounds.flow import held_by_visits
 from scheduler.config import Weights
 from scheduler.instance import DAYS, Day, Period
-from scheduler.model.bounds import held_by_visits
 from scheduler.model.data import ClassKey, Prepared, too_close
-from scheduler.model.lns import objective_of
 from scheduler.model.master import visit_capacity
 from scheduler.result import Lesson
+from scheduler.search.regions import objective_of
 
 
 def greedy(

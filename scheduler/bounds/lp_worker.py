@@ -1,6 +1,6 @@
 """A linear programme held by HiGHS in a process of its own, warm from one solve to the next.
 
-Run as ``python -m scheduler.model.lp_worker`` by :class:`scheduler.model.lp.WarmLP`, which
+Run as ``python -m scheduler.bounds.lp_worker`` by :class:`scheduler.bounds.lp.WarmLP`, which
 sends pickled messages on standard input and reads the answers to ``solve`` on standard
 output. OR-Tools bundles one HiGHS library and the ``highspy`` package another, and the two
 clash when loaded in one process (undefined symbols, whichever loads first), so this module

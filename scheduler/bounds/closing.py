@@ -1,9 +1,9 @@
 """Closing the gap: every timetable within T of the weekly-pattern bound, listed and solved.
 
-Column generation (:mod:`scheduler.model.patterns`) ends with duals at which every ALT's
+Column generation (:mod:`scheduler.bounds.patterns`) ends with duals at which every ALT's
 weeks have been priced. LP duality then says a timetable costing at most ``LB + T`` (LB the
 Lagrangian bound) uses, for every ALT, a week whose reduced cost is within T of that ALT's
-least (:class:`scheduler.model.patterns.LastRound`). The dynamic programme lists the
+least (:class:`scheduler.bounds.patterns.LastRound`). The dynamic programme lists the
 signatures of those weeks (the lessons the week gives each school, with the least cost and
 the least reduced cost of its weeks), and an integer programme chooses one signature per
 ALT: every school's need given exactly, the programme's pair rows (ALTs a need takes, the
@@ -31,11 +31,11 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
+from scheduler.bounds.patterns import LP_TOLERANCE, SCALE, LastRound
+from scheduler.bounds.week_dp import Signature
 from scheduler.config import Weights
 from scheduler.model.data import Prepared
 from scheduler.model.interrupt import run
-from scheduler.model.patterns import LP_TOLERANCE, SCALE, LastRound
-from scheduler.model.week_dp import Signature
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """A lower bound at any size: column generation over weeks that forget their days.
 
-:mod:`scheduler.model.patterns` prices whole weeks (which school on which day) and is exact
+:mod:`scheduler.bounds.patterns` prices whole weeks (which school on which day) and is exact
 but too slow past about 20 ALTs. Here a week of one ALT is only, per school, the number of
 visit days j and the lessons x there (at most the j largest visit capacities and the
 school's need), at most the ALT's visit slots in all, paying the school, j commutes, the
@@ -9,7 +9,7 @@ maps to one of these at no more cost, so this relaxes the ALT's week.
 
 The linear programme joins the ALTs' weeks with the school side: every lesson given or
 left unmet, at least the visits and distinct ALTs a school's need takes, one ALT giving a
-school its whole need or two coming (the rows of :mod:`scheduler.model.patterns`, each
+school its whole need or two coming (the rows of :mod:`scheduler.bounds.patterns`, each
 released when a lesson of the school is unmet, so the programme bounds every timetable,
 not only those giving everything), the continuity floor and the load spread. Day-level
 rows (ALTs per school-day, co-teachers, absorption) are left out.
@@ -35,13 +35,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scheduler.bounds.compiled import compiled
+from scheduler.bounds.flow import VisitIndex
+from scheduler.bounds.lp import MathOptLP, Solved, WarmLP
+from scheduler.bounds.patterns import LP_TOLERANCE
 from scheduler.config import Weights
-from scheduler.model.bounds import VisitIndex
-from scheduler.model.compiled import compiled
 from scheduler.model.data import Prepared
 from scheduler.model.interrupt import interrupted
-from scheduler.model.lp import MathOptLP, Solved, WarmLP
-from scheduler.model.patterns import LP_TOLERANCE
 from scheduler.result import Lesson
 
 Row = tuple[str, str]  # ("need", school), ("week", alt), ...
@@ -70,7 +70,7 @@ CLOSE_ENOUGH = 1e-4
 LATE_STAGE = 5e-4
 INF = 1e18
 # From this many ALTs the programme lives in a HiGHS process that keeps its basis between
-# rounds (scheduler.model.lp); smaller ones take a few cold solves of milliseconds, fewer
+# rounds (scheduler.bounds.lp); smaller ones take a few cold solves of milliseconds, fewer
 # than a process's start.
 WARM_ALTS = 40
 # The dive (_dive) fixes this share of the ALTs still free a batch (besides those whose week
