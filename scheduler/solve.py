@@ -31,7 +31,7 @@ from scheduler.model.interrupt import interrupted, interrupted_by, run, was_inte
 from scheduler.model.master import Master, add_cut, build_master, coverage_cuts
 from scheduler.model.placement import Counts, Visit, counts_of, place
 from scheduler.result import Lesson, Result, Status, lessons_frame
-from scheduler.search.from_programme import realise
+from scheduler.search.from_programme import timetable_from_programme
 from scheduler.search.greedy import fill, greedy
 from scheduler.search.regions import improve, objective_of
 from scheduler.search.week_plan import flow_week
@@ -361,7 +361,7 @@ def _weighted(
 ) -> cp_model.LinearExprT:
     """Weighted sum of the master's exact terms (of ``keys`` only, when given), plus its
     lower-bound terms with ``floors``: those are what the master minimises."""
-    items = [*master.terms.items(), *(master.floors.items() if floors else ())]
+    items = [*master.terms.items(), *(master.term_bounds.items() if floors else ())]
     return sum(getattr(master.weights, k) * t for k, t in items if keys is None or k in keys)
 
 
@@ -378,7 +378,7 @@ def _first_level(
     ``floor`` is a valid bound of the whole objective known beforehand."""
     whole = _Stage(_weighted(master), floor=floor)
     keys = tuple(k for k in FIRST_LEVEL if k in master.terms)
-    rest = tuple(k for k in [*master.terms, *master.floors] if k not in FIRST_LEVEL)
+    rest = tuple(k for k in [*master.terms, *master.term_bounds] if k not in FIRST_LEVEL)
     if not keys or not rest:
         return whole
     first = _weighted(master, keys)
@@ -913,7 +913,9 @@ def _solve_large(job: _Job) -> Result:
                 " again from its pairs."
             )
             return None
-        fresh = realise(search, weights, params, weeks.support, t0 + params.time_limit)
+        fresh = timetable_from_programme(
+            search, weights, params, weeks.support, t0 + params.time_limit
+        )
         short = instance.need() - len(fresh)
         realised.append(
             f"Started again at {began - t0:.1f} s from the programme's pairs: a timetable"

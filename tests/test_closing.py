@@ -22,7 +22,7 @@ from test_patterns import CASES, OTHER_WEIGHTS
 from tiny import solved
 
 from scheduler.bounds.closing import Closing
-from scheduler.bounds.patterns import SCALE, _Pricer, _Programme
+from scheduler.bounds.patterns import SCALE, _PatternLP, _Pricer
 from scheduler.config import Weights
 from scheduler.generate import generate
 from scheduler.instance import Instance
@@ -88,7 +88,7 @@ def test_listing_finds_every_signature_the_cpsat_pricing_finds(seed: int) -> Non
     # Random duals as in the DP test, smaller so that many weeks come near each ALT's least.
     prep = prepare(generate(6, 3))
     weights = Weights.default()
-    lp = _Programme(prep, weights)
+    lp = _PatternLP(prep, weights)
     tops = lp.tops_by_alt()
     rng = random.Random(seed)
     duals = {key: rng.uniform(-8, 8) for key in lp.cons}

@@ -128,7 +128,7 @@ def _one_day_forced() -> Instance:
 def _two_day_forced() -> Instance:
     # One period a day, Mon-Thu; both classes need two. A works Mon-Wed, B only Thursday:
     # B's one lesson leaves some class with two ALTs (continuity 1), since A's three lessons
-    # keep at most one class whole; the master's continuity floor (ALTs minus classes) is 0.
+    # keep at most one class whole; the master's continuity bound (ALTs minus classes) is 0.
     return branch(
         [school("S")],
         bells("S", periods=1, days=("Mon", "Tue", "Wed", "Thu")),
@@ -222,7 +222,7 @@ def test_coverage_cuts_keep_the_optimum_of_full_coverage(make: Callable[[], Inst
 
 @pytest.mark.parametrize("size", [10, 30])
 def test_each_progress_line_is_a_better_timetable(size: int) -> None:
-    # The master (10 ALTs) improves its own objective, which counts a continuity floor, and
+    # The master (10 ALTs) improves its own objective, which counts a continuity bound, and
     # the region search (30 ALTs) the whole one; either way a line shows a lower objective.
     from scheduler.config import SolverParams
     from scheduler.solve import solve

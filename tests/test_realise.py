@@ -63,7 +63,9 @@ def test_the_programme_s_timetable_is_valid_and_gives_most_of_the_need() -> None
     found = week_bound(prep, weights, time.monotonic() + 60, [start])
     assert found is not None and found.converged and found.support
     params = SolverParams(time_limit=30, workers=2, seed=0)
-    lessons = rz.realise(prep, weights, params, found.support, time.monotonic() + 30)
+    lessons = rz.timetable_from_programme(
+        prep, weights, params, found.support, time.monotonic() + 30
+    )
     assert check(inst, lessons_frame(lessons)) == []
     assert len(lessons) >= 0.95 * inst.need()
     pairs = {(ls.alt_id, ls.school_id) for ls in lessons}

@@ -218,11 +218,11 @@ def _numpy_options(
     return np.take_along_axis(cost, ranked[:, :, None, None], axis=1), ranked
 
 
-def _programme(inst: Instance, weights: Weights) -> tuple[wb._Branch, wb._Programme]:
+def _programme(inst: Instance, weights: Weights) -> tuple[wb._Branch, wb._WeekLP]:
     prep = prepare(inst)
     index = VisitIndex.of(prep)
     branch = wb._Branch(index, weights)
-    return branch, wb._Programme(prep, index, branch, weights)
+    return branch, wb._WeekLP(prep, index, branch, weights)
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])

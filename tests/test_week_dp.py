@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.bounds.patterns import _Pricer, _Programme, _Week
+from scheduler.bounds.patterns import _PatternLP, _Pricer, _Week
 from scheduler.config import Weights
 from scheduler.generate import generate
 from scheduler.instance import Instance
@@ -36,7 +36,7 @@ def _generated() -> Instance:
 def test_dynamic_pricing_equals_cpsat_pricing_at_random_duals(make) -> None:
     prep = prepare(make())
     weights = Weights.default()
-    lp = _Programme(prep, weights)
+    lp = _PatternLP(prep, weights)
     tops = lp.tops_by_alt()
     alts = [a.alt_id for a in prep.instance.alts if tops[a.alt_id]]
     rng = random.Random(7)

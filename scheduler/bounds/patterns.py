@@ -7,7 +7,7 @@ lessons there), with the ALT's distinct schools, commute and busiest day paid in
 rows are the school side (every lesson given, what classes can take on any set of days,
 ALTs per school-day, co-teachers, at least the ALTs and visits a school's need takes, one
 ALT giving a school its whole need or two coming), the load spread and the continuity
-floor. Each round solves the linear programme with GLOP and prices every ALT's best new
+bound. Each round solves the linear programme with GLOP and prices every ALT's best new
 week exactly: by a dynamic programme over schools at one school a day
 (:mod:`scheduler.bounds.week_dp`), by a small CP-SAT model otherwise. Every round gives a
 valid (Lagrangian) bound, and at convergence it is the linear programme's value, the
@@ -37,7 +37,7 @@ from ortools.sat.python import cp_model
 from scheduler.bounds.week_dp import Prices, SchoolVectors, Signature, WeekCosts, WeekDP
 from scheduler.config import Weights
 from scheduler.instance import DAYS, Day
-from scheduler.model.data import Prepared
+from scheduler.model.data import Prepared, Visit
 from scheduler.model.interrupt import interrupted, run
 from scheduler.model.master import (
     absorption_limits,
@@ -46,7 +46,6 @@ from scheduler.model.master import (
     visit_capacity,
 )
 
-Visit = tuple[str, str, Day]
 Row = tuple[str, ...]  # ("need", school), ("absorb", school, "Mon;Tue"), ...
 
 # Reduced costs are priced in integers: this many units per objective unit. The rounding
@@ -86,7 +85,7 @@ class LastRound:
 
     def __init__(
         self,
-        programme: _Programme,
+        programme: _PatternLP,
         pricers: list[_Pricer],
         duals: dict[Row, float],
         value: float,
@@ -127,7 +126,7 @@ class _Week:
 @dataclass
 class _Rows:
     """Which rows a lesson, a visit and an ALT-school pair count in (a pair with its
-    coefficient: -1 in the continuity floor's row, +1 elsewhere)."""
+    coefficient: -1 in the continuity bound's row, +1 elsewhere)."""
 
     lesson: dict[Visit, list[Row]] = field(default_factory=lambda: defaultdict(list))
     visit: dict[tuple[str, Day], list[Row]] = field(default_factory=lambda: defaultdict(list))
@@ -147,7 +146,7 @@ def pattern_bound(
     timetables (their weeks seed the linear programme). None when no round completed.
     """
     t0 = time.monotonic()
-    lp = _Programme(prep, weights)
+    lp = _PatternLP(prep, weights)
     # The empty week of each ALT keeps every week row feasible; below a floor it is no real
     # week, and it is priced out like the other artificial columns.
     for alt in prep.instance.alts:
@@ -212,7 +211,7 @@ def pattern_bound(
 
 def _price_all(
     pricers: list[_Pricer],
-    lp: _Programme,
+    lp: _PatternLP,
     duals: Mapping[Row, float],
     deadline: float,
     pool: ThreadPoolExecutor,
@@ -236,7 +235,7 @@ def _price_all(
     return priced
 
 
-class _Programme:
+class _PatternLP:
     """The restricted master: the weeks found so far against the school-side rows."""
 
     def __init__(self, prep: Prepared, weights: Weights) -> None:
@@ -322,7 +321,7 @@ class _Programme:
                 fixed = prep.fixed_load.get(alt.alt_id, 0)
                 row(("hi", alt.alt_id), fixed, inf).SetCoefficient(hi, 1)
                 row(("lo", alt.alt_id), -inf, -fixed).SetCoefficient(lo, 1)
-        # Continuity floor (master.continuity_floor): extra ALTs >= ALTs - classes.
+        # Continuity bound (master.continuity_bound): extra ALTs >= ALTs - classes.
         if weights.continuity > 0:
             for s, alts in reach.items():
                 if len(alts) >= 2 and len(alts) > len(prep.needy[s]):

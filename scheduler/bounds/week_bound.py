@@ -11,7 +11,7 @@ The linear programme joins the ALTs' weeks with the school side: every lesson gi
 left unmet, at least the visits and distinct ALTs a school's need takes, one ALT giving a
 school its whole need or two coming (the rows of :mod:`scheduler.bounds.patterns`, each
 released when a lesson of the school is unmet, so the programme bounds every timetable,
-not only those giving everything), the continuity floor and the load spread. Day-level
+not only those giving everything), the continuity bound and the load spread. Day-level
 rows (ALTs per school-day, co-teachers, absorption) are left out.
 
 Each ALT's best week at the duals comes from a dynamic programme over (load, visits used),
@@ -84,7 +84,7 @@ class WeekBound:
     """The best bound found, whether the programme converged (to within
     :data:`CLOSE_ENOUGH`, or :data:`LATE_STAGE` after a dearer unmet lesson), rounds, weeks
     and seconds, why the HiGHS process was given up for MathOpt, if it was, and, when it
-    converged, its pairs (:meth:`_Programme.plan`) and the weight its weeks give every pair
+    converged, its pairs (:meth:`_WeekLP.plan`) and the weight its weeks give every pair
     they use (``support``)."""
 
     value: int
@@ -186,7 +186,7 @@ class _Priced:
     ranked: np.ndarray  # (ALT, member rank) -> member
 
 
-class _Programme:
+class _WeekLP:
     """The linear programme: the weeks found so far against the school-side rows."""
 
     def __init__(self, prep: Prepared, index: VisitIndex, branch: _Branch, weights: Weights):
@@ -251,7 +251,7 @@ class _Programme:
             reach = len(index.alts_of[s])
             classes = len(prep.needy[s])
             if w.continuity > 0 and reach >= 2 and reach > classes:
-                # Continuity floor: extra class ALTs >= ALTs at the school - classes.
+                # Continuity bound: extra class ALTs >= ALTs at the school - classes.
                 row(("cont", s), -classes, inf)
                 column(w.continuity, {("cont", s): 1.0}, classes * (reach - 1))
         self.spread = w.load_spread > 0 and len(branch.alts) >= 2
@@ -600,7 +600,7 @@ def week_bound(
     branch = _Branch(index, weights)
     if not branch.alts or not branch.schools:
         return None
-    prog = _Programme(prep, index, branch, weights)
+    prog = _WeekLP(prep, index, branch, weights)
     try:
         return _rounds(branch, prog, deadline, starts, on_bound, stop, t0)
     finally:
@@ -609,7 +609,7 @@ def week_bound(
 
 def _rounds(
     branch: _Branch,
-    prog: _Programme,
+    prog: _WeekLP,
     deadline: float,
     starts: Iterable[Sequence[Lesson]],
     on_bound: Callable[[int], None] | None,
@@ -703,7 +703,7 @@ def _rounds(
 
 
 def _dive(
-    branch: _Branch, prog: _Programme, deadline: float, stop: Callable[[], bool]
+    branch: _Branch, prog: _WeekLP, deadline: float, stop: Callable[[], bool]
 ) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], float]] | None:
     """One week per ALT, fixed a few at a time in the converged programme: every ALT whose
     week has weight 1, then the heaviest of the others (:data:`DIVE_SHARE` of those left)
@@ -776,9 +776,9 @@ def _rounded(value: float) -> int:
 class BackgroundBound:
     """:func:`week_bound` on a thread beside a search (the LP runs in its own process, the
     compiled pricing releases the GIL). :attr:`value` is the best bound so far, at least
-    ``floor``.
+    ``known`` (a bound found before it).
 
-    Half way to the deadline, a bound still below ``floor`` gives up and leaves the cores to
+    Half way to the deadline, a bound still below ``known`` gives up and leaves the cores to
     the search, which shares them with it meanwhile (session 14, 120 ALTs, 60 s: 47,328
     against 40,452 when a slower bound ran to the end). Alone it passes the cheap bound at
     ~3 s at 120 ALTs and ~13 s at 250; beside the search at 250 ALTs and 60 s it passed a
@@ -792,10 +792,10 @@ class BackgroundBound:
         weights: Weights,
         deadline: float,
         starts: Iterable[Sequence[Lesson]],
-        floor: int,
+        known: int,
         index: VisitIndex | None = None,
     ) -> None:
-        self.value = floor
+        self.value = known
         self._done = threading.Event()
         self._result: WeekBound | None = None
         self._error: BaseException | None = None
@@ -803,7 +803,7 @@ class BackgroundBound:
         cutoff = time.monotonic() + (deadline - time.monotonic()) / 2
 
         def stop() -> bool:
-            return self._done.is_set() or (time.monotonic() > cutoff and self.value <= floor)
+            return self._done.is_set() or (time.monotonic() > cutoff and self.value <= known)
 
         def work() -> None:
             try:

@@ -33,8 +33,8 @@ import numpy as np
 
 from scheduler.bounds.compiled import compiled
 from scheduler.instance import DAYS, Day
+from scheduler.model.data import Visit
 
-Visit = tuple[str, str, Day]
 Lessons = tuple[tuple[str, Day, int], ...]  # (school, day, lessons > 0), sorted
 Signature = tuple[tuple[str, int], ...]  # (school, lessons > 0) of a week, sorted
 

@@ -12,6 +12,9 @@ from scheduler.instance import DAYS, Day, Instance, Period, SchoolClass, Setting
 from scheduler.result import Lesson
 
 ClassKey = tuple[str, str]  # (school_id, class)
+# One ALT at one school on one weekday: (alt_id, school_id, day). Every model and bound
+# indexes its visit variables by it.
+Visit = tuple[str, str, Day]
 
 
 @dataclass
@@ -24,7 +27,7 @@ class Prepared:
     # cap[(class, day)] = most ALT lessons the class can take that day.
     cap: dict[tuple[ClassKey, Day], int] = field(default_factory=dict)
     # Candidate visits (alt_id, school_id, day).
-    visits: list[tuple[str, str, Day]] = field(default_factory=list)
+    visits: list[Visit] = field(default_factory=list)
     # Reachable (alt_id, school_id) pairs and their one-way commute minutes.
     commute: dict[tuple[str, str], int] = field(default_factory=dict)
     # Classes with need at each school.

@@ -94,10 +94,10 @@ def improve(
     geographic region; ``replan``, polled between steps, may hand over a better plan once
     (the converged bound's pairs: :attr:`scheduler.bounds.week_bound.WeekBound.plan`);
     ``restart``, polled the same way, may hand over once a timetable to go on from instead
-    (:func:`scheduler.search.from_programme.realise`), even a worse one: the other lanes wait while
-    it is built, and the best timetable before it is kept should the search not pass it;
-    while ``pending()`` says one may still come, only the first lane steps (the cores go to
-    what builds it).
+    (:func:`scheduler.search.from_programme.timetable_from_programme`), even a worse one:
+    the other lanes wait while it is built, and the best timetable before it is kept should
+    the search not pass it; while ``pending()`` says one may still come, only the first lane
+    steps (the cores go to what builds it).
     With two threads or more, several lanes run steps side by side on regions that share no
     school and no ALT (see :data:`LANES`). Returns the best timetable, its objective and the
     number of accepted steps.
