@@ -38,8 +38,6 @@ from scheduler.calendar.term import DatedLesson, TermCalendar, expand
 from scheduler.errors import InputIssue, InstanceError
 from scheduler.instance import Instance
 
-STORE_ENV = "ALTSCHED_STORE"
-DEFAULT_STORE = "altsched.sqlite"
 SCHEMA_VERSION = 1
 WAIT_ENV = "ALTSCHED_STORE_WAIT"
 # Seconds a command waits for another's write lock. A publish holds it for the inserts only
@@ -129,11 +127,6 @@ class StoreError(InstanceError):
     def __init__(self, path: Path, message: str) -> None:
         self.path = path
         super().__init__([InputIssue(str(path), None, None, None, message)])
-
-
-def default_store() -> Path:
-    """The store path: ``$ALTSCHED_STORE`` or ``altsched.sqlite`` in the current directory."""
-    return Path(os.environ.get(STORE_ENV) or DEFAULT_STORE)
 
 
 def store_wait() -> float:
