@@ -19,7 +19,7 @@ def _mon(sid: str, periods: int = 6, **kw: object) -> list:
     return bells(sid, periods, days=("Mon",), **kw)  # type: ignore[arg-type]
 
 
-def level_qualification() -> tuple[Instance, int]:
+def level() -> tuple[Instance, int]:
     # The only ALT teaches elementary; the only school is a junior high: nothing can be given.
     return branch(
         [school("J", "junior_high")],
@@ -29,14 +29,14 @@ def level_qualification() -> tuple[Instance, int]:
     ), 0
 
 
-def days_off() -> tuple[Instance, int]:
+def day_off() -> tuple[Instance, int]:
     # The school only has periods on Monday, the ALT's day off.
     return branch(
         [school("S")], _mon("S"), [klass("S", "3-1", 1)], [alt("A", unavailable=("Mon",))]
     ), 0
 
 
-def one_place_at_a_time() -> tuple[Instance, int]:
+def alt_overlap() -> tuple[Instance, int]:
     # Two schools, each with one period at the same time: one ALT can take only one.
     return branch(
         [school("S"), school("T", north_km=0.5)],
@@ -47,7 +47,7 @@ def one_place_at_a_time() -> tuple[Instance, int]:
     ), 1
 
 
-def travel_time() -> tuple[Instance, int]:
+def travel() -> tuple[Instance, int]:
     # S period 1 ends 09:30, T period 1 starts 09:40; the trip takes 30 minutes: only one.
     return branch(
         [school("S"), school("T", north_km=0.5)],
@@ -59,7 +59,7 @@ def travel_time() -> tuple[Instance, int]:
     ), 1
 
 
-def travel_time_enough() -> tuple[Instance, int]:
+def travel_enough() -> tuple[Instance, int]:
     # The same two schools 10 minutes apart: both lessons fit.
     return branch(
         [school("S"), school("T", north_km=0.5)],
@@ -87,26 +87,26 @@ def _one_way(early: str, late: str, there: int, back: int) -> Instance:
     )
 
 
-def travel_time_one_way() -> tuple[Instance, int]:
+def travel_one_way() -> tuple[Instance, int]:
     # 30 minutes from S to T (5 back): the 10-minute gap is too short, only one lesson.
     return _one_way("S", "T", 30, 5), 1
 
 
-def travel_time_one_way_back() -> tuple[Instance, int]:
+def travel_one_way_back() -> tuple[Instance, int]:
     # The same with T first (schools are often taken in id order).
     return _one_way("T", "S", 30, 5), 1
 
 
-def travel_time_the_other_way() -> tuple[Instance, int]:
+def travel_the_other_way() -> tuple[Instance, int]:
     # 5 minutes from S to T (30 back): both lessons fit.
     return _one_way("S", "T", 5, 30), 2
 
 
-def travel_time_the_other_way_back() -> tuple[Instance, int]:
+def travel_the_other_way_back() -> tuple[Instance, int]:
     return _one_way("T", "S", 5, 30), 2
 
 
-def weekly_maximum() -> tuple[Instance, int]:
+def alt_week_max() -> tuple[Instance, int]:
     # Five classes need one lesson each; the ALT's contract stops at 3.
     return branch(
         [school("S")],
@@ -116,7 +116,7 @@ def weekly_maximum() -> tuple[Instance, int]:
     ), 3
 
 
-def daily_maximum() -> tuple[Instance, int]:
+def alt_day_max() -> tuple[Instance, int]:
     # One school day, four classes, but the ALT teaches at most 2 a day.
     return branch(
         [school("S")],
@@ -137,7 +137,7 @@ def day_window() -> tuple[Instance, int]:
     ), 1
 
 
-def class_daily_limit() -> tuple[Instance, int]:
+def class_day_limit() -> tuple[Instance, int]:
     # A class needs 3, but gets at most one ALT lesson a day and the school opens one day.
     return branch([school("S")], _mon("S"), [klass("S", "5-1", 3)], [alt("A")]), 1
 
@@ -147,7 +147,7 @@ def class_need() -> tuple[Instance, int]:
     return branch([school("S")], bells("S"), [klass("S", "3-1", 1)], [alt("A", min_lessons=20)]), 1
 
 
-def blocked_periods() -> tuple[Instance, int]:
+def blocked() -> tuple[Instance, int]:
     # 3-1 is blocked all Monday, 3-2 in period 1 of a one-period Monday.
     return branch(
         [school("S")],
@@ -161,7 +161,7 @@ def blocked_periods() -> tuple[Instance, int]:
     ), 0
 
 
-def co_teacher_clash() -> tuple[Instance, int]:
+def co_teacher() -> tuple[Instance, int]:
     # Two ALTs may come, but both classes share one JTE and there is one period.
     j = school("J", "junior_high", max_alts_per_day=2)
     return branch(
@@ -172,7 +172,7 @@ def co_teacher_clash() -> tuple[Instance, int]:
     ), 1
 
 
-def co_teachers_differ() -> tuple[Instance, int]:
+def co_teacher_differs() -> tuple[Instance, int]:
     # The same with two JTEs: both classes are taught in period 1 by two ALTs.
     j = school("J", "junior_high", max_alts_per_day=2)
     return branch(
@@ -183,7 +183,7 @@ def co_teachers_differ() -> tuple[Instance, int]:
     ), 2
 
 
-def alts_per_school_day() -> tuple[Instance, int]:
+def alts_per_day() -> tuple[Instance, int]:
     # One period, four classes, two ALTs free, but the school takes one ALT a day.
     return branch(
         [school("S")],
@@ -193,7 +193,7 @@ def alts_per_school_day() -> tuple[Instance, int]:
     ), 1
 
 
-def maximum_commute() -> tuple[Instance, int]:
+def commute() -> tuple[Instance, int]:
     # The ALT lives 25 km away: 75 minutes at 20 km/h, over the 60-minute limit.
     return branch([school("S")], bells("S"), [klass("S", "3-1", 1)], [alt("A", north_km=25)]), 0
 
@@ -208,7 +208,7 @@ def schools_per_day() -> tuple[Instance, int]:
     ), 1
 
 
-def bells_of_a_short_day() -> tuple[Instance, int]:
+def bell_mismatch_short_day() -> tuple[Instance, int]:
     # Period 6 does not exist on Wednesday; the only usable slot for 6-1 is that period.
     b = [
         Bell(
@@ -225,27 +225,27 @@ def bells_of_a_short_day() -> tuple[Instance, int]:
 
 
 CASES = [
-    level_qualification,
-    days_off,
-    one_place_at_a_time,
-    travel_time,
-    travel_time_enough,
-    travel_time_one_way,
-    travel_time_one_way_back,
-    travel_time_the_other_way,
-    travel_time_the_other_way_back,
-    weekly_maximum,
-    daily_maximum,
+    level,
+    day_off,
+    alt_overlap,
+    travel,
+    travel_enough,
+    travel_one_way,
+    travel_one_way_back,
+    travel_the_other_way,
+    travel_the_other_way_back,
+    alt_week_max,
+    alt_day_max,
     day_window,
-    class_daily_limit,
+    class_day_limit,
     class_need,
-    blocked_periods,
-    co_teacher_clash,
-    co_teachers_differ,
-    alts_per_school_day,
-    maximum_commute,
+    blocked,
+    co_teacher,
+    co_teacher_differs,
+    alts_per_day,
+    commute,
     schools_per_day,
-    bells_of_a_short_day,
+    bell_mismatch_short_day,
 ]
 
 

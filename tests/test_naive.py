@@ -38,7 +38,7 @@ def _shared_co_teacher(co: str | None) -> Instance:
 HAND_CASES: list[tuple[str, Callable[[], Instance], Weights, int]] = [
     # 5-1 needs 3, the school opens one day, one ALT lesson a class a day: 2 unmet.
     (
-        "class_daily_limit",
+        "class_day_limit",
         lambda: branch(
             [school("S")], bells("S", days=("Mon",)), [klass("S", "5-1", 3)], [alt("A")]
         ),

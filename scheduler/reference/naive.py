@@ -86,17 +86,17 @@ def build_naive(prep: Prepared, weights: Weights) -> Naive:
     """Build the period-level model with every hard rule and every weighted soft goal."""
     m = Naive(prep=prep, weights=weights)
     add_variables(m)
-    # Hard rules, in the order of the contract.
+    # Hard rules, each named by its rule id (docs/validator.md).
     visits_are_exact(m)
-    alt_one_lesson_at_a_time(m)
+    alt_overlap(m)
     travel(m)
     alt_week_max(m)
     alt_day_max(m)
     schools_per_day(m)
     class_need(m)
-    class_daily_limit(m)
-    class_one_lesson_at_a_time(m)
-    co_teacher_one_class_at_a_time(m)
+    class_day_limit(m)
+    class_overlap(m)
+    co_teacher(m)
     alts_per_day(m)
     # Soft goals, in priority order.
     unmet_lesson(m)
@@ -156,7 +156,7 @@ def _slots(m: Naive) -> dict[tuple[str, Day], dict[tuple[str, int], list[cp_mode
     return out
 
 
-def alt_one_lesson_at_a_time(m: Naive) -> None:
+def alt_overlap(m: Naive) -> None:
     """An ALT teaches one class at a time (periods of one school never overlap)."""
     for slots in _slots(m).values():
         for vs in slots.values():
@@ -223,7 +223,7 @@ def class_need(m: Naive) -> None:
             m.model.add(sum(xs) <= need)
 
 
-def class_daily_limit(m: Naive) -> None:
+def class_day_limit(m: Naive) -> None:
     """A class gets at most max_class_lessons_per_day ALT lessons a day."""
     for key, xs in m.of_class_day.items():
         cap = m.prep.cap[key]
@@ -231,7 +231,7 @@ def class_daily_limit(m: Naive) -> None:
             m.model.add(sum(xs) <= cap)
 
 
-def class_one_lesson_at_a_time(m: Naive) -> None:
+def class_overlap(m: Naive) -> None:
     """A class has at most one ALT in a period."""
     by_slot: dict[tuple[ClassKey, Day, int], list[cp_model.IntVar]] = defaultdict(list)
     for (_a, ck, d, p), v in m.x.items():
@@ -241,7 +241,7 @@ def class_one_lesson_at_a_time(m: Naive) -> None:
             m.model.add_at_most_one(vs)
 
 
-def co_teacher_one_class_at_a_time(m: Naive) -> None:
+def co_teacher(m: Naive) -> None:
     """Two classes of one co-teacher at a school never have lessons in the same period."""
     inst = m.prep.instance
     by_slot: dict[tuple[str, str, Day, int], list[cp_model.IntVar]] = defaultdict(list)

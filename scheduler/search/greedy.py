@@ -100,6 +100,7 @@ class Greedy:
             self._fill_school(s, quota)
 
     def _fill_school(self, s: str, quota: Quota | None) -> None:
+        # A class gets a lesson only while it has some remaining (class_need).
         prep = self.prep
         classes = sorted(
             prep.needy[s], key=lambda c: (sum((c.key, d) in prep.periods for d in DAYS), c.class_)
@@ -193,6 +194,7 @@ class Greedy:
 
     def _candidates_on(self, s: str, d: Day) -> list[str]:
         # The school's candidates with a visit that day, nearest first; they do not change.
+        # Candidate visits keep level, commute and day_off (model.data.candidate_visits).
         if (s, d) not in self._on_day:
             self._on_day[(s, d)] = [a for a in self.candidates[s] if (a, s, d) in self.possible]
         return self._on_day[(s, d)]
@@ -213,8 +215,9 @@ class Greedy:
         return days < self.allowed.get((a, s), 0)
 
     def _free_period(self, a: str, ck: ClassKey, d: Day) -> Period | None:
-        """The class's first usable period on ``d`` that breaks neither class_overlap,
-        co_teacher, nor ALT ``a``'s alt_overlap and travel."""
+        """The class's first usable period on ``d`` (bell_mismatch, day_window and blocked
+        hold in every usable period) that breaks neither class_overlap, co_teacher, nor ALT
+        ``a``'s alt_overlap and travel."""
         s = ck[0]
         co = self.inst.class_by_key[ck].co_teacher
         for p in self.prep.periods[(ck, d)]:
