@@ -70,8 +70,9 @@ def prepare(inst: Instance) -> Prepared:
 
 
 def usable_periods(prep: Prepared) -> None:
-    """Fill each needy class's usable periods and daily cap: only periods of its school's
-    bells (bell_mismatch), inside the day window (day_window) and not blocked (blocked)."""
+    """Fill each needy class's usable periods and daily cap (class_day_limit, at most the
+    usable periods): only periods of its school's bells (bell_mismatch), inside the day
+    window (day_window) and not blocked (blocked)."""
     inst = prep.instance
     limit = inst.settings.max_class_lessons_per_day
     for c in inst.classes:
