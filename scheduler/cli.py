@@ -499,6 +499,90 @@ def changes_command(
         console.print(f"Wrote {csv} ({len(changes)} rows).")
 
 
+# [replan: cover]
+
+
+@app.command("cover")
+def cover_command(
+    instance: InstanceArg,
+    directory: SolvedDirArg,
+    absent: Annotated[str, typer.Option("--absent", help="The absent ALT's alt_id.")],
+    first: Annotated[str, typer.Option("--date", help="First date, YYYY-MM-DD.")],
+    last: Annotated[
+        str | None, typer.Option("--to", help="Last date, YYYY-MM-DD (default: --date).")
+    ] = None,
+    store: StoreOption = _STORE_DEFAULT,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Record the top substitute of every lesson.")
+    ] = False,
+    choose: Annotated[
+        list[str] | None,
+        typer.Option("--choose", help="LESSON=ALT: record this pick (number or key; repeatable)."),
+    ] = None,
+    weights: Annotated[
+        Path | None, typer.Option("--weights", help="TOML file with a [cover] table of points.")
+    ] = None,
+    weight: Annotated[
+        list[str] | None, typer.Option("--weight", help="KEY=VALUE: one point (repeatable).")
+    ] = None,
+    top: Annotated[int, typer.Option("--top", help="Candidates shown per lesson.", min=1)] = 5,
+    csv: Annotated[
+        Path | None, typer.Option("--csv", help="Also write every candidate of every lesson here.")
+    ] = None,
+) -> None:
+    """List who can take each lesson of an absent ALT, best first; --apply or --choose
+    records the cover in the store, so the feeds and altsched changes show it."""
+    from scheduler.calendar.changes import changes_text, diff
+    from scheduler.calendar.store import open_store
+    from scheduler.calendar.term import load_calendar_instance
+    from scheduler.io.cells import frame_csv
+    from scheduler.io.write import write_text_atomic
+    from scheduler.replan import cover_run as cr
+    from scheduler.replan.cover import CoverWeights
+
+    day1 = cr.parse_date("--date", first)
+    day2 = cr.parse_date("--to", last) if last is not None else day1
+    choices = cr.parse_choices(choose or [])
+    points = CoverWeights.load(weights, weight or [])
+    inst, warnings = load_calendar_instance(instance)
+    print_warnings(warnings)
+    cr.check_request(inst, absent, day1, day2)
+    recording = apply or bool(choices)
+    st = open_store(store, mode="write") if recording else None
+    if st is None and store.exists():
+        st = open_store(store)
+    try:
+        inputs = cr.gather(inst, directory, st, day1, day2)
+        if inputs.mismatch and not recording:
+            note = f"{inputs.mismatch}: its covers are applied only where they fit"
+            err_console.print(Text.assemble(("warning ", "yellow"), note), soft_wrap=True)
+        plan = cr.make_plan(
+            inputs, absent, day1, day2, points, choices, take_top=not choices or apply
+        )
+        cr.show(console, inst, plan, top)
+        if csv is not None:
+            write_text_atomic(csv, frame_csv(plan.frame(inst)))
+            console.print(f"Wrote {csv}.", soft_wrap=True)
+        if not recording or st is None:
+            return
+        if not plan.covers():
+            console.print("Nothing to record: no lesson has a substitute.")
+            return
+        outcome = cr.record(st, inputs, plan, source=str(directory))
+        if not outcome.created:
+            console.print(f"Nothing changed since version {outcome.version.version}.")
+            return
+        v = outcome.version
+        console.print(f"Recorded as version {v.version}: {v.label}.", soft_wrap=True)
+        if outcome.previous is not None:
+            changes = diff(st.events(outcome.previous.version), st.events(v.version))
+            names = {a.alt_id: a.name for a in inst.alts}
+            console.print(changes_text(changes, names), markup=False, end="", soft_wrap=True)
+    finally:
+        if st is not None:
+            st.close()
+
+
 @app.command("serve")
 def serve_command(
     store: StoreOption = _STORE_DEFAULT,

@@ -210,7 +210,12 @@ def school_days(start: date, end: date) -> list[date]:
     return [d for d in days if d.weekday() < 5]
 
 
-def expand(instance: Instance, assignments: pd.DataFrame) -> TermCalendar:
+def expand(
+    instance: Instance,
+    assignments: pd.DataFrame,
+    first: date | None = None,
+    last: date | None = None,
+) -> TermCalendar:
     """Turn the weekly timetable into the dated lessons of the instance's term.
 
     Parameters
@@ -219,6 +224,9 @@ def expand(instance: Instance, assignments: pd.DataFrame) -> TermCalendar:
         The branch; its settings must give ``term_start`` and ``term_end``.
     assignments
         The contract's assignments table (``alt_id, school_id, class, day, period, start, end``).
+    first, last
+        Expand only the dates from ``first`` to ``last`` (inside the term): a cover needs a
+        week or two, not the whole term. The calendar's term dates stay the term's.
 
     Raises
     ------
@@ -238,7 +246,7 @@ def expand(instance: Instance, assignments: pd.DataFrame) -> TermCalendar:
         by_day[ls.day].append(ls)
     kept: list[DatedLesson] = []
     lost: list[LostLesson] = []
-    for d in school_days(start, end):
+    for d in school_days(max(start, first or start), min(end, last or end)):
         for ls in by_day[DAYS[d.weekday()]]:
             reason: Literal["holiday", "event"] | None = None
             if d in off:
