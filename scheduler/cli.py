@@ -408,6 +408,7 @@ def publish_command(
 ) -> None:
     """Record DIR's timetable as a new version in the store (earlier versions are kept)."""
     from scheduler.calendar.changes import changes_text, diff
+    from scheduler.calendar.covers import dropped_since
     from scheduler.calendar.store import open_store, publish
     from scheduler.calendar.term import load_calendar_instance, read_assignments
     from scheduler.errors import InputIssue
@@ -431,6 +432,11 @@ def publish_command(
             changes = diff(st.events(before.version), st.events(v.version))
             names = {a.alt_id: a.name for a in inst.alts}
             console.print(changes_text(changes, names), markup=False, end="", soft_wrap=True)
+            # Covers (altsched cover) carry over; say which this timetable could not keep.
+            for cover, why in dropped_since(st.covers_in_force(before.version), outcome.dropped):
+                console.print(f"Cover dropped: {cover}: {why}.", soft_wrap=True)
+        if outcome.applied:
+            console.print(f"{len(outcome.applied)} covers kept.")
 
 
 @app.command("changes")

@@ -141,3 +141,12 @@ def _overlap(a: DatedLesson, b: DatedLesson) -> bool:
 
 def _order(ls: DatedLesson) -> tuple[object, ...]:
     return (ls.date, ls.start, ls.end, ls.alt_id, ls.school_id, ls.class_, ls.period)
+
+
+def dropped_since(
+    before: Iterable[Cover], dropped: Iterable[tuple[Cover, str]]
+) -> list[tuple[Cover, str]]:
+    """The covers a new version drops that the version ``before`` it had in force: what a
+    publish must tell (older drops were told when they happened)."""
+    was = {(c.key, c.from_alt, c.to_alt) for c in before}
+    return [(c, why) for c, why in dropped if (c.key, c.from_alt, c.to_alt) in was]
