@@ -462,13 +462,14 @@ def plan(
     quiet: list[tuple[date, str]] = []
     number = 0
     run_covers: Counter[str] = Counter()
+    decided: list[tuple[DatedLesson, str]] = []  # this run's picks, for the weekly maximum
     for d in _dates(first, last):
         mine = sorted((x for x in by_date.get(d, ()) if x.alt_id == absent), key=lambda x: x.start)
         if not mine:
             quiet.append((d, _why_quiet(instance, covered, absent, d)))
             continue
         window = _window_counts(history, d, weights.window_days) + run_covers
-        day = _day(instance, covered, by_date.get(d, []), absent, d, window,
+        day = _day(instance, covered, by_date.get(d, []), absent, d, window, decided,
                    taught_class, taught_school)  # fmt: skip
         needs = []
         for ls in mine:
@@ -479,6 +480,7 @@ def plan(
             if opt.chosen is not None:
                 day.take(need, opt.chosen)
                 run_covers[opt.chosen] += 1
+                decided.append((need.lesson, opt.chosen))
             options.append(opt)
     return CoverPlan(absent, first, last, tuple(options), tuple(quiet))
 
@@ -539,6 +541,7 @@ def _day(
     absent: str,
     d: date,
     window: Counter[str],
+    decided: Sequence[tuple[DatedLesson, str]],
     taught_class: dict[tuple[str, str], set[str]],
     taught_school: dict[str, set[str]],
 ) -> _Day:
@@ -547,10 +550,10 @@ def _day(
     for ls in lessons:
         if ls.alt_id not in away:
             by_alt[ls.alt_id].append(ls)
-    week = d.isocalendar()[:2]
-    load = Counter(
-        ls.alt_id for ls in covered.calendar.lessons if ls.date.isocalendar()[:2] == week
-    )
+    monday = d - timedelta(days=d.weekday())
+    week = {monday + timedelta(days=n) for n in range(7)}
+    load = Counter(ls.alt_id for ls in covered.calendar.lessons if ls.date in week)
+    load.update(alt_id for ls, alt_id in decided if ls.date in week)  # earlier days of this run
     released: dict[str, str] = {}
     for x in covered.calendar.lost:
         if x.date == d and x.reason == "event" and x.alt_id not in by_alt:
