@@ -21,6 +21,7 @@ import argparse
 import datetime as dt
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -70,15 +71,19 @@ def run(
     command = [*altsched(), "cover", str(branch), str(out), "--absent", alt_id, "--date",
                first.isoformat(), "--to", last.isoformat(), "--store", str(store)]  # fmt: skip
     load = os.getloadavg()[0]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     done = subprocess.run(command, capture_output=True, text=True, check=False,
                           env={**os.environ, "COLUMNS": "200"})  # fmt: skip
     wall = time.monotonic() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     said = done.stdout if done.returncode == 0 else done.stderr
     tail = said.strip().splitlines()[-1:] or [""]
     return {
         "size": size, "alt": alt_id, "date": first.isoformat(), "days": days,
-        "wall": round(wall, 2), "exit": done.returncode, "load": round(load, 2),
+        "wall": round(wall, 2), "cpu": round(cpu, 2), "exit": done.returncode,
+        "load": round(load, 2),
         "summary": tail[0],
     }  # fmt: skip
 
@@ -92,29 +97,34 @@ def table(rows: list[dict[str, object]]) -> str:
         f"{os.cpu_count()} cores, Python {platform.python_version()}.",
         "",
         "Wall: from starting the child process to its exit, one absent ALT, against a store "
-        "holding the published greedy timetable of `generate(SIZE, 1)`. Load: the 1-minute "
-        "load average before each run (the machine is shared; high load slows every run).",
+        "holding the published greedy timetable of `generate(SIZE, 1)`. CPU: the child's user "
+        "+ system seconds (one process, one thread of Python: what the wall time is on an "
+        "idle core). Load: the 1-minute load average before each run; on a shared machine "
+        "with a load above its cores, wall time is CPU time stretched by the queue.",
         "",
-        "| ALTs | days | runs | median s | max s | target s (one date) | median load |",
-        "|---|---|---|---|---|---|---|",
+        "| ALTs | days | runs | median wall s | max wall s | median CPU s | max CPU s | "
+        "target s (one date) | median load |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for size in sorted({int(str(r["size"])) for r in rows}):
         for days in sorted({int(str(r["days"])) for r in rows if r["size"] == size}):
             mine = [r for r in rows if r["size"] == size and r["days"] == days]
             walls = [float(str(r["wall"])) for r in mine]
+            cpus = [float(str(r["cpu"])) for r in mine]
             loads = [float(str(r["load"])) for r in mine]
             target = f"{TARGETS[size]:g}" if days == 1 and size in TARGETS else ""
             lines.append(
                 f"| {size} | {days} | {len(mine)} | {statistics.median(walls):.2f} | "
-                f"{max(walls):.2f} | {target} | {statistics.median(loads):.2f} |"
+                f"{max(walls):.2f} | {statistics.median(cpus):.2f} | {max(cpus):.2f} | "
+                f"{target} | {statistics.median(loads):.2f} |"
             )
-    head = "| ALTs | ALT | date | days | wall s | exit | load | last line |"
-    lines += ["", "## Every run", "", head, "|---|---|---|---|---|---|---|---|"]
+    head = "| ALTs | ALT | date | days | wall s | CPU s | exit | load | last line |"
+    lines += ["", "## Every run", "", head, "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         summary = str(r["summary"]).replace("|", "/")
         lines.append(
             f"| {r['size']} | {r['alt']} | {r['date']} | {r['days']} | {r['wall']} | "
-            f"{r['exit']} | {r['load']} | {summary} |"
+            f"{r['cpu']} | {r['exit']} | {r['load']} | {summary} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -123,8 +133,8 @@ def main() -> None:
     """Run the cases and write bench/results/cover.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[120, 250])
-    parser.add_argument("--alts", type=int, default=4, help="absent ALTs per size")
-    parser.add_argument("--dates", type=int, default=3, help="dates per absent ALT")
+    parser.add_argument("--alts", type=int, default=3, help="absent ALTs per size")
+    parser.add_argument("--dates", type=int, default=2, help="dates per absent ALT")
     args = parser.parse_args()
     rows: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory(prefix="cover-bench-") as tmp:

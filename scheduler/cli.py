@@ -574,12 +574,18 @@ def cover_command(
         if not plan.covers():
             console.print("Nothing to record: no lesson has a substitute.")
             return
-        outcome = cr.record(st, inputs, plan, source=str(directory))
+        new = plan.covers(f"cover for {absent}")
+        outcome = cr.record(st, inputs, plan, new, source=str(directory))
         if not outcome.created:
             console.print(f"Nothing changed since version {outcome.version.version}.")
             return
         v = outcome.version
         console.print(f"Recorded as version {v.version}: {v.label}.", soft_wrap=True)
+        # Another writer may have taken the lesson or the substitute meanwhile.
+        mine = set(map(id, new))
+        for c, why in outcome.dropped:
+            if id(c) in mine:
+                console.print(f"Not in force: {c}: {why}.", soft_wrap=True)
         if outcome.previous is not None:
             changes = diff(st.events(outcome.previous.version), st.events(v.version))
             names = {a.alt_id: a.name for a in inst.alts}

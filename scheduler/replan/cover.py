@@ -579,10 +579,10 @@ def _why_quiet(instance: Instance, covered: Covered, absent: str, d: date) -> st
     lost = [x for x in covered.calendar.lost if x.date == d and x.alt_id == absent]
     if any(x.reason == "holiday" for x in lost):
         return f"a holiday ({lost[0].detail})"
+    if absent in covered.absent_on(d):
+        return "already covered"
     if lost:
         return f"all {len(lost)} lessons lost to school events ({lost[0].detail})"
-    if covered.absent_on(d) and absent in covered.absent_on(d):
-        return "already covered"
     weekday = DAYS[d.weekday()]
     if weekday in instance.alt_by_id[absent].unavailable:
         return f"off on {weekday}"

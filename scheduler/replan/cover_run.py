@@ -150,9 +150,9 @@ def _example(p: CoverPlan) -> str:
 
 
 def record(
-    store: Store, inputs: Inputs, p: CoverPlan, source: str, note: str = ""
+    store: Store, inputs: Inputs, p: CoverPlan, covers: Sequence[Cover], source: str
 ) -> PublishOutcome:
-    """Record the decided lessons of a plan as covers in a new store version.
+    """Record covers (those of a plan: :meth:`CoverPlan.covers`) in a new store version.
 
     Raises
     ------
@@ -165,7 +165,6 @@ def record(
     if inputs.mismatch is not None:
         why = f"{inputs.mismatch}; publish DIR first, or cover from the folder that was published"
         raise InstanceError([InputIssue(str(store.path), None, None, None, why)])
-    covers = p.covers(note or f"cover for {p.absent}")
     label = f"cover for {p.absent} {p.first}" + (f" to {p.last}" if p.last != p.first else "")
     return publish(store, inputs.instance, inputs.assignments, label=label, source=source,
                    covers=covers)  # fmt: skip
