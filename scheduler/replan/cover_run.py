@@ -7,7 +7,7 @@ is an :class:`~scheduler.errors.InstanceError` naming the option or file and the
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -201,13 +201,8 @@ def show(console: Console, instance: Instance, p: CoverPlan, top: int) -> None:
     if p.options:
         nobody = sum(1 for o in p.options if not o.candidates)
         console.print(
-            f"{len(p.options)} lessons of {p.absent} {absent.name}; {len(decided)} with a "
+            f"{len(p.options)} lesson{'s' if len(p.options) != 1 else ''} of {p.absent} "
+            f"{absent.name}; {len(decided)} with a "
             f"substitute (* marks the pick), {nobody} nobody can take.",
             soft_wrap=True,
         )
-
-
-def choices_summary(p: CoverPlan, names: Mapping[str, str]) -> list[str]:
-    """One line per decided lesson: ``2026-12-08/3/S01/1-2 -> A007 Name``."""
-    return [f"{o.need.key} -> {o.chosen} {names.get(o.chosen, '')}".rstrip()
-            for o in p.options if o.chosen is not None]  # fmt: skip
