@@ -526,7 +526,7 @@ def cover_command(
         typer.Option("--choose", help="LESSON=ALT: record this pick (number or key; repeatable)."),
     ] = None,
     weights: Annotated[
-        Path | None, typer.Option("--weights", help="TOML file with a [cover] table of points.")
+        Path | None, typer.Option("--weights", help="TOML file whose cover table sets points.")
     ] = None,
     weight: Annotated[
         list[str] | None, typer.Option("--weight", help="KEY=VALUE: one point (repeatable).")

@@ -258,3 +258,26 @@ def test_a_day_without_lessons_exits_0(
                         "--date", "2025-05-14")  # fmt: skip
     assert code == 0
     assert "no lesson on 2025-05-14 (no lesson on Wed in the timetable)" in text
+
+
+def test_weights_file(
+    folder: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    # A [cover] table with per_cover = 0: Bob, already there, takes every lesson (as in
+    # test_without_the_cover_count_one_alt_takes_all); --weight applies after the file.
+    inst, out = folder
+    monkeypatch.chdir(tmp_path)
+    points = tmp_path / "points.toml"
+    points.write_text("[weights]\nunmet_lesson = 1\n\n[cover]\nper_cover = 0\n", encoding="utf-8")
+    csv = tmp_path / "c.csv"
+    args = ["cover", inst, out, "--absent", "A1", "--date", "2025-05-13", "--csv", csv]
+    assert run(monkeypatch, capsys, *args, "--weights", points)[0] == 0
+    rows = pd.read_csv(csv, keep_default_na=False)
+    assert rows.loc[rows["rank"] == 1, "alt_id"].tolist() == ["A2"] * 5
+    assert run(monkeypatch, capsys, *args, "--weights", points, "--weight", "per_cover=30")[0] == 0
+    rows = pd.read_csv(csv, keep_default_na=False)
+    assert rows.loc[rows["rank"] == 1, "alt_id"].tolist() == ["A2", "A2", "A3", "A3", "A3"]
+    # A file without a [cover] table is an input error naming it.
+    points.write_text("[weights]\nunmet_lesson = 1\n", encoding="utf-8")
+    code, _, err = run(monkeypatch, capsys, *args, "--weights", points)
+    assert code == 2 and "points.toml column cover: has no [cover] table" in err
