@@ -535,9 +535,14 @@ def cover_command(
     csv: Annotated[
         Path | None, typer.Option("--csv", help="Also write every candidate of every lesson here.")
     ] = None,
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Also write the whole answer here as JSON.")
+    ] = None,
 ) -> None:
     """List who can take each lesson of an absent ALT, best first; --apply or --choose
     records the cover in the store, so the feeds and altsched changes show it."""
+    import json
+
     from scheduler.calendar.changes import changes_text, diff
     from scheduler.calendar.store import open_store
     from scheduler.calendar.term import load_calendar_instance
@@ -569,6 +574,10 @@ def cover_command(
         if csv is not None:
             write_text_atomic(csv, frame_csv(plan.frame(inst)))
             console.print(f"Wrote {csv}.", soft_wrap=True)
+        if json_file is not None:
+            text = json.dumps(plan.as_json(inst), ensure_ascii=False, indent=1)
+            write_text_atomic(json_file, text + "\n")
+            console.print(f"Wrote {json_file}.", soft_wrap=True)
         if not recording or st is None:
             return
         if not plan.covers():

@@ -29,6 +29,7 @@ Tue 2025-05-20 (A8 released, +30):
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -211,6 +212,18 @@ def test_command_lists_and_writes_csv(
     rows = pd.read_csv(csv, keep_default_na=False)
     assert rows.loc[rows["rank"] == 1, "alt_id"].tolist() == ["A2", "A2", "A3", "A3", "A3"]
     assert set(rows.columns) >= {"lesson", "key", "alt_id", "points", "reasons"}
+    answer = tmp_path / "answer.json"
+    code, _, err = run(monkeypatch, capsys, "cover", inst, out, "--absent", "A1",
+                       "--date", "2025-05-13", "--json", answer)  # fmt: skip
+    assert code == 0, err
+    lessons = json.loads(answer.read_text(encoding="utf-8"))["lessons"]
+    assert [x["chosen"] for x in lessons] == ["A2", "A2", "A3", "A3", "A3"]
+    assert lessons[1]["candidates"][0] == {
+        "alt_id": "A2", "name": "ALT A2", "points": 20.0,
+        "reasons": ["already at S1 School that day (+20)", "has taught at S1 School (+5)",
+                    "takes the lesson next to it (+25)", "1 cover in the last 28 days (-30)",
+                    "no extra travel"],
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize(

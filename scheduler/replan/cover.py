@@ -164,6 +164,28 @@ class CoverPlan:
             if o.chosen is not None
         ]  # fmt: skip
 
+    def as_json(self, instance: Instance) -> dict[str, Any]:
+        """The plan as JSON types: every lesson with its candidates, pick and reasons."""
+        lessons = []
+        for o in self.options:
+            ls = o.need.lesson
+            lessons.append({
+                "lesson": o.need.number, "key": o.need.key, "date": ls.date.isoformat(),
+                "period": ls.period, "start": f"{ls.start:%H:%M}", "end": f"{ls.end:%H:%M}",
+                "school_id": ls.school_id, "class": ls.class_, "chosen": o.chosen,
+                "nobody": o.nobody,
+                "candidates": [
+                    {"alt_id": c.alt_id, "name": instance.alt_by_id[c.alt_id].name,
+                     "points": c.points, "reasons": list(c.reasons)}
+                    for c in o.candidates
+                ],
+            })  # fmt: skip
+        return {
+            "absent": self.absent, "first": self.first.isoformat(), "last": self.last.isoformat(),
+            "quiet": [{"date": d.isoformat(), "why": why} for d, why in self.quiet],
+            "lessons": lessons,
+        }  # fmt: skip
+
     def frame(self, instance: Instance) -> pd.DataFrame:
         """One row per (lesson, candidate), and one per lesson nobody can take."""
         rows: list[dict[str, object]] = []
