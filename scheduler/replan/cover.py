@@ -215,7 +215,7 @@ def _points(x: float) -> str:
 
 
 @dataclass
-class _Day:
+class CoverDay:
     """Everything the filters and the ranking need about one date, updated by each decision."""
 
     instance: Instance
@@ -246,12 +246,12 @@ class _Day:
 # "nobody can take it".
 
 
-def _not_absent(day: _Day, need: Need, alt: Alt) -> str | None:
+def _not_absent(day: CoverDay, need: Need, alt: Alt) -> str | None:
     # The absent ALT, and anyone whose lessons that day were covered, is not there.
     return "absent that day" if alt.alt_id in day.absent else None
 
 
-def _qualified(day: _Day, need: Need, alt: Alt) -> str | None:
+def _qualified(day: CoverDay, need: Need, alt: Alt) -> str | None:
     # The ALT is qualified for the school's level.
     school = day.instance.school_by_id[need.lesson.school_id]
     if day.instance.qualified(alt, school):
@@ -259,20 +259,20 @@ def _qualified(day: _Day, need: Need, alt: Alt) -> str | None:
     return f"not qualified for {school.level.replace('_', ' ')}"
 
 
-def _day_off(day: _Day, need: Need, alt: Alt) -> str | None:
+def _day_off(day: CoverDay, need: Need, alt: Alt) -> str | None:
     # The ALT works that weekday.
     weekday = DAYS[need.lesson.date.weekday()]
     return f"off on {weekday}" if weekday in alt.unavailable else None
 
 
-def _commute(day: _Day, need: Need, alt: Alt) -> str | None:
+def _commute(day: CoverDay, need: Need, alt: Alt) -> str | None:
     # The school is within the branch's commute limit of the ALT's home.
     limit = day.instance.settings.max_commute_minutes
     minutes = day.instance.travel_minutes(alt.alt_id, need.lesson.school_id)
     return f"farther than {limit} min from home" if minutes > limit else None
 
 
-def _free(day: _Day, need: Need, alt: Alt) -> str | None:
+def _free(day: CoverDay, need: Need, alt: Alt) -> str | None:
     # The ALT has no lesson at that time that date (their own, or a cover).
     for other in day.lessons.get(alt.alt_id, ()):
         if _overlap(other, need.lesson):
@@ -280,7 +280,7 @@ def _free(day: _Day, need: Need, alt: Alt) -> str | None:
     return None
 
 
-def _travel(day: _Day, need: Need, alt: Alt) -> str | None:
+def _travel(day: CoverDay, need: Need, alt: Alt) -> str | None:
     # Between lessons at two schools the ALT has the travel time (every pair, as the
     # validator checks: travel.csv need not obey the triangle inequality).
     ls = need.lesson
@@ -297,21 +297,21 @@ def _travel(day: _Day, need: Need, alt: Alt) -> str | None:
     return None
 
 
-def _day_max(day: _Day, need: Need, alt: Alt) -> str | None:
+def _day_max(day: CoverDay, need: Need, alt: Alt) -> str | None:
     # The ALT stays within their daily maximum.
     cap = day.instance.max_lessons_per_day(alt)
     n = len(day.lessons.get(alt.alt_id, ()))
     return f"at their daily maximum ({n} of {cap})" if n + 1 > cap else None
 
 
-def _week_max(day: _Day, need: Need, alt: Alt) -> str | None:
+def _week_max(day: CoverDay, need: Need, alt: Alt) -> str | None:
     # The ALT stays within their weekly maximum (the dated lessons of that week).
     cap = day.instance.max_lessons(alt)
     n = day.week_load[alt.alt_id]
     return f"at their weekly maximum ({n} of {cap})" if n + 1 > cap else None
 
 
-def _schools_per_day(day: _Day, need: Need, alt: Alt) -> str | None:
+def _schools_per_day(day: CoverDay, need: Need, alt: Alt) -> str | None:
     # The ALT visits at most max_schools_per_day schools that day.
     cap = day.instance.settings.max_schools_per_day
     schools = {x.school_id for x in day.lessons.get(alt.alt_id, ())} | {need.lesson.school_id}
@@ -320,7 +320,7 @@ def _schools_per_day(day: _Day, need: Need, alt: Alt) -> str | None:
     return f"at another school that day (at most {cap} a day)"
 
 
-def _school_alts(day: _Day, need: Need, alt: Alt) -> str | None:
+def _school_alts(day: CoverDay, need: Need, alt: Alt) -> str | None:
     # The school has at most max_alts_per_day ALTs that day.
     school = day.instance.school_by_id[need.lesson.school_id]
     there = day.at_school(school.school_id) | {alt.alt_id}
@@ -356,7 +356,7 @@ _GROUP = {
 }
 
 
-def refusal(day: _Day, need: Need, alt: Alt) -> tuple[str, str] | None:
+def refusal(day: CoverDay, need: Need, alt: Alt) -> tuple[str, str] | None:
     """(filter name, reason) of the first hard filter the ALT fails, or None."""
     for rule in FILTERS:
         why = rule(day, need, alt)
@@ -372,7 +372,7 @@ def _overlap(a: DatedLesson, b: DatedLesson) -> bool:
 # ---- ranking ----------------------------------------------------------------------------------
 
 
-def rank(day: _Day, need: Need, alt: Alt, w: CoverWeights, back: set[str]) -> Candidate:
+def rank(day: CoverDay, need: Need, alt: Alt, w: CoverWeights, back: set[str]) -> Candidate:
     """Points of an ALT who passed the filters, with a reason per criterion that counts.
 
     ``back`` holds the ALTs who took the absent ALT's lesson just before or after this one
@@ -508,7 +508,7 @@ def plan(
 
 
 def _decide(
-    day: _Day, needs: Sequence[Need], i: int, w: CoverWeights, pick: str | None, take_top: bool
+    day: CoverDay, needs: Sequence[Need], i: int, w: CoverWeights, pick: str | None, take_top: bool
 ) -> Option:
     need = needs[i]
     back = {
@@ -539,7 +539,7 @@ def _decide(
     return Option(need, ranked, nobody, decided)
 
 
-def _nobody(day: _Day, need: Need, refused: Sequence[tuple[str, str, str]]) -> str:
+def _nobody(day: CoverDay, need: Need, refused: Sequence[tuple[str, str, str]]) -> str:
     """'nobody can take it: 40 not qualified for junior high, 12 busy then, ...'."""
     school = day.instance.school_by_id[need.lesson.school_id]
     facts = {
@@ -566,7 +566,7 @@ def _day(
     decided: Sequence[tuple[DatedLesson, str]],
     taught_class: dict[tuple[str, str], set[str]],
     taught_school: dict[str, set[str]],
-) -> _Day:
+) -> CoverDay:
     away = {absent} | covered.absent_on(d)
     by_alt: dict[str, list[DatedLesson]] = defaultdict(list)
     for ls in lessons:
@@ -580,7 +580,7 @@ def _day(
     for x in covered.calendar.lost:
         if x.date == d and x.reason == "event" and x.alt_id not in by_alt:
             released[x.alt_id] = f"own lessons that day lost to an event ({x.detail})"
-    return _Day(instance, d, away, dict(by_alt), load, released, Counter(window),
+    return CoverDay(instance, d, away, dict(by_alt), load, released, Counter(window),
                 taught_class, taught_school)  # fmt: skip
 
 
@@ -620,6 +620,7 @@ def week_span(first: date, last: date) -> tuple[date, date]:
 __all__ = [
     "FILTERS",
     "Candidate",
+    "CoverDay",
     "CoverPlan",
     "CoverWeights",
     "Need",
