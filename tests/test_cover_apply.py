@@ -219,3 +219,26 @@ def test_a_schema_1_store_gains_the_covers_table(published, monkeypatch, capsys)
     with Store(store, "read") as st:
         assert len(st.covers()) == 5
         assert st.db.execute("PRAGMA user_version").fetchone()[0] == 2
+
+
+def test_a_stale_pick_is_recorded_but_not_in_force(published, monkeypatch, capsys) -> None:
+    # Two IMs: one plans Alice's cover (Bob first), the other records Cara for lesson 1 in
+    # between. The first's cover of lesson 1 no longer finds Alice's lesson: not in force.
+    from scheduler.calendar.term import load_calendar_instance
+    from scheduler.replan import cover_run as cr
+    from scheduler.replan.cover import CoverWeights
+
+    path, out, store = published
+    day = date.fromisoformat(DAY)
+    with Store(store, "write") as st:
+        inputs = cr.gather(load_calendar_instance(path)[0], out, st, day, day)
+        plan = cr.make_plan(inputs, "A1", day, day, CoverWeights.default())
+    assert _cover(monkeypatch, capsys, published, "--choose", "1=A3")[0] == 0
+    with Store(store, "write") as st:
+        mine = plan.covers()
+        outcome = cr.record(st, inputs, plan, mine, source=str(out))
+    assert outcome.created
+    assert [(c.period, why) for c, why in outcome.dropped if c in mine] == [
+        (1, "the timetable gives that lesson to A3 now, not A1")
+    ]
+    assert len(outcome.applied) == 5  # Cara's lesson 1, then this plan's lessons 2-5
