@@ -78,9 +78,7 @@ def instance(**settings: object) -> Instance:
             alt("A8"),
         ],
         blocked=[Blocked(school_id="S3", day=NEXT_TUE)],
-        term_start=TERM[0],
-        term_end=TERM[1],
-        **settings,
+        **{"term_start": TERM[0], "term_end": TERM[1], **settings},
     )
 
 

@@ -242,3 +242,18 @@ def test_a_stale_pick_is_recorded_but_not_in_force(published, monkeypatch, capsy
         (1, "the timetable gives that lesson to A3 now, not A1")
     ]
     assert len(outcome.applied) == 5  # Cara's lesson 1, then this plan's lessons 2-5
+
+
+def test_a_new_term_drops_the_covers_of_other_dates_and_says_so(
+    published, monkeypatch, capsys
+) -> None:
+    inst, out, store = published
+    assert _cover(monkeypatch, capsys, published, "--apply")[0] == 0
+    later = instance(term_start=date(2025, 5, 14))  # the term now starts after the cover
+    inst.write_text(later.model_dump_json(by_alias=True), encoding="utf-8")
+    code, text, err = run(
+        monkeypatch, capsys, "publish", out, "--instance", inst, "--store", store
+    )
+    assert code == 0, err
+    assert text.count("the term is now 2025-05-14 to 2025-05-23.") == 5
+    assert "covers kept" not in text

@@ -74,18 +74,21 @@ class Covered:
         return {c.from_alt for c in self.applied if c.date == day}
 
 
-def apply_covers(instance: Instance, cal: TermCalendar, covers: Iterable[Cover]) -> Covered:
+def apply_covers(
+    instance: Instance,
+    cal: TermCalendar,
+    covers: Iterable[Cover],
+    first: date | None = None,
+    last: date | None = None,
+) -> Covered:
     """Apply covers, in order, to the dated lessons of a calendar (rule in the module docstring).
 
-    Covers dated outside the calendar's dates are left out silently (a calendar expanded for
-    a few weeks says nothing about the others); those inside that cannot apply are dropped
-    with a reason in the user's words.
+    ``first`` and ``last`` say which dates the calendar was expanded for (the whole term when
+    None): covers of other dates in the term are left out silently (a calendar of a few weeks
+    says nothing about the others). Covers dated outside the term, and those inside that
+    cannot apply, are dropped with a reason in the user's words.
     """
-    dates = {ls.date for ls in cal.lessons} | {x.date for x in cal.lost}
-    if cal.lessons or cal.lost:
-        lo, hi = min(dates), max(dates)
-    else:
-        lo, hi = cal.term_end, cal.term_start  # an empty range
+    lo, hi = first or cal.term_start, last or cal.term_end
     now: dict[LessonKey, DatedLesson] = {lesson_key(ls): ls for ls in cal.lessons}
     weekly_owner = {k: ls.alt_id for k, ls in now.items()}
     by_alt_day: dict[tuple[str, date], set[LessonKey]] = {}
@@ -94,6 +97,9 @@ def apply_covers(instance: Instance, cal: TermCalendar, covers: Iterable[Cover])
     applied: list[Cover] = []
     dropped: list[tuple[Cover, str]] = []
     for c in covers:
+        if not cal.term_start <= c.date <= cal.term_end:
+            dropped.append((c, f"the term is now {cal.term_start} to {cal.term_end}"))
+            continue
         if not lo <= c.date <= hi:
             continue
         why = _cannot_apply(instance, c, now, by_alt_day)

@@ -103,7 +103,7 @@ def gather(
                 mismatch = _mismatch(store, latest, instance, table)
                 recorded = store.covers()
                 history = store.covers_in_force(latest.version)
-    covered = apply_covers(instance, cal, recorded)
+    covered = apply_covers(instance, cal, recorded, lo, hi)
     return Inputs(instance, table, weekly, covered, history, latest, mismatch)
 
 
