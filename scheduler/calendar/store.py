@@ -461,21 +461,27 @@ class Store:
         ]
 
     def covers_in_force(self, version: int) -> list[Cover]:
-        """The covers a version applied: its substitute teaches the lesson in that version."""
-        if not self.has_covers_table():
+        """The covers a version applied: its substitute teaches the lesson in that version
+        (the last cover of a lesson, when there are several)."""
+        recorded = self.covers(up_to=version)
+        if not recorded:
             return []
-        rows = self.db.execute(
-            "SELECT DISTINCT c.cover, c.date, c.period, c.school_id, c.class, c.from_alt, "
-            "c.to_alt, c.note, c.version FROM covers c JOIN events e ON e.version = ? "
-            "AND e.cancelled = 0 AND e.alt_id = c.to_alt AND e.school_id = c.school_id "
-            "AND e.class = c.class AND e.date = c.date AND e.period = c.period "
-            "WHERE c.version <= ? ORDER BY c.cover",
-            (version, version),
-        ).fetchall()
+        dates = sorted({c.date.isoformat() for c in recorded})
+        # One pass over the version's events of those dates, matched here: a join per cover
+        # would scan the version's events once per cover.
+        live: set[tuple[str, str, str, str, int]] = set()
+        for chunk in range(0, len(dates), 500):  # SQLite's limit on bound parameters
+            part = dates[chunk : chunk + 500]
+            rows = self.db.execute(
+                "SELECT alt_id, school_id, class, date, period FROM events WHERE version = ? "
+                f"AND cancelled = 0 AND date IN ({', '.join('?' * len(part))})",
+                (version, *part),
+            ).fetchall()
+            live.update((a, s, c, d, int(p)) for a, s, c, d, p in rows)
         latest: dict[tuple[object, ...], Cover] = {}
-        for _, d, p, sc, cl, fa, ta, note, v in rows:
-            c = Cover(date.fromisoformat(d), int(p), sc, cl, fa, ta, note, int(v))
-            latest[c.key] = c  # the last cover of a lesson is the one in force
+        for c in recorded:
+            if (c.to_alt, c.school_id, c.class_, c.date.isoformat(), c.period) in live:
+                latest[c.key] = c
         return list(latest.values())
 
     def source_text(self, version: int) -> tuple[str, str]:
