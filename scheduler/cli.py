@@ -543,7 +543,6 @@ def cover_command(
     records the cover in the store, so the feeds and altsched changes show it."""
     import json
 
-    from scheduler.calendar.changes import changes_text, diff
     from scheduler.calendar.store import open_store
     from scheduler.calendar.term import load_calendar_instance
     from scheduler.io.cells import frame_csv
@@ -564,6 +563,8 @@ def cover_command(
         st = open_store(store)
     try:
         inputs = cr.gather(inst, directory, st, day1, day2)
+        if recording and st is not None:
+            cr.check_recordable(st, inputs)  # before the listing: nothing would be recorded
         if inputs.mismatch and not recording:
             note = f"{inputs.mismatch}: its covers are applied only where they fit"
             err_console.print(Text.assemble(("warning ", "yellow"), note), soft_wrap=True)
@@ -585,20 +586,7 @@ def cover_command(
             return
         new = plan.covers(f"cover for {absent}")
         outcome = cr.record(st, inputs, plan, new, source=str(directory))
-        if not outcome.created:
-            console.print(f"Nothing changed since version {outcome.version.version}.")
-            return
-        v = outcome.version
-        console.print(f"Recorded as version {v.version}: {v.label}.", soft_wrap=True)
-        # Another writer may have taken the lesson or the substitute meanwhile.
-        mine = set(map(id, new))
-        for c, why in outcome.dropped:
-            if id(c) in mine:
-                console.print(f"Not in force: {c}: {why}.", soft_wrap=True)
-        if outcome.previous is not None:
-            changes = diff(st.events(outcome.previous.version), st.events(v.version))
-            names = {a.alt_id: a.name for a in inst.alts}
-            console.print(changes_text(changes, names), markup=False, end="", soft_wrap=True)
+        cr.show_recorded(console, st, inst, outcome, new)
     finally:
         if st is not None:
             st.close()

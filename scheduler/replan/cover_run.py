@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from scheduler.calendar.changes import changes_text, diff
 from scheduler.calendar.covers import Cover, Covered, apply_covers
 from scheduler.calendar.store import PublishOutcome, Store, Version, publish
 from scheduler.calendar.term import expand, read_assignments, weekly_lessons
@@ -149,6 +150,16 @@ def _example(p: CoverPlan) -> str:
     return p.options[0].need.key if p.options else "2026-12-08/3/S01/1-2"
 
 
+def check_recordable(store: Store, inputs: Inputs) -> None:
+    """Refuse to record into a store without a version or whose latest is not DIR's."""
+    if inputs.latest is None:
+        why = "holds no version: publish DIR first (altsched publish DIR --store FILE)"
+        raise InstanceError([InputIssue(str(store.path), None, None, None, why)])
+    if inputs.mismatch is not None:
+        why = f"{inputs.mismatch}; publish DIR first, or cover from the folder that was published"
+        raise InstanceError([InputIssue(str(store.path), None, None, None, why)])
+
+
 def record(
     store: Store, inputs: Inputs, p: CoverPlan, covers: Sequence[Cover], source: str
 ) -> PublishOutcome:
@@ -159,12 +170,7 @@ def record(
     InstanceError
         When the store's latest version is not the timetable the plan was made on.
     """
-    if inputs.latest is None:
-        why = "holds no version: publish DIR first (altsched publish DIR --store FILE)"
-        raise InstanceError([InputIssue(str(store.path), None, None, None, why)])
-    if inputs.mismatch is not None:
-        why = f"{inputs.mismatch}; publish DIR first, or cover from the folder that was published"
-        raise InstanceError([InputIssue(str(store.path), None, None, None, why)])
+    check_recordable(store, inputs)
     label = f"cover for {p.absent} {p.first}" + (f" to {p.last}" if p.last != p.first else "")
     return publish(store, inputs.instance, inputs.assignments, label=label, source=source,
                    covers=covers)  # fmt: skip
@@ -206,3 +212,27 @@ def show(console: Console, instance: Instance, p: CoverPlan, top: int) -> None:
             f"substitute (* marks the pick), {nobody} nobody can take.",
             soft_wrap=True,
         )
+
+
+def show_recorded(
+    console: Console,
+    store: Store,
+    instance: Instance,
+    outcome: PublishOutcome,
+    new: Sequence[Cover],
+) -> None:
+    """What recording did: the new version, covers not in force, the changes per ALT."""
+    if not outcome.created:
+        console.print(f"Nothing changed since version {outcome.version.version}.")
+        return
+    v = outcome.version
+    console.print(f"Recorded as version {v.version}: {v.label}.", soft_wrap=True)
+    # Another writer may have taken the lesson or the substitute meanwhile.
+    mine = set(map(id, new))
+    for c, why in outcome.dropped:
+        if id(c) in mine:
+            console.print(f"Not in force: {c}: {why}.", soft_wrap=True)
+    if outcome.previous is not None:
+        changes = diff(store.events(outcome.previous.version), store.events(v.version))
+        names = {a.alt_id: a.name for a in instance.alts}
+        console.print(changes_text(changes, names), markup=False, end="", soft_wrap=True)
