@@ -215,6 +215,7 @@ def expand(
     assignments: pd.DataFrame,
     first: date | None = None,
     last: date | None = None,
+    weekly: list[Lesson] | None = None,
 ) -> TermCalendar:
     """Turn the weekly timetable into the dated lessons of the instance's term.
 
@@ -227,6 +228,8 @@ def expand(
     first, last
         Expand only the dates from ``first`` to ``last`` (inside the term): a cover needs a
         week or two, not the whole term. The calendar's term dates stay the term's.
+    weekly
+        :func:`weekly_lessons` of ``assignments``, when the caller has it already.
 
     Raises
     ------
@@ -236,7 +239,8 @@ def expand(
     issues = calendar_issues(instance)
     if issues:
         raise InstanceError(issues)
-    weekly = weekly_lessons(instance, assignments)
+    if weekly is None:
+        weekly = weekly_lessons(instance, assignments)
     start, end = instance.settings.term_start, instance.settings.term_end
     assert start is not None and end is not None  # calendar_issues guarantees both
     off = holidays(start, end)

@@ -93,7 +93,7 @@ def gather(
     table = read_assignments(directory / "assignments.csv")
     weekly = weekly_lessons(instance, table)
     lo, hi = week_span(first, last)
-    cal = expand(instance, table, lo, hi)
+    cal = expand(instance, table, lo, hi, weekly)
     recorded: list[Cover] = []
     history: list[Cover] = []
     latest, mismatch = None, None
