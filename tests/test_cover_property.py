@@ -5,6 +5,8 @@ Each proposal is checked by the independent validator: the dated lessons of that
 (a week of dated lessons is one weekly timetable, each date its weekday) with the absent ALT's
 lessons of the date taken out, the picks made earlier in the run put in, and the proposed ALT
 teaching the lesson. ``check`` must find nothing; for a refused ALT it must find something.
+Then the picks are applied as recorded covers and a second ALT is absent on the first date:
+the same holds with covers in force (the substitutes busy, the covered ALT away).
 """
 
 from __future__ import annotations
@@ -17,11 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tiny import solved
 
-from scheduler.calendar.covers import apply_covers
+from scheduler.calendar.covers import Covered, apply_covers
 from scheduler.calendar.term import DatedLesson, expand, weekly_lessons
 from scheduler.generate import generate
 from scheduler.instance import DAYS, Instance
-from scheduler.replan.cover import CoverWeights, plan, week_span
+from scheduler.replan.cover import CoverPlan, CoverWeights, plan, week_span
 from scheduler.validate import check
 
 COLUMNS = ["alt_id", "school_id", "class", "day", "period", "start", "end"]
@@ -73,19 +75,32 @@ def test_proposals_pass_and_refusals_fail_the_validator(
     last = min(first + timedelta(days=span), inst.settings.term_end)
     absent = inst.alts[who % n_alts].alt_id
     lo, hi = week_span(first, last)
-    covered = apply_covers(inst, expand(inst, table, lo, hi), [])
-    p = plan(inst, weekly_lessons(inst, table), covered, absent, first, last,
-             CoverWeights.default())  # fmt: skip
+    cal = expand(inst, table, lo, hi)
+    weekly = weekly_lessons(inst, table)
+    covered = apply_covers(inst, cal, [], lo, hi)
+    p = plan(inst, weekly, covered, absent, first, last, CoverWeights.default())
+    _check(inst, covered, p)
+    # Then the picks recorded as covers, and a second ALT absent on the first date: the first
+    # one's covered lessons are now the substitutes', their uncovered ones not given.
+    again = apply_covers(inst, cal, p.covers(), lo, hi)
+    other = inst.alts[(who + 1) % n_alts].alt_id
+    if other != absent:
+        _check(inst, again, plan(inst, weekly, again, other, first, first, CoverWeights.default()))
+
+
+def _check(inst: Instance, covered: Covered, p: CoverPlan) -> None:
+    """Every proposed ALT of every lesson passes the validator, every refused one fails it."""
     picked: dict[DatedLesson, str] = {}
     for o in p.options:
         ls = o.need.lesson
+        away = {p.absent} | covered.absent_on(ls.date)
         proposed = {c.alt_id for c in o.candidates}
         for a in inst.alts:
-            if a.alt_id == absent:
+            if a.alt_id in away:
                 assert a.alt_id not in proposed
                 continue
-            broken = check(inst, week_table(_week_with(covered.calendar.lessons, absent, ls,
-                                                       picked, a.alt_id)))  # fmt: skip
+            week = _week_with(covered.calendar.lessons, away, ls, picked, a.alt_id)
+            broken = check(inst, week_table(week))
             if a.alt_id in proposed:
                 assert broken == [], (ls, a.alt_id, [str(v) for v in broken])
             else:
@@ -96,13 +111,13 @@ def test_proposals_pass_and_refusals_fail_the_validator(
 
 def _week_with(
     lessons: tuple[DatedLesson, ...],
-    absent: str,
+    away: set[str],
     need: DatedLesson,
     picked: dict[DatedLesson, str],
     alt_id: str,
 ) -> list[tuple[DatedLesson, str]]:
-    """The ISO week of ``need`` as (lesson, teacher): the absent ALT away on that date, the
-    earlier picks in place, ``alt_id`` teaching ``need``."""
+    """The ISO week of ``need`` as (lesson, teacher): the ALTs ``away`` on that date not
+    there, the earlier picks in place, ``alt_id`` teaching ``need``."""
     monday = need.date - timedelta(days=need.date.weekday())
     week = {monday + timedelta(days=n) for n in range(7)}
     out = []
@@ -110,7 +125,7 @@ def _week_with(
         if ls.date not in week:
             continue
         teacher = alt_id if ls == need else picked.get(ls, ls.alt_id)
-        if teacher == absent and ls.date == need.date:
+        if teacher in away and ls.date == need.date:
             continue  # not there: lessons nobody took are simply not given
         out.append((ls, teacher))
     return out
