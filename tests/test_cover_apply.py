@@ -257,3 +257,22 @@ def test_a_new_term_drops_the_covers_of_other_dates_and_says_so(
     assert code == 0, err
     assert text.count("the term is now 2025-05-14 to 2025-05-23.") == 5
     assert "covers kept" not in text
+
+
+def test_a_lesson_goes_back_to_its_own_alt(published, monkeypatch, capsys) -> None:
+    # Alice is back for period 1: recorded as a cover of Bob's (he holds it) back to Alice.
+    _, _, store = published
+    assert _cover(monkeypatch, capsys, published, "--apply")[0] == 0
+    inst, out, _ = published
+    args = ["cover", inst, out, "--absent", "A2", "--date", DAY, "--store", store]
+    code, text, _ = run(monkeypatch, capsys, *args)
+    assert code == 0 and "│ A1 " not in text  # not offered: Alice is away that day
+    code, text, err = run(monkeypatch, capsys, *args, "--choose", "1=A1")
+    assert code == 0, err
+    assert (
+        "A1 ALT A1: 0 moved, 1 added" in text
+        and "A2 ALT A2: 0 moved, 0 added, 1 cancelled" in text
+    )
+    alice = _on_day(_feed(store, "alt:A1"))
+    back = [(s, q, summary) for _, s, q, summary, _ in alice if s == "CONFIRMED"]
+    assert back == [("CONFIRMED", 0, "1-1 English · S1 School")]  # a new event, no "(cover)"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import tomllib
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from importlib import resources
@@ -227,6 +227,7 @@ class CoverDay:
     covers: Counter[str]  # covers in the fairness window (store) and in this run
     taught_class: dict[tuple[str, str], set[str]]
     taught_school: dict[str, set[str]]
+    owner: Mapping[DatedLesson, str]  # covered lesson -> the ALT the timetable gives it to
     taken: dict[int, str] = field(default_factory=dict)  # need number -> ALT, this run
 
     def at_school(self, school_id: str) -> set[str]:
@@ -356,9 +357,14 @@ _GROUP = {
 }
 
 
-def refusal(day: CoverDay, need: Need, alt: Alt) -> tuple[str, str] | None:
-    """(filter name, reason) of the first hard filter the ALT fails, or None."""
+def refusal(
+    day: CoverDay, need: Need, alt: Alt, skip: Collection[str] = ()
+) -> tuple[str, str] | None:
+    """(filter name, reason) of the first hard filter the ALT fails, or None; filters named
+    in ``skip`` are not applied."""
     for rule in FILTERS:
+        if rule.__name__ in skip:
+            continue
         why = rule(day, need, alt)
         if why is not None:
             return rule.__name__, why
@@ -528,7 +534,7 @@ def _decide(
     ranked = tuple(c for *_, c in sorted(cands, key=lambda t: t[:3]))
     decided: str | None = None
     if pick is not None:
-        if pick not in {c.alt_id for c in ranked}:
+        if pick not in {c.alt_id for c in ranked} and not _giving_back(day, need, pick):
             reason = next((r for a, _, r in refused if a == pick), "not an ALT of the branch")
             msg = f"{pick} cannot take lesson {need.number} ({need.key}): {reason}"
             raise InstanceError([InputIssue("--choose", None, None, f"{need.key}={pick}", msg)])
@@ -537,6 +543,18 @@ def _decide(
         decided = ranked[0].alt_id
     nobody = None if ranked else _nobody(day, need, refused)
     return Option(need, ranked, nobody, decided)
+
+
+def _giving_back(day: CoverDay, need: Need, pick: str) -> bool:
+    """True when ``pick`` is the ALT whose lesson was covered, named to take it back: they
+    count as absent that day only for the lessons still covered, so every other filter must
+    pass."""
+    alt = day.instance.alt_by_id.get(pick)
+    return (
+        alt is not None
+        and day.owner.get(need.lesson) == pick
+        and refusal(day, need, alt, skip=("_not_absent",)) is None
+    )
 
 
 def _nobody(day: CoverDay, need: Need, refused: Sequence[tuple[str, str, str]]) -> str:
@@ -581,7 +599,7 @@ def _day(
         if x.date == d and x.reason == "event" and x.alt_id not in by_alt:
             released[x.alt_id] = f"own lessons that day lost to an event ({x.detail})"
     return CoverDay(instance, d, away, dict(by_alt), load, released, Counter(window),
-                taught_class, taught_school)  # fmt: skip
+                taught_class, taught_school, covered.cover_for)  # fmt: skip
 
 
 def _window_counts(history: Iterable[Cover], d: date, days: int) -> Counter[str]:

@@ -22,7 +22,7 @@ from scheduler.calendar.covers import Cover, Covered, apply_covers
 from scheduler.calendar.store import PublishOutcome, Store, Version, publish
 from scheduler.calendar.term import expand, read_assignments, weekly_lessons
 from scheduler.errors import InputIssue, InstanceError
-from scheduler.instance import Instance
+from scheduler.instance import DAYS, Instance
 from scheduler.replan.cover import CoverPlan, CoverWeights, plan, week_span
 from scheduler.result import Lesson
 
@@ -105,6 +105,12 @@ def gather(
                 recorded = store.covers()
                 history = store.covers_in_force(latest.version)
     covered = apply_covers(instance, cal, recorded, lo, hi)
+    # A lesson given back to its own ALT is no cover of theirs (for the fairness count).
+    owner = {(x.school_id, x.class_, x.day, x.period): x.alt_id for x in weekly}
+    history = [
+        c for c in history
+        if owner.get((c.school_id, c.class_, DAYS[c.date.weekday()], c.period)) != c.to_alt
+    ]  # fmt: skip
     return Inputs(instance, table, weekly, covered, history, latest, mismatch)
 
 
