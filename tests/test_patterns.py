@@ -99,8 +99,8 @@ def test_pattern_bound_stays_below_the_optimum_under_other_weights(
 
 def test_the_demo_bound_is_whole_weeks_not_fractions_of_alts() -> None:
     # The master's relaxation counts about one ALT per school on the demo and CP-SAT's bound
-    # stops near 2,690 (docs/model.md); whole weeks give 2,810, and 2,830 with the whole-need
-    # row, below the best timetable known (2,863); the programme converges.
+    # stops near 2,690 (docs/benchmarks_stages.md); whole weeks give 2,810, and 2,830 with
+    # the whole-need row, below the optimum (2,863); the programme converges.
     from pathlib import Path
 
     from scheduler.io.read import load_instance

@@ -238,9 +238,9 @@ def test_the_bound_stays_below_every_solved_timetable(inst: Instance) -> None:
 
 
 def test_the_demo_bound_lifts_the_cheap_one_and_stays_below_the_optimum() -> None:
-    # The demo's optimum is 2,863 (proven, docs/model.md); the cheap bound is 2,229, the
-    # exact weeks' bound 2,830; weeks without their days give 2,824 (2,784 before the
-    # busiest day counted each school's lessons over its visit days).
+    # The demo's optimum is 2,863 (proven); the cheap bound is 2,229, the exact weeks' bound
+    # 2,830; weeks without their days give 2,824 (docs/benchmarks_stages.md). Without the
+    # busiest day counted school by school it was about 40 lower.
     inst, _warnings = load_instance(Path(__file__).parent.parent / "instances" / "demo")
     prep = prepare(inst)
     found = wb.week_bound(prep, Weights.default(), time.monotonic() + 30)
