@@ -18,8 +18,7 @@ closes the rest of the gap (:mod:`scheduler.bounds.closing`).
 
 Valid only for timetables that give every lesson and keep every ALT at or above their
 weekly floor, i.e. once the first priority level is proven 0: the rows and the weeks say
-so. Measured on the demo (docs/model.md): 2,830 in ~3 s, where CP-SAT's bound on the
-master plateaus at ~2,690.
+so. On the demo it is well above CP-SAT's bound on the master (docs/benchmarks_stages.md).
 """
 
 from __future__ import annotations
@@ -231,8 +230,8 @@ def _price_all(
 ) -> list[tuple[float, list[_Week]] | None]:
     """Every ALT's pricing at ``duals``: quick first, exact where the quick one's bound is
     short of 0 without an improving week (it counted a rewarded school without a visit)."""
-    # Each pricing gets the time left when it starts: the pool queues them (with the time
-    # left at the round's start, a 10-ALT round overran its deadline by 4 s).
+    # Each pricing gets the time left when it starts: the pool queues them, so the time left
+    # at the round's start would let a round overrun its deadline.
     priced = list(pool.map(lambda p: p.price(duals, deadline), pricers))
     again = [
         i

@@ -20,8 +20,8 @@ other schools as the ALT has visit slots are no dearer for it: a week uses at mo
 schools, so one of them is free to take its place. Every round gives a Lagrangian bound
 (rigorous: the duals are clipped to their signs and the columns outside the pricing count
 at their upper bounds), and the duals priced are smoothed towards the best ones so far
-(Wentges), which roughly halves the rounds. Measured in docs/model.md: 31,540 against the
-cheap bound's 28,772 at 120 ALTs.
+(Wentges), which roughly halves the rounds. How far it lifts the cheap bound of
+:mod:`scheduler.bounds.flow`: docs/benchmarks_stages.md.
 """
 
 from __future__ import annotations
@@ -49,24 +49,24 @@ Part = tuple[int, int, int]  # (school's place in the ALT's list, visit days, le
 
 # Duals priced: this share of the best duals so far plus the rest of the programme's own.
 SMOOTHING = 0.5
-# Weeks an ALT brings to the programme per round (measured at 120 ALTs: 1 and 2 reach the
-# bound in about the same time, 3 fills the programme faster than it helps).
+# Weeks an ALT brings to the programme per round (1 and 2 reach the bound in about the same
+# time, 3 fills the programme faster than it helps).
 WEEKS_PER_ROUND = 2
 # An unmet lesson first costs at most this many units of the weights below (alt_school,
 # commute_minute, day_peak), and UNMET_STEP times more each time the converged programme
 # leaves one unmet, up to its real weight. A lower price relaxes further (every stage's
 # bound is valid) and bounds the early duals, which otherwise price every ALT into far
-# schools: 120 ALTs, the bound passes the cheap one after ~9 s from 25 commute minutes,
-# ~12 s from 100, ~23 s from 370, ~100 s (GLOP) from the real 10,000 (docs/model.md).
+# schools: the lower the first price, the sooner the bound passes the cheap one, and every
+# start converges to the same value (docs/model.md, "Weeks that forget their days").
 FIRST_UNMET_SHARE = (0, 25, 0)
 UNMET_STEP = 4
-# The rounds stop when the bound is this close to the programme's value, relatively (120
-# ALTs, one thread: 31,538 at 33 s; the last 2 units took ~7 s more of rounds).
+# The rounds stop when the bound is this close to the programme's value, relatively: the
+# last units cost seconds of rounds that the search can use.
 CLOSE_ENOUGH = 1e-4
 # On a branch of WARM_ALTS or more, a dearer unmet lesson that lifts the programme's value by
 # less than this share above the bound ends the rounds there: no bound of the new stage can
-# pass that value, and its rounds cost 5-8 s at 250 ALTs for ~0.01 % (generate(250, 3):
-# 65,565 -> 65,570 from 24.5 to 32.0 s, alone), seconds the start from the programme needs.
+# pass that value, and at 250 ALTs its rounds cost seconds the start from the programme
+# needs for a few units of bound.
 LATE_STAGE = 5e-4
 INF = 1e18
 # From this many ALTs the programme lives in a HiGHS process that keeps its basis between
@@ -435,8 +435,8 @@ def _options(
     members are no dearer (``slots`` 0: none is dropped). ``sides[school]`` holds the
     school's pair cost, visit dual, cost per lesson, whole-need dual and need.
 
-    Compiled: in numpy these arrays took ~50 ms a round at 120 ALTs and ~0.24 s at 250
-    (the whole (ALT, member, j, x) array, 124 MB there), more than the programme itself."""
+    Compiled, one ALT at a time: as whole (ALT, member, j, x) arrays in numpy they took
+    longer than the programme itself and hundreds of MB at 250 ALTs."""
     n, members, days = held.shape
     options = np.empty((members, days, top))
     keep = np.zeros((n, members), dtype=np.bool_)
@@ -541,8 +541,8 @@ def _grow_alt(
     the ALT's ``base``, at least 0); when ``back`` has a row per member, the option each
     member took there and the ratio before it (``r * 4096 + j * 64 + x``; 0: none).
 
-    Compiled: the same loops in numpy took ~10,000 small array operations a round (0.2 s at
-    120 ALTs, 0.55 s at 250, half of a round), holding the GIL the search's lanes need."""
+    Compiled: in numpy the same loops are thousands of small array operations a round,
+    holding the GIL the search's lanes need."""
     ranks, days, top = cost.shape
     keep = back.shape[0] > 0
     best = np.full((top + 1, slots + 1, ratios + 1), INF)
@@ -874,12 +874,11 @@ class BackgroundBound:
     ``floor``.
 
     Half way to the deadline, a bound still below ``floor`` gives up and leaves the cores to
-    the search, which shares them with it meanwhile (session 14, 120 ALTs, 60 s: 47,328
-    against 40,452 when a slower bound ran to the end). Alone it passes the cheap bound at
-    ~3 s at 120 ALTs and ~13 s at 250; beside the search at 250 ALTs and 60 s it passed a
-    third of the way on most runs but not all (session 19: 4 of 5 solver seeds, the fifth
-    gave up after 17 s while the others converged at ~33 s), hence half, so the rule is for
-    larger branches or shorter limits than those (docs/model.md)."""
+    the search, which shares them with it meanwhile: such a bound cannot help in time, and a
+    bound that runs to the end beside the search costs it more than it proves. At 120 and
+    250 ALTs with a 60 s limit the bound passes the cheap one before half way, so the rule
+    acts on larger branches or shorter limits (at a third of the way it gave up on some
+    250-ALT runs that would have converged)."""
 
     def __init__(
         self,
