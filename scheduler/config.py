@@ -52,6 +52,7 @@ class Weights(BaseModel):
     load_spread: int = Field(ge=0, le=MAX_WEIGHT)
     day_peak: int = Field(ge=0, le=MAX_WEIGHT)
     continuity: int = Field(ge=0, le=MAX_WEIGHT)
+    changed_lesson: int = Field(ge=0, le=MAX_WEIGHT)
 
     @classmethod
     def default(cls) -> Weights:
