@@ -160,6 +160,14 @@ def solve_command(
         bool,
         typer.Option("--force", help="Replace --out even by fewer lessons or no timetable."),
     ] = False,
+    previous: Annotated[
+        Path | None,
+        typer.Option(
+            "--previous",
+            help="An earlier --out folder: keep as many of its lessons as possible and write "
+            "changes.csv (docs/replan.md).",
+        ),
+    ] = None,
 ) -> None:
     """Assign ALTs to classes and periods; write timetables, report and feeds to --out.
 
@@ -180,6 +188,7 @@ def solve_command(
         tidy_siblings,
         write_outputs,
     )
+    from scheduler.replan.previous import changes_table, read_previous, write_changes
     from scheduler.signals import Abandoned, guarded
     from scheduler.solve import solve
     from scheduler.summary import headline, summary_table
@@ -189,6 +198,10 @@ def solve_command(
     print_warnings(warnings)
     wts = Weights.default() if weights is None else Weights.from_toml(weights)
     params = SolverParams.default(time_limit=time_limit, workers=workers, seed=seed, log=log)
+    # Rows of the previous timetable that no longer make sense are said, not refused.
+    before = None if previous is None else read_previous(previous, inst)
+    if before is not None:
+        print_warnings(list(before.dropped))
     # Refuse a bad --out folder before spending a minute on the search, and OUT.new too
     # when this run may have to go there (docs/outputs.md, "Replacing an earlier output").
     for done in tidy_siblings(out):
@@ -230,7 +243,7 @@ def solve_command(
     with guarded(say_signal) as guard:
         result = solve(
             inst, wts, params, method=method.value, on_progress=show_progress, on_notes=show_notes,
-            budget=budget,
+            budget=budget, previous=before,
         )  # fmt: skip
         # What the solve learnt on the way (out of time with lessons left, Ctrl-C, ...).
         show_notes([n for n in result.notes if n not in shown])
@@ -238,6 +251,8 @@ def solve_command(
 
         def add_feeds(folder: Path) -> None:
             write_feeds(inst, result.assignments, folder)
+            if before is not None:
+                write_changes(folder, before, result.lessons)
 
         kept = None if force else keep_reason(out, result.status, len(result.lessons))
         dest = out if kept is None else new_sibling(out)
@@ -250,6 +265,8 @@ def solve_command(
         budget.mark("write")
         console.print(summary_table(inst, result, scored.per_alt))
         console.print(headline(result, scored.kpis["coverage"]))
+        if before is not None:
+            console.print(changes_table(result.replan or {}))
         console.print(budget.summary(), soft_wrap=True)
         if kept is None:
             console.print(f"Wrote {out}/ (open {out}/index.html)", soft_wrap=True)

@@ -202,8 +202,11 @@ def _plain(value: Any) -> Any:
 def report_dict(instance: Instance, result: Result, score_kpis: dict[str, Any]) -> dict[str, Any]:
     """The content of ``report.json``: solver statistics, penalties, KPIs and instance counts."""
     gap = result.gap
+    # A re-plan's counts (--previous): kept, moved and added lessons, per ALT and school.
+    changes = {} if result.replan is None else {"changes": result.replan}
     return _plain(
         {
+            **changes,
             "status": result.status,
             "method": result.method,
             "objective": result.objective,
