@@ -50,7 +50,8 @@ def pin_issues(inst: Instance, rows: dict[str, list[int]] | None = None) -> list
     out = [issue for i, pin in enumerate(inst.pins) for issue in _alone(inst, pin, row(i))]
     if out:
         return out
-    out = _exact_together(inst, row) + _counts_together(inst, row)
+    # The exact pins' own clashes first: the counts would repeat them less precisely.
+    out = _exact_together(inst, row) or _counts_together(inst, row)
     if out:
         return out
     try:
@@ -215,20 +216,28 @@ def _exact_together(inst: Instance, row: Rows) -> list[InputIssue]:
     return out
 
 
+# What a violation of each kind of rule is about: the ALT, the class, or the school's day.
+_ALT_RULES = {"alt_overlap", "travel", "alt_week_max", "alt_day_max", "schools_per_day"}
+_CLASS_RULES = {"class_need", "class_day_limit", "class_overlap"}
+
+
 def _clash(inst: Instance, v: Violation, row: Rows) -> InputIssue:
+    """The exact pins a violation of their timetable is about, named by their rows."""
+    fields: tuple[str, ...]
+    if v.rule in _ALT_RULES:
+        column, fields = "alt_id", ("alt_id", "day")
+    elif v.rule in _CLASS_RULES:
+        column, fields = "class", ("school_id", "class_", "day")
+    else:
+        column, fields = "school_id", ("school_id", "day")
     rows = [
         row(i)
         for i, p in enumerate(inst.pins)
-        if p.exact
-        and (v.alt_id is None or p.alt_id == v.alt_id)
-        and (v.school_id is None or p.school_id == v.school_id)
-        and (v.class_ is None or p.class_ == v.class_)
-        and (v.day is None or p.day == v.day)
+        if p.exact and all(getattr(v, f) is None or getattr(p, f) == getattr(v, f) for f in fields)
     ]
-    why = (
-        f"pins on rows {', '.join(map(str, rows))} cannot all be kept, rule {v.rule}: {v.message}"
-    )
-    return InputIssue(FILE, rows[0] if rows else None, "period", None, why)
+    listed = ", ".join(map(str, rows))
+    why = f"pins on rows {listed} cannot all be kept, rule {v.rule}: {v.message}"
+    return InputIssue(FILE, rows[0] if rows else None, column, None, why)
 
 
 def _counts_together(inst: Instance, row: Rows) -> list[InputIssue]:

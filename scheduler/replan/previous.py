@@ -32,6 +32,7 @@ from scheduler.validate import ASSIGNMENTS_FILE, file_rows, read_assignments
 
 if TYPE_CHECKING:
     from rich.table import Table
+    from rich.text import Text
 
     from scheduler.scenarios.moves import LessonDiff
 
@@ -223,32 +224,28 @@ def write_changes(folder: Path, previous: Previous, lessons: Sequence[Lesson]) -
     (Path(folder) / CHANGES_FILE).write_text(text, encoding="utf-8", newline="\n")
 
 
-def changes_table(changes: dict[str, Any]) -> Table:
+def changes_table(changes: dict[str, Any]) -> Table | Text:
     """The re-plan's counts for the screen: the totals, then each ALT and school concerned."""
     from rich.table import Table
+    from rich.text import Text
 
     title = (
         f"Changes from the previous timetable: {changes.get('kept', 0)} of "
         f"{changes.get('previous_lessons', 0)} lessons kept, {changes.get('changed_lessons', 0)}"
         f" changed, {changes.get('added', 0)} added"
     )
-    table = Table(title=title)
+    if changes.get("previous_rows_dropped"):
+        title += f"; {changes['previous_rows_dropped']} previous row(s) no longer make sense"
     if not changes.get("per_alt") and not changes.get("per_school"):
-        table.show_header = False  # nothing changed: the title says it all
+        return Text(title)
+    table = Table(title=title)
     for column in ("who", "before", "after", "kept", "moved", "in", "out"):
         table.add_column(column, justify="left" if column == "who" else "right")
     for r in changes.get("per_alt", []):
-        table.add_row(
-            r["alt_id"],
-            *(str(r[k]) for k in ("before", "after", "kept", "moved", "gained", "lost")),
-        )
+        counts = (r["before"], r["after"], r["kept"], r["moved"], r["gained"], r["lost"])
+        table.add_row(r["alt_id"], *map(str, counts))
     for r in changes.get("per_school", []):
         moved = r["moved"] + r["reassigned"]
-        table.add_row(
-            r["school_id"],
-            *(
-                str(v)
-                for v in (r["before"], r["after"], r["kept"], moved, r["added"], r["removed"])
-            ),
-        )
+        counts = (r["before"], r["after"], r["kept"], moved, r["added"], r["removed"])
+        table.add_row(r["school_id"], *map(str, counts))
     return table
