@@ -564,6 +564,8 @@ def _solve_cpsat(job: _Job, closing_until: float | None = None) -> Result:
             prep, counts, repair=out_of_time, deadline=deadline, threads=params.threads
         )
         objective = master_objective + weights.continuity * placement.continuity
+        if prep.replan is not None:  # changes count, as they do for the start it is weighed with
+            objective = objective_of(prep, placement.lessons, weights)
         done = not placement.conflicts and not placement.dropped
         if done or out_of_time:
             if cuts:

@@ -28,10 +28,10 @@ from scheduler.instance import DAYS, Instance
 from scheduler.io.cells import frame_csv
 from scheduler.model.pins import broken_pins, lesson_key
 from scheduler.result import Lesson, Result, lessons_frame
-from scheduler.validate import ASSIGNMENTS_FILE, file_rows, read_assignments
+from scheduler.validate import ASSIGNMENTS_FILE, file_rows, read_assignments, score
 
 if TYPE_CHECKING:
-    from rich.table import Table
+    from rich.console import Group
     from rich.text import Text
 
     from scheduler.scenarios.moves import LessonDiff
@@ -207,9 +207,11 @@ def with_changes(
         f"{done['changed_lessons']} changed, {done['added']} added."
     )
     status = "FEASIBLE" if result.status == "OPTIMAL" else result.status
-    return result.model_copy(
-        update={"notes": tuple(notes), "bound": None, "status": status, "replan": done}
-    )
+    objective = None
+    if result.objective is not None:
+        objective = score(instance, result.assignments, weights).objective
+    update = {"notes": tuple(notes), "bound": None, "status": status, "replan": done}
+    return result.model_copy(update={**update, "objective": objective})
 
 
 def changes_frame(previous: Previous, lessons: Sequence[Lesson]) -> pd.DataFrame:
@@ -224,8 +226,9 @@ def write_changes(folder: Path, previous: Previous, lessons: Sequence[Lesson]) -
     (Path(folder) / CHANGES_FILE).write_text(text, encoding="utf-8", newline="\n")
 
 
-def changes_table(changes: dict[str, Any]) -> Table | Text:
+def changes_table(changes: dict[str, Any]) -> Group | Text:
     """The re-plan's counts for the screen: the totals, then each ALT and school concerned."""
+    from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
@@ -238,7 +241,7 @@ def changes_table(changes: dict[str, Any]) -> Table | Text:
         title += f"; {changes['previous_rows_dropped']} previous row(s) no longer make sense"
     if not changes.get("per_alt") and not changes.get("per_school"):
         return Text(title)
-    table = Table(title=title)
+    table = Table()
     for column in ("who", "before", "after", "kept", "moved", "in", "out"):
         table.add_column(column, justify="left" if column == "who" else "right")
     for r in changes.get("per_alt", []):
@@ -248,4 +251,4 @@ def changes_table(changes: dict[str, Any]) -> Table | Text:
         moved = r["moved"] + r["reassigned"]
         counts = (r["before"], r["after"], r["kept"], moved, r["added"], r["removed"])
         table.add_row(r["school_id"], *map(str, counts))
-    return table
+    return Group(Text(title), table)
