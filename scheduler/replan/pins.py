@@ -421,7 +421,12 @@ def replan_start(prep: Prepared, start: Sequence[Lesson]) -> list[Lesson]:
     except PinConflict:
         if start:
             return list(start)
+    try:
         return pinned_lessons(prep)
+    except PinConflict:
+        # Only under a stricter rule than the branch's (the large path searches with one
+        # school a day): the exact pins, and the search's comparisons count what is broken.
+        return still_valid(prep, [], exact)
 
 
 def _previous_lessons(prep: Prepared) -> list[Lesson]:
