@@ -147,15 +147,7 @@ def _checked(instance: Instance, weights: Weights, result: Result) -> Result:
     while violations := [v for v in check(instance, lessons_frame(lessons)) if v.rule != "pin"]:
         broken += [str(v) for v in violations]
         for v in violations:
-            named = [
-                i
-                for i, ls in enumerate(lessons)
-                if (v.alt_id is None or ls.alt_id == v.alt_id)
-                and (v.school_id is None or ls.school_id == v.school_id)
-                and (v.class_ is None or ls.class_ == v.class_)
-                and (v.day is None or ls.day == v.day)
-                and (v.period is None or ls.period == v.period)
-            ]
+            named = [i for i, ls in enumerate(lessons) if v.names(ls)]
             if named:
                 del lessons[named[-1]]
             else:  # a violation naming no lesson: nothing is safe to keep

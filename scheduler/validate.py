@@ -97,6 +97,17 @@ class Violation:
     day: str | None = None
     period: int | None = None
 
+    def names(self, lesson: Any) -> bool:
+        """Whether ``lesson`` (anything with alt_id, school_id, class_, day and period) is
+        one this violation is about: every field the violation gives matches."""
+        return all(
+            want is None or getattr(lesson, key) == want
+            for key, want in (
+                ("alt_id", self.alt_id), ("school_id", self.school_id), ("class_", self.class_),
+                ("day", self.day), ("period", self.period),
+            )
+        )  # fmt: skip
+
     def __str__(self) -> str:
         where = " ".join(
             str(v) for v in (self.alt_id, self.school_id, self.class_, self.day) if v is not None

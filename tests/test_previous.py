@@ -166,3 +166,19 @@ def test_the_command_line_writes_changes_and_counts(
 def test_a_missing_previous_folder_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InstanceError, match="does not exist"):
         read_previous(tmp_path / "nowhere", two_alts())
+
+
+def test_a_new_pin_wins_over_the_previous_lesson_it_displaces() -> None:
+    # The previous timetable gave 3-1 and 4-1 to A2 on Tuesday; a pin now gives 3-1 to A1 on
+    # Tuesday in period 2. S takes one ALT a day, so A2 cannot stay beside A1 that Tuesday:
+    # both previous lessons change, and A1 (nearer, already there that week) takes 4-1 too.
+    from tests.test_pins import with_pins
+
+    inst = with_pins(
+        two_alts(),
+        {"alt_id": "A1", "school_id": "S", "day": "Tue", "class": "3-1", "period": 2},
+    )
+    result = replanned(inst, previous_of(inst, BY_A2))
+    assert lesson("A1", "3-1", "Tue", 2) in result.lessons
+    assert {(ls.alt_id, ls.class_) for ls in result.lessons} == {("A1", "3-1"), ("A1", "4-1")}
+    assert result.replan is not None and result.replan["changed_lessons"] == 2

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import pandas as pd
 
@@ -451,14 +452,9 @@ def still_valid(prep: Prepared, fixed: list[Lesson], more: Sequence[Lesson]) -> 
         violations = _hard_violations(inst, [*fixed, *extra])
         dropped = False
         for v in violations:
-            named = [
-                i
-                for i, ls in enumerate(extra)
-                if (v.alt_id is None or ls.alt_id == v.alt_id)
-                and (v.school_id is None or ls.school_id == v.school_id)
-                and (v.class_ is None or ls.class_ == v.class_)
-                and (v.day is None or ls.day == v.day)
-            ]
+            named = [i for i, ls in enumerate(extra) if v.names(ls)]
+            if not named:  # the lesson named is a fixed one: one of its day's others goes
+                named = [i for i, ls in enumerate(extra) if replace(v, period=None).names(ls)]
             if named:
                 del extra[named[-1]]
                 dropped = True
