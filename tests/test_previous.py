@@ -182,3 +182,13 @@ def test_a_new_pin_wins_over_the_previous_lesson_it_displaces() -> None:
     assert lesson("A1", "3-1", "Tue", 2) in result.lessons
     assert {(ls.alt_id, ls.class_) for ls in result.lessons} == {("A1", "3-1"), ("A1", "4-1")}
     assert result.replan is not None and result.replan["changed_lessons"] == 2
+
+
+def test_the_notebook_api_takes_a_previous_result() -> None:
+    import scheduler as alt
+
+    inst = two_alts()
+    before = Result(status="FEASIBLE", lessons=tuple(BY_A2))
+    result = alt.solve(inst, time_limit=2, workers=1, previous=before)
+    assert sorted(result.lessons, key=Lesson.sort_key) == BY_A2
+    assert result.replan is not None and result.replan["kept"] == 2
