@@ -125,6 +125,13 @@ PIN_ERRORS = [
     ("A1,S,Mon,3-1,1\nA1,S,Mon,3-1,3\n", 2, "class", "class_day_limit"),
     # Four pinned school-days ask A1 for four lessons, above the weekly maximum 3.
     ("A1,S,Mon,,\nA1,S,Tue,,\nA1,S,Thu,,\nA1,J,Fri,,\n", 2, "alt_id", "alt_week_max"),
+    # A3's exact pins take all four lessons S needs: none is left for A1's pin (row 6).
+    (
+        "A3,S,Mon,3-1,1\nA3,S,Tue,3-1,1\nA3,S,Mon,4-1,3\nA3,S,Thu,4-1,1\nA1,S,,,\n",
+        6,
+        "school_id",
+        "beside the pins on rows 2, 3, 4, 5",
+    ),
     # Two schools on one day, one school a day allowed.
     ("A1,S,Mon,,\nA1,J,Mon,,\n", 2, "alt_id", "schools_per_day"),
     # The same exact lesson twice.
