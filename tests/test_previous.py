@@ -161,6 +161,9 @@ def test_the_command_line_writes_changes_and_counts(
     report = json.loads((tmp_path / "new" / "report.json").read_text())
     assert report["changes"]["kept"] == 1 and report["changes"]["changed_lessons"] == 1
     assert report["changes"]["per_alt"][0]["alt_id"] == "A2"
+    # The objective written is the validator's score: `altsched check` agrees with it.
+    code, out, err = run(monkeypatch, capsys, "check", tmp_path / "branch", tmp_path / "new")
+    assert code == 0 and "obey every hard rule" in out, out + err
 
 
 def test_a_missing_previous_folder_is_an_input_error(tmp_path: Path) -> None:
