@@ -22,7 +22,7 @@ from scheduler.errors import InputIssue
 from scheduler.instance import DAYS, TABLES, Day, Instance, Pin, minutes_of
 from scheduler.model.data import Prepared, lesson_at, prepare
 from scheduler.model.pins import broken_pins, lesson_key, pin_matches
-from scheduler.result import Lesson
+from scheduler.result import Lesson, lessons_frame
 from scheduler.validate import ASSIGNMENT_COLUMNS, Violation, check
 
 FILE = TABLES["pins"]
@@ -398,8 +398,6 @@ def _fit(prep: Prepared, pin: Pin, lessons: list[Lesson]) -> Lesson | None:
 
 def _hard_violations(inst: Instance, lessons: list[Lesson]) -> list[Violation]:
     """The hard rules ``lessons`` break; a pin not kept yet is not one of them here."""
-    from scheduler.result import lessons_frame
-
     return [v for v in check(inst, lessons_frame(lessons)) if v.rule != "pin"]
 
 
