@@ -26,7 +26,7 @@ from urllib.parse import quote, unquote
 import pandas as pd
 
 from scheduler import signals
-from scheduler.config import MAX_ASSIGNMENT_ROWS
+from scheduler.config import MAX_ASSIGNMENT_ROWS, Weights
 from scheduler.errors import InputIssue, InstanceError
 from scheduler.instance import DAYS, Instance
 from scheduler.io.cells import frame_csv
@@ -36,6 +36,7 @@ from scheduler.io.textfile import read_csv, read_json
 from scheduler.result import Lesson, Result
 
 UNMET_COLUMNS = ["school_id", "class", "missing"]
+UNMET_REASON = "reason"
 TIMETABLES = "timetables"
 # What a previous run leaves in an output folder: these files at the top, and in these folders
 # only files of these kinds (grids; calendar feeds and the instance they were made from).
@@ -171,14 +172,28 @@ def _csv(df: pd.DataFrame) -> str:
 
 
 def unmet_csv(unmet: pd.DataFrame) -> str:
-    """``school_id, class, missing`` for every row with something missing (header only if none);
-    text that would start a spreadsheet formula starts with ``'``."""
+    """``school_id, class, missing, reason`` for every row with something missing (header only
+    if none); the reason is empty when the frame has none. Text that would start a
+    spreadsheet formula starts with ``'``."""
     absent = [c for c in UNMET_COLUMNS if c not in unmet.columns]
     if absent:
         raise ValueError(f"unmet frame lacks columns {absent}")
     rows = unmet.loc[unmet["missing"] > 0, UNMET_COLUMNS].copy()
     rows["missing"] = rows["missing"].astype(int)
+    # The reason comes last: a documented extension, the first columns stay as they were.
+    reason = unmet["reason"] if "reason" in unmet.columns else pd.Series("", index=unmet.index)
+    rows[UNMET_REASON] = reason.loc[rows.index].fillna("").astype(str)
     return frame_csv(rows)
+
+
+def _with_reasons(instance: Instance, result: Result, unmet: pd.DataFrame) -> pd.DataFrame:
+    # Every solve says why each class is short (scheduler.explain; docs/explain.md).
+    if UNMET_REASON in unmet.columns or not (unmet["missing"] > 0).any():
+        return unmet
+    from scheduler.explain.timetable import unmet_with_reasons
+
+    short = unmet.loc[unmet["missing"] > 0]
+    return unmet_with_reasons(instance, result.lessons, short)
 
 
 def _plain(value: Any) -> Any:
@@ -200,8 +215,12 @@ def _plain(value: Any) -> Any:
 
 
 def report_dict(instance: Instance, result: Result, score_kpis: dict[str, Any]) -> dict[str, Any]:
-    """The content of ``report.json``: solver statistics, penalties, KPIs and instance counts."""
+    """The content of ``report.json``: solver statistics, penalties, KPIs, instance counts and
+    the penalty breakdown per ALT, school and class (``scheduler.explain.penalties``)."""
+    from scheduler.explain.penalties import breakdown
+
     gap = result.gap
+    weights = Weights.model_validate({**Weights.default().model_dump(), **result.weights})
     return _plain(
         {
             "status": result.status,
@@ -214,6 +233,7 @@ def report_dict(instance: Instance, result: Result, score_kpis: dict[str, Any]) 
             "weights": dict(sorted(result.weights.items())),
             "notes": list(result.notes),
             "kpis": score_kpis,
+            "breakdown": breakdown(instance, result.assignments, weights).as_dict(),
             "instance": {
                 "branch": instance.settings.branch,
                 "schools": len(instance.schools),
@@ -254,7 +274,7 @@ def _write_all(
 ) -> None:
     lessons = list(result.lessons)
     _write(folder / "assignments.csv", _csv(result.assignments))
-    _write(folder / "unmet.csv", unmet_csv(unmet))
+    _write(folder / "unmet.csv", unmet_csv(_with_reasons(instance, result, unmet)))
     _write(folder / "report.json", report_json(instance, result, score_kpis))
     grids = folder / TIMETABLES
     grids.mkdir()
