@@ -250,6 +250,11 @@ def solve_command(
         budget.mark("write")
         console.print(summary_table(inst, result, scored.per_alt))
         console.print(headline(result, scored.kpis["coverage"]))
+        if result.status == "INFEASIBLE":  # say why, never a bare INFEASIBLE (docs/explain.md)
+            from scheduler.explain import why_infeasible
+
+            for reason in why_infeasible(inst):
+                console.print(f"  why: {reason}", soft_wrap=True)
         console.print(budget.summary(), soft_wrap=True)
         if kept is None:
             console.print(f"Wrote {out}/ (open {out}/index.html)", soft_wrap=True)
@@ -770,6 +775,157 @@ def report_command(
     print_warnings(warnings)
     written = write_report(directory, inst)
     console.print(f"Wrote {' and '.join(p.as_posix() for p in written)}.", soft_wrap=True)
+
+
+# [explain: explain]
+
+
+@app.command("explain")
+def explain_command(
+    target: Annotated[
+        Path,
+        typer.Argument(
+            metavar="BRANCH|DIR",
+            help="The branch (CSV folder, .xlsx, YAML/JSON), or a solve's output folder alone.",
+        ),
+    ],
+    directory: Annotated[
+        Path | None,
+        typer.Argument(metavar="[DIR]", help="Output folder of a solve of BRANCH."),
+    ] = None,
+    instance_opt: Annotated[
+        Path | None,
+        typer.Option(
+            "--instance",
+            help="The branch, when only DIR is given (default: DIR/ical/source.json).",
+        ),
+    ] = None,
+    alt: Annotated[
+        str | None, typer.Option("--alt", help="Costs and reasons of this ALT.")
+    ] = None,
+    school: Annotated[
+        str | None, typer.Option("--school", help="Costs and reasons of this school.")
+    ] = None,
+    max_schools: Annotated[
+        int | None,
+        typer.Option("--max-schools", min=0, help="What if --alt taught at most N schools."),
+    ] = None,
+    without_school: Annotated[
+        list[str] | None,
+        typer.Option("--without-school", help="What if --alt never went to this school."),
+    ] = None,
+    day_off: Annotated[
+        list[str] | None, typer.Option("--day-off", help="What if --alt were off this day.")
+    ] = None,
+    time_limit: Annotated[
+        float,
+        typer.Option("--time-limit", min=0.1, max=MAX_TIME_LIMIT, help="Seconds of the what-if."),
+    ] = 20.0,
+    weights: Annotated[
+        Path | None,
+        typer.Option("--weights", help="TOML file of weights (default: those in report.json)."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the what-if's timetable here (else nothing)."),
+    ] = None,
+) -> None:
+    """Why lessons are unmet and ALTs under floor; what each soft goal costs, for whom; what if.
+
+    BRANCH alone: what no timetable can meet (counting only, no search). With DIR: the
+    reasons for that timetable's unmet lessons and ALTs under floor, and its costs.
+    --alt/--school: one ALT's or school's costs. --max-schools, --without-school, --day-off
+    (with --alt): re-solve so restricted and compare term by term (docs/explain.md).
+    """
+    from scheduler.config import SolverParams, Weights
+    from scheduler.explain import capacity_reasons, show
+    from scheduler.explain.penalties import breakdown
+    from scheduler.explain.timetable import explain_timetable
+    from scheduler.explain.whatif import Restriction, what_if
+    from scheduler.io.names import FEEDS_FOLDER, FEEDS_SOURCE
+    from scheduler.io.read import load_instance
+
+    if directory is None and (target / "assignments.csv").is_file():
+        directory = target
+        source = instance_opt or target / FEEDS_FOLDER / FEEDS_SOURCE
+        if not source.is_file():
+            msg = "is not there (a branch without term dates has no feeds); pass --instance BRANCH"
+            raise InstanceError([InputIssue(source.as_posix(), None, None, None, msg)])
+    else:
+        source = target
+    inst, warnings = load_instance(source)
+    print_warnings(warnings)
+    for opt, known, value in (
+        ("--alt", inst.alt_by_id, alt),
+        ("--school", inst.school_by_id, school),
+    ):
+        if value is not None and value not in known:
+            raise InstanceError([InputIssue(opt, None, None, value, "is not in the branch")])
+    restricting = max_schools is not None or bool(without_school) or bool(day_off)
+    if restricting and (alt is None or directory is None):
+        msg = "needs --alt and DIR (the timetable to compare with)"
+        raise InstanceError(
+            [InputIssue("--max-schools/--without-school/--day-off", None, None, None, msg)]
+        )
+
+    def say(lines: list[str]) -> None:
+        for line in lines:
+            console.print(line, soft_wrap=True)
+
+    if directory is None:
+        reasons = capacity_reasons(inst)
+        if alt is not None or school is not None:
+            reasons = show.reasons_about(reasons, alt_id=alt, school_id=school)
+        say(show.capacity_lines(reasons))
+        return
+    table, lessons, recorded = show.read_timetable(directory)
+    wts = Weights.model_validate({**Weights.default().model_dump(), **recorded})
+    if weights is not None:
+        wts = Weights.from_toml(weights)
+    if restricting:
+        assert alt is not None
+        restriction = Restriction(
+            alt, max_schools, tuple(without_school or ()), tuple(day_off or ())
+        )
+        params = SolverParams.default(time_limit=time_limit)
+        console.print(f"Solving {restriction.describe()} ({time_limit:g} s) ...")
+        answer = what_if(inst, lessons, restriction, wts, params)
+        say(show.whatif_lines(inst, answer))
+        if out is not None:
+            _write_whatif(inst, answer.result, wts, out)
+        if answer.violations:
+            say([f"  broken: {v}" for v in answer.violations])
+            raise typer.Exit(1)
+        return
+    costs = breakdown(inst, table, wts)
+    why = explain_timetable(inst, lessons)
+    if alt is not None:
+        say(show.alt_lines(inst, costs, wts, alt))
+        if alt in why.under_floor:
+            say([f"  under floor by {why.under_floor[alt][0]}:"])
+            say([f"    - {r.text}" for r in why.under_floor[alt][1]])
+    if school is not None:
+        say(show.school_lines(inst, costs, wts, school))
+        for class_, texts in show.by_school(why, school).items():
+            say([f"  why {class_} is short:"] + [f"    - {t}" for t in texts])
+    if alt is None and school is None:
+        say(show.explanation_lines(inst, why))
+        say(show.terms_lines(costs.totals(), wts))
+
+
+def _write_whatif(inst: Any, result: Any, wts: Any, out: Path) -> None:
+    """Write a what-if's timetable through the normal writer, by the OUT.new rule."""
+    from scheduler.io.write import keep_reason, new_sibling, write_outputs
+    from scheduler.validate import score
+
+    scored = score(inst, result.assignments, wts)
+    kept = keep_reason(out, result.status, len(result.lessons))
+    dest = out if kept is None else new_sibling(out)
+    write_outputs(inst, result, scored.kpis, scored.unmet, dest)
+    if kept is None:
+        console.print(f"Wrote {out}/", soft_wrap=True)
+    else:
+        err_console.print(f"{out}/ kept: {kept}; the what-if is in {dest}/", soft_wrap=True)
 
 
 def main() -> None:
