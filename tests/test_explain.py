@@ -111,7 +111,7 @@ def test_max_flow_names_the_schools_and_the_only_alts_who_reach_them() -> None:
         [alt("A", max_lessons=2), alt("B", max_lessons=2), alt("C", north_km=100)],
     )
     (reason,) = capacity_reasons(inst)
-    assert reason.kind == "supply" and reason.alts == {"A", "B"}
+    assert reason.kind == "supply" and reason.classes == {("S1", "1-1"), ("S2", "1-1")}
     assert reason.text == (
         "only A and B can reach S1 School and S2 School within 60 minutes; together they can "
         "give at most 4 lessons a week, those schools can take 6"

@@ -269,8 +269,9 @@ def _supply_reason(
             f"they can give at most {given} lessons a week, "
             f"{'it' if len(members) == 1 else 'those schools'} can take {asked}"
         )
+    # It explains the schools' shortfall, not an ALT under floor: no ALT is concerned.
     classes = frozenset(c.key for s in members for c in cap.prep.needy[s])
-    return Reason("supply", text, classes, frozenset(who))
+    return Reason("supply", text, classes)
 
 
 def _alt_reasons(cap: Capacity) -> list[Reason]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from scheduler.instance import DAYS, Instance, Period, minutes_of
+from scheduler.instance import DAYS, Blocked, Instance, Period, minutes_of
 from scheduler.model.data import too_close
 from scheduler.result import Lesson
 
@@ -112,9 +112,10 @@ class CoreModel:
             self.by_class[(ls.school_id, ls.class_)].append(ls)
             self.by_school_day[(ls.school_id, ls.day)].append(ls)
             self.load[ls.alt_id] += 1
-        self.weekly_blocked = [
-            (i, b) for i, b in enumerate(inst.blocked) if isinstance(b.day, str)
-        ]
+        self.weekly_blocked: dict[tuple[str, str], list[tuple[int, Blocked]]] = defaultdict(list)
+        for i, b in enumerate(inst.blocked):
+            if isinstance(b.day, str):
+                self.weekly_blocked[(b.school_id, b.day)].append((i, b))
 
     def _candidates(self) -> None:
         # Every ALT for every bell period of every class asked about; what forbids a lesson
@@ -151,8 +152,8 @@ class CoreModel:
         if p.start_min < window[0] or p.end_min > window[1]:
             st = inst.settings
             self._forbid(v, ("window",), f"the day window {st.day_start:%H:%M}-{st.day_end:%H:%M}")
-        for i, b in self.weekly_blocked:
-            if b.school_id != key[0] or b.day != d or (b.class_ not in (None, key[1])):
+        for i, b in self.weekly_blocked.get((key[0], d), []):
+            if b.class_ not in (None, key[1]):
                 continue
             if b.periods is None or p.period in b.periods:
                 who = "the whole school" if b.class_ is None else f"class {b.class_}"
@@ -221,10 +222,21 @@ class CoreModel:
         for var in self.x:
             by_alt_day[(var.alt_id, var.day)].append(var)
         for (a, d), vars_ in by_alt_day.items():
-            for i, u in enumerate(vars_):
-                for w in vars_[i + 1 :]:
-                    if u.key != w.key and too_close(inst, u.key[0], u.period, w.key[0], w.period):
-                        self.model.add(self.x[u] + self.x[w] <= 1)
+            # One indicator per (school, period) the ALT may teach in: classes of one school
+            # share it (one at a time), and pairs of indicators too close for the ALT to
+            # make both exclude each other. Far fewer pairs than lesson by lesson.
+            slots: dict[tuple[str, int], list[_Var]] = defaultdict(list)
+            for v in vars_:
+                slots[(v.key[0], v.period.period)].append(v)
+            busy: list[tuple[str, Period, cp_model.IntVar]] = []
+            for (sid, _p), same in slots.items():
+                t = self.model.new_bool_var(f"t/{a}/{sid}/{d}/{_p}")
+                self.model.add(sum(self.x[v] for v in same) <= t)
+                busy.append((sid, same[0].period, t))
+            for i, (s1, p1, t1) in enumerate(busy):
+                for s2, p2, t2 in busy[i + 1 :]:
+                    if too_close(inst, s1, p1, s2, p2):
+                        self.model.add(t1 + t2 <= 1)
             schools = sorted({v.key[0] for v in vars_})
             if len(schools) < 2:
                 continue
@@ -377,6 +389,8 @@ def core_sentence(inst: Instance, what: str, core: Core) -> str:
     """``1-1 cannot get 2 more lessons while all of these hold: ...`` in users' words."""
     if core.feasible:
         return f"nothing forbids {what}: the search did not find a place; a longer run may give it"
+    if not core.decided and not core.groups:
+        return f"not examined: {what} (the check ran out of time)"
     if not core.groups:
         return f"{what} is impossible: every period it could use is taken"
     rules = "; ".join(group_phrases(inst, core.groups))

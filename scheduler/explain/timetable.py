@@ -26,6 +26,9 @@ from .reasons import ClassKey, Reason, class_name, listing, plural, school_name
 # Seconds the cores of one timetable may take in all when reasons are written with every
 # solve; `altsched explain` gives them more. A class not examined in time says so.
 WRITE_SECONDS = 10.0
+# An ALT under floor is asked about the unmet classes of this many schools: their own
+# first, then the nearest.
+NEAREST_SCHOOLS = 5
 
 
 @dataclass
@@ -65,8 +68,8 @@ def explain_timetable(
         if c.alt_lessons > given[c.key]
     }
     for key, m in missing.items():
-        reasons = [r for r in found if key in r.classes]
-        reasons = reasons or _at_maximum(cap, key, load)
+        # Counting facts first; the ALTs at their maximum say who could have come.
+        reasons = [r for r in found if key in r.classes] + _at_maximum(cap, key, load)
         reasons = reasons or [_class_core(instance, lessons, key, m, deadline)]
         out.unmet[key] = (m, reasons)
     for a in instance.alts:
@@ -99,16 +102,16 @@ def _at_maximum(cap: Capacity, key: ClassKey, load: Counter[str]) -> list[Reason
             f"only {listing(who, most=6)} can reach {name} within {limit} minutes, and "
             f"{both} are at their weekly maximum"
         )
-    return [Reason("timetable", text, frozenset({key}), frozenset(who))]
+    return [Reason("timetable", text, frozenset({key}))]
 
 
 def _served(inst: Instance, alt_id: str, missing: dict[ClassKey, int]) -> list[Reason]:
     # An ALT can only gain lessons that some class still lacks.
     alt = inst.alt_by_id[alt_id]
-    open_ = [k for k in missing if inst.qualified(alt, inst.school_by_id[k[0]])]
+    open_ = [k for k in missing if inst.reachable(alt, inst.school_by_id[k[0]])]
     if open_:
         return []
-    text = f"every class {alt_id} is qualified to teach already gets all its lessons"
+    text = f"every class within {alt_id}'s reach already gets all its lessons"
     return [Reason("timetable", text, alts=frozenset({alt_id}))]
 
 
@@ -135,12 +138,21 @@ def _alt_core(
     missing: dict[ClassKey, int],
     deadline: float,
 ) -> Reason:
-    what = f"{alt_id} getting {plural(short, 'more lesson')}"
+    # Only classes within reach: an ALT under floor is explained by what keeps them from
+    # the lessons they could go to (the commute limit and levels are their own reasons);
+    # and of those, their own schools and the nearest few, so the core stays quick.
+    alt = inst.alt_by_id[alt_id]
+    visited = {ls.school_id for ls in lessons if ls.alt_id == alt_id}
+    schools = sorted(
+        {k[0] for k in missing if inst.reachable(alt, inst.school_by_id[k[0]])},
+        key=lambda s: (s not in visited, inst.travel_minutes(alt_id, s), s),
+    )[:NEAREST_SCHOOLS]
+    classes = [k for k in missing if k[0] in schools]
+    names = listing([school_name(inst, s) for s in schools], most=NEAREST_SCHOOLS)
+    what = f"{alt_id} getting {plural(short, 'more lesson')} at {names}"
     left = deadline - time.monotonic()
     if left <= 0:
         return Reason("search", f"not examined: {what} (out of time)", alts=frozenset({alt_id}))
-    alt = inst.alt_by_id[alt_id]
-    classes = [k for k in missing if inst.qualified(alt, inst.school_by_id[k[0]])]
     model = CoreModel(inst, lessons, classes, [alt_id])
     model.require(Target(short, alts=frozenset({alt_id})))
     core = model.core(min(left, 5.0))
