@@ -145,3 +145,20 @@ def test_a_what_if_without_dir_or_alt_is_an_input_error(
     assert code == 2 and "needs --alt and DIR" in err
     code, _, err = run(monkeypatch, capsys, "explain", eight, "--alt", "Z")
     assert code == 2 and "Z" in err
+
+
+def test_an_infeasible_solve_says_why_and_keeps_its_exit_status(
+    eight: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # No branch without pins is infeasible (every hard rule is a limit), so the solver's
+    # answer is stood in for; what is tested is the command's output around it.
+    import scheduler.solve
+    from scheduler.result import Result
+
+    monkeypatch.setattr(scheduler.solve, "solve", lambda *a, **k: Result(status="INFEASIBLE"))
+    code, text, _ = run(monkeypatch, capsys, "solve", eight, "--out", tmp_path / "out")
+    assert code == 1
+    assert "why: S School 1-1 needs 8 lessons a week but can take at most 5" in text

@@ -256,7 +256,10 @@ def _supply_reason(
     limit = inst.settings.max_commute_minutes
     names = listing([school_name(inst, s) for s in members])
     if len(members) == len(cap.school_most) and len(members) > 4:
-        text = f"the ALTs can give at most {given} lessons a week, the schools can take {asked}"
+        text = (
+            f"the branch is short of ALTs: they can give at most {given} lessons a week, "
+            f"the schools can take {asked}"
+        )
     elif len(who) == 1:
         text = (
             f"only {who[0]} can reach {names} within {limit} minutes and can give at most "
