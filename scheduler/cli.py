@@ -844,6 +844,7 @@ def explain_command(
     from scheduler.explain.whatif import Restriction, what_if
     from scheduler.io.names import FEEDS_FOLDER, FEEDS_SOURCE
     from scheduler.io.read import load_instance
+    from scheduler.io.write import refusal
 
     if directory is None and (target / "assignments.csv").is_file():
         directory = target
@@ -887,6 +888,8 @@ def explain_command(
         restriction = Restriction(
             alt, max_schools, tuple(without_school or ()), tuple(day_off or ())
         )
+        if out is not None and (why_not := refusal(out)) is not None:
+            raise InstanceError([InputIssue(out.as_posix(), None, None, None, why_not)])
         params = SolverParams.default(time_limit=time_limit)
         console.print(f"Solving {restriction.describe()} ({time_limit:g} s) ...")
         answer = what_if(inst, lessons, restriction, wts, params)
@@ -899,18 +902,10 @@ def explain_command(
         return
     costs = breakdown(inst, table, wts)
     why = explain_timetable(inst, lessons)
-    if alt is not None:
-        say(show.alt_lines(inst, costs, wts, alt))
-        if alt in why.under_floor:
-            say([f"  under floor by {why.under_floor[alt][0]}:"])
-            say([f"    - {r.text}" for r in why.under_floor[alt][1]])
-    if school is not None:
-        say(show.school_lines(inst, costs, wts, school))
-        for class_, texts in show.by_school(why, school).items():
-            say([f"  why {class_} is short:"] + [f"    - {t}" for t in texts])
     if alt is None and school is None:
-        say(show.explanation_lines(inst, why))
-        say(show.terms_lines(costs.totals(), wts))
+        say(show.explanation_lines(inst, why) + show.terms_lines(costs.totals(), wts))
+    else:
+        say(show.focus_lines(inst, costs, wts, why, alt_id=alt, school_id=school))
 
 
 def _write_whatif(inst: Any, result: Any, wts: Any, out: Path) -> None:

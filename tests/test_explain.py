@@ -183,7 +183,7 @@ def test_the_core_names_the_rule_groups_that_forbid_the_lesson() -> None:
     why = explain_timetable(inst, result.lessons)
     ((_key, (missing, (reason,))),) = why.unmet.items()
     assert missing == 1 and reason.kind == "core"
-    assert "A teaches elsewhere at those times" in reason.text
+    assert "A has other lessons at those times" in reason.text
     # Every Monday period but one is closed by a blocked row: the core names those too.
     assert "blocked.csv closes" in reason.text
 

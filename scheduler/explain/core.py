@@ -24,7 +24,7 @@ from scheduler.instance import DAYS, Blocked, Instance, Period, minutes_of
 from scheduler.model.data import too_close
 from scheduler.result import Lesson
 
-from .reasons import ClassKey, class_name, level_words, listing, plural, school_name
+from .reasons import ClassKey, level_words, listing, plural, school_name
 
 GroupKey = tuple[str, ...]
 
@@ -162,7 +162,9 @@ class CoreModel:
                 self._forbid(v, ("blocked", str(i)), text)
         own = self.by_alt_day.get((a, d), [])
         if any(too_close(inst, ls.school_id, _period(inst, ls), key[0], p) for ls in own):
-            self._forbid(v, ("busy", a), f"{a}'s other lessons (teaching elsewhere then)")
+            self._forbid(
+                v, ("busy", a), f"{a} is busy with other lessons at those times (or travelling)"
+            )
         others = {ls.school_id for ls in own} - {key[0]}
         cap = inst.settings.max_schools_per_day
         if len(others) >= cap:
@@ -403,7 +405,7 @@ def core_sentence(inst: Instance, what: str, core: Core) -> str:
 # Groups of one ALT each, said once for all the ALTs of a kind: (singular, plural) verb
 # phrases, and whether the ALT's own figure follows its id.
 _PER_ALT = {
-    "busy": ("teaches elsewhere at those times", "teach elsewhere at those times"),
+    "busy": ("has other lessons at those times", "have other lessons at those times"),
     "schools_day": ("is at another school on those days", "are at another school on those days"),
     "day_off": ("is off on those days", "are off on those days"),
     "week_max": ("is at their weekly maximum", "are at their weekly maximum"),
@@ -413,7 +415,7 @@ _PER_ALT = {
 
 def group_phrases(inst: Instance, groups: Sequence[tuple[GroupKey, str]]) -> list[str]:
     """The groups of a core as phrases, the one-ALT groups of a kind said together:
-    ``A01 and A04 teach elsewhere at those times; A09 is at their weekly maximum (15)``."""
+    ``A01 and A04 have other lessons at those times; A09 is at their weekly maximum (15)``."""
     per_kind: dict[str, list[str]] = defaultdict(list)
     rest = []
     for key, text in groups:
@@ -442,9 +444,4 @@ def group_phrases(inst: Instance, groups: Sequence[tuple[GroupKey, str]]) -> lis
     return out + rest
 
 
-def class_target_text(inst: Instance, key: ClassKey, missing: int) -> str:
-    """``Kita ES 1-1 getting 2 more lessons``."""
-    return f"{class_name(inst, key)} getting {plural(missing, 'more lesson')}"
-
-
-__all__ = ["Core", "CoreModel", "Target", "class_target_text", "core_sentence", "listing"]
+__all__ = ["Core", "CoreModel", "Target", "core_sentence", "group_phrases"]

@@ -6,7 +6,7 @@ tests read exactly what a user reads.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Sequence
 from datetime import time
 from pathlib import Path
@@ -195,6 +195,32 @@ def _week_of(inst: Instance, lessons: Sequence[Lesson], alt_id: str) -> str:
     return f"{week} ({each})" if at else week
 
 
+def focus_lines(
+    inst: Instance,
+    b: Breakdown,
+    weights: Weights,
+    why: Explanation,
+    *,
+    alt_id: str | None,
+    school_id: str | None,
+) -> list[str]:
+    """One ALT's and/or one school's costs, with the reasons they are short."""
+    lines = []
+    if alt_id is not None:
+        lines += alt_lines(inst, b, weights, alt_id)
+        if alt_id in why.under_floor:
+            short, reasons = why.under_floor[alt_id]
+            lines.append(f"  under floor by {short}:")
+            lines += [f"    - {r.text}" for r in reasons]
+    if school_id is not None:
+        lines += school_lines(inst, b, weights, school_id)
+        for key, (_m, reasons) in why.unmet.items():
+            if key[0] == school_id:
+                lines.append(f"  why {key[1]} is short:")
+                lines += [f"    - {r.text}" for r in reasons]
+    return lines
+
+
 def reasons_about(
     reasons: list[Reason], *, alt_id: str | None, school_id: str | None
 ) -> list[Reason]:
@@ -205,12 +231,3 @@ def reasons_about(
         if (alt_id is not None and alt_id in r.alts)
         or (school_id is not None and any(k[0] == school_id for k in r.classes))
     ]
-
-
-def by_school(why: Explanation, school_id: str) -> dict[str, list[str]]:
-    """The unmet classes of one school and their reasons, as text."""
-    out: dict[str, list[str]] = defaultdict(list)
-    for key, (_m, reasons) in why.unmet.items():
-        if key[0] == school_id:
-            out[key[1]] += [r.text for r in reasons]
-    return dict(out)

@@ -20,7 +20,7 @@ from scheduler.instance import DAYS, Instance, Travel
 from scheduler.result import Lesson, Result
 from scheduler.validate import TERMS, Score, Violation, check, score
 
-from .reasons import listing, plural, school_name
+from .reasons import plural, school_name
 
 SolveFn = Callable[[Instance, Weights, SolverParams], Result]
 
@@ -185,10 +185,4 @@ def what_if(
     return WhatIf(restriction, closed, tuple(lessons), before, after, result, violations)
 
 
-def alt_schools(s: Score, alt_id: str) -> int:
-    """Distinct schools of one ALT in a scored timetable."""
-    pa = s.per_alt
-    return int(pa.loc[pa["alt_id"] == alt_id, "schools"].iloc[0])
-
-
-__all__ = ["Restriction", "WhatIf", "alt_schools", "listing", "restricted", "what_if"]
+__all__ = ["Restriction", "WhatIf", "restricted", "what_if"]
