@@ -780,6 +780,13 @@ def report_command(
 # [explain: explain]
 
 
+class WhatIfBaseline(StrEnum):
+    """What a what-if is compared with."""
+
+    dir = "dir"
+    resolve = "resolve"
+
+
 @app.command("explain")
 def explain_command(
     target: Annotated[
@@ -829,6 +836,14 @@ def explain_command(
         Path | None,
         typer.Option("--out", help="Write the what-if's timetable here (else nothing)."),
     ] = None,
+    baseline: Annotated[
+        WhatIfBaseline,
+        typer.Option(
+            "--baseline",
+            help="What-if compared with DIR's timetable, or with a search of the same length "
+            "without the restriction (resolve: twice the time, no search noise).",
+        ),
+    ] = WhatIfBaseline.dir,
 ) -> None:
     """Why lessons are unmet and ALTs under floor; what each soft goal costs, for whom; what if.
 
@@ -891,8 +906,10 @@ def explain_command(
         if out is not None and (why_not := refusal(out)) is not None:
             raise InstanceError([InputIssue(out.as_posix(), None, None, None, why_not)])
         params = SolverParams.default(time_limit=time_limit)
-        console.print(f"Solving {restriction.describe()} ({time_limit:g} s) ...")
-        answer = what_if(inst, lessons, restriction, wts, params)
+        resolve = baseline is WhatIfBaseline.resolve
+        twice = " twice, with and without" if resolve else ""
+        console.print(f"Solving{twice} {restriction.describe()} ({time_limit:g} s) ...")
+        answer = what_if(inst, lessons, restriction, wts, params, resolve_baseline=resolve)
         say(show.whatif_lines(inst, answer))
         if out is not None:
             _write_whatif(inst, answer.result, wts, out)

@@ -55,6 +55,18 @@ def test_at_most_one_school_gives_the_known_difference() -> None:
     )
 
 
+def test_a_resolved_baseline_compares_two_searches_of_equal_length() -> None:
+    # Before is an unrestricted search, not the (empty) timetable handed in: on this tiny
+    # branch both searches are optimal, so the difference is the restriction's alone.
+    params = SolverParams.default(time_limit=5, workers=2, seed=0)
+    answer = what_if(
+        two_schools(), [], Restriction("A", max_schools=1), Weights.default(), params,
+        resolve_baseline=True,
+    )  # fmt: skip
+    assert answer.violations == [] and answer.resolved_baseline
+    assert (answer.before.objective, answer.after.objective) == (228, 228 + 19888)
+
+
 def test_restrictions_are_written_into_the_branch_data() -> None:
     inst = two_schools()
     changed, closed = restricted(

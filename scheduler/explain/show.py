@@ -180,10 +180,12 @@ def whatif_lines(inst: Instance, w: WhatIf) -> list[str]:
     delta = w.after.objective - w.before.objective
     old, new = w.before.objective, w.after.objective
     lines.append(f"  {'objective':<20} {old:>8,} {new:>8,} {'':>8} {delta:>+10,}")
-    lines.append(
-        f"  (a new search of {w.result.seconds:.1f} s, status {w.result.status}; the timetable in "
-        "DIR is the one before)"
+    before = (
+        "before: a search of the same length without the restriction"
+        if w.resolved_baseline
+        else "before: the timetable in DIR; --baseline resolve compares two equal searches"
     )
+    lines.append(f"  (a new search of {w.result.seconds:.1f} s, {w.result.status}; {before})")
     return lines
 
 

@@ -25,7 +25,7 @@ from .reasons import ClassKey, Reason, class_name, listing, plural, school_name
 
 # Seconds the cores of one timetable may take in all when reasons are written with every
 # solve; `altsched explain` gives them more. A class not examined in time says so.
-WRITE_SECONDS = 10.0
+WRITE_SECONDS = 5.0
 # An ALT under floor is asked about the unmet classes of this many schools: their own
 # first, then the nearest.
 NEAREST_SCHOOLS = 5

@@ -58,6 +58,7 @@ class WhatIf:
     after: Score
     result: Result
     violations: list[Violation] = field(default_factory=list)
+    resolved_baseline: bool = False  # before: a search without the restriction, not DIR
 
     def changes(self) -> dict[str, tuple[int, int, int]]:
         """Per term: (before, after, weighted change)."""
@@ -164,12 +165,15 @@ def what_if(
     weights: Weights,
     params: SolverParams,
     solve: SolveFn | None = None,
+    *,
+    resolve_baseline: bool = False,
 ) -> WhatIf:
     """Re-solve the branch with ``restriction`` and score both timetables on the branch.
 
     ``solve`` defaults to :func:`scheduler.solve.solve`; the search starts from scratch
     (the solver takes no starting timetable), so a short time limit compares a short
-    search with ``lessons``.
+    search with ``lessons``. With ``resolve_baseline`` the timetable before is a search of
+    the same length without the restriction, so both sides had the same effort.
     """
     from scheduler.result import lessons_frame
 
@@ -178,11 +182,18 @@ def what_if(
 
         solve = default_solve
     changed, closed = restricted(instance, restriction, lessons)
+    if resolve_baseline:
+        base = solve(instance, weights, params)
+        lessons = base.lessons
     result = solve(changed, weights, params)
     before = score(instance, lessons_frame(list(lessons)), weights)
     after = score(instance, result.assignments, weights)
     violations = check(instance, result.assignments)
-    return WhatIf(restriction, closed, tuple(lessons), before, after, result, violations)
+    if resolve_baseline:
+        violations += check(instance, lessons_frame(list(lessons)))
+    return WhatIf(
+        restriction, closed, tuple(lessons), before, after, result, violations, resolve_baseline
+    )
 
 
 __all__ = ["Restriction", "WhatIf", "restricted", "what_if"]
