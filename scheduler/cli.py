@@ -923,6 +923,12 @@ def explain_command(
         say(show.explanation_lines(inst, why) + show.terms_lines(costs.totals(), wts))
     else:
         say(show.focus_lines(inst, costs, wts, why, alt_id=alt, school_id=school))
+        schools = len(costs.alt(alt)["schools"]) if alt is not None else 0
+        if schools > 1:
+            where = f"{directory}" if directory == target else f"{target} {directory}"
+            where += f" --instance {instance_opt}" if instance_opt is not None else ""
+            ask = f"altsched explain {where} --alt {alt} --max-schools {schools - 1}"
+            say([f"What {schools - 1} schools would cost: {ask}"])
 
 
 def _write_whatif(inst: Any, result: Any, wts: Any, out: Path) -> None:
