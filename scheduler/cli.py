@@ -860,6 +860,7 @@ def explain_command(
     from scheduler.io.names import FEEDS_FOLDER, FEEDS_SOURCE
     from scheduler.io.read import load_instance
     from scheduler.io.write import refusal
+    from scheduler.validate import check
 
     if directory is None and (target / "assignments.csv").is_file():
         directory = target
@@ -895,6 +896,11 @@ def explain_command(
         say(show.capacity_lines(reasons))
         return
     table, lessons, recorded = show.read_timetable(directory)
+    broken = check(inst, table)
+    if broken:
+        rules = f"{len(broken)} hard rule{'s' if len(broken) != 1 else ''}"
+        said = f"{directory}/assignments.csv breaks {rules} (altsched check)"
+        err_console.print(Text.assemble(("warning ", "yellow"), f"{said}; explained as it is"))
     wts = Weights.model_validate({**Weights.default().model_dump(), **recorded})
     if weights is not None:
         wts = Weights.from_toml(weights)

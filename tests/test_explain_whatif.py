@@ -174,3 +174,21 @@ def test_an_infeasible_solve_says_why_and_keeps_its_exit_status(
     code, text, _ = run(monkeypatch, capsys, "solve", eight, "--out", tmp_path / "out")
     assert code == 1
     assert "why: S School 1-1 needs 8 lessons a week but can take at most 5" in text
+
+
+def test_an_edited_timetable_with_unknown_rows_is_explained_with_a_warning(
+    eight: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A planner's hand edit names an ALT the branch lacks: the row is left out, as the
+    # validator does, and the command says the timetable breaks a rule.
+    out = tmp_path / "edited"
+    out.mkdir()
+    (out / "assignments.csv").write_text(
+        "alt_id,school_id,class,day,period,start,end\nZZ,S,1-1,Mon,1,08:45,09:30\n",
+        encoding="utf-8",
+    )
+    code, text, err = run(monkeypatch, capsys, "explain", eight, out)
+    assert code == 0 and "breaks 1 hard rule " in err and "S School 1-1: 8 missing" in text

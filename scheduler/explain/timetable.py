@@ -56,6 +56,12 @@ def explain_timetable(
     floors
         Also explain the ALTs under their floor (unmet.csv needs only the classes).
     """
+    # Rows naming an ALT or class the branch lacks are left out, as the validator's score does.
+    lessons = [
+        ls
+        for ls in lessons
+        if ls.alt_id in instance.alt_by_id and (ls.school_id, ls.class_) in instance.class_by_key
+    ]
     cap = capacity_of(instance)
     found = capacity_reasons(instance, cap)
     out = Explanation(capacity=found)
