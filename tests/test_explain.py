@@ -7,8 +7,10 @@ the validator in ``tiny.solved``) or hand-made and checked by the validator here
 
 from __future__ import annotations
 
+import random
 from datetime import time
 
+import pytest
 from tiny import alt, bells, branch, klass, school, solved
 
 from scheduler.explain import Target, capacity_reasons, why_infeasible
@@ -218,3 +220,37 @@ def test_why_infeasible_without_pins_says_no_rules_conflict() -> None:
     inst = branch([school("S")], bells("S"), [klass("S", "1-1", 1)], [alt("A")])
     (reason,) = why_infeasible(inst)
     assert reason.kind == "search" and "no hard rules conflict" in reason.text
+
+
+# Seeds whose branches the solver proves optimal within a second.
+@pytest.mark.parametrize("seed", [1, 2, 4])
+def test_an_optimal_timetable_never_leaves_a_lesson_nothing_forbids(seed: int) -> None:
+    # With the default weights one more lesson always pays (10,000 against at most a few
+    # hundred of lower terms), so in an OPTIMAL timetable every unmet class must have a
+    # reason other than "the search did not find a place". Random small branches: two
+    # schools, three ALTs, days off, blocked periods and shared co-teachers.
+    rng = random.Random(seed)
+    schools = [school("S1", max_alts_per_day=rng.choice([1, 2])), school("S2", north_km=3)]
+    bells_ = bells("S1", periods=rng.choice([2, 3])) + bells("S2", periods=2, days=("Mon", "Tue"))
+    classes = [
+        klass(s, f"{g}-1", rng.randint(1, 4), co=rng.choice(["Sato", None]))
+        for s in ("S1", "S2")
+        for g in (1, 2, 3)
+    ]
+    alts = [
+        alt(f"A{i}", north_km=rng.uniform(0, 4), max_lessons=rng.randint(2, 6),
+            unavailable=tuple(rng.sample(["Mon", "Tue", "Wed", "Thu", "Fri"], rng.randint(0, 2))))
+        for i in range(3)
+    ]  # fmt: skip
+    blocked = [
+        Blocked.model_validate(
+            {"school_id": "S1", "day": rng.choice(["Mon", "Wed"]), "periods": (1,)}
+        )
+    ]
+    inst = branch(schools, bells_, classes, alts, blocked)
+    result = solved(inst, time_limit=5)
+    why = explain_timetable(inst, result.lessons)
+    assert sum(m for m, _ in why.unmet.values()) == inst.need() - len(result.lessons)
+    assert result.status == "OPTIMAL" and why.unmet
+    kinds = {r.kind for _m, rs in why.unmet.values() for r in rs}
+    assert "search" not in kinds, why.unmet
