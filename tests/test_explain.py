@@ -14,6 +14,7 @@ import pytest
 from tiny import alt, bells, branch, klass, school, solved
 
 from scheduler.explain import Target, capacity_reasons, why_infeasible
+from scheduler.explain.core import CoreModel
 from scheduler.explain.timetable import explain_timetable
 from scheduler.instance import Blocked
 from scheduler.result import Lesson
@@ -254,3 +255,9 @@ def test_an_optimal_timetable_never_leaves_a_lesson_nothing_forbids(seed: int) -
     assert result.status == "OPTIMAL" and why.unmet
     kinds = {r.kind for _m, rs in why.unmet.values() for r in rs}
     assert "search" not in kinds, why.unmet
+    # The core, asked directly about every unmet class, agrees: the lessons cannot be added.
+    for key, (missing, _reasons) in why.unmet.items():
+        model = CoreModel(inst, result.lessons, [key], [a.alt_id for a in inst.alts])
+        model.require(Target(missing, classes=frozenset({key})))
+        core = model.core()
+        assert not core.feasible and core.decided and core.groups
