@@ -73,3 +73,23 @@ def test_terms_cover_every_term_of_the_objective() -> None:
     # One lesson, two ALTs: the spread of 1 is named by its busiest and least busy ALTs.
     spread = b.branch["load_spread"]
     assert spread["value"] == 1 and len(spread["busiest"]) == 1 and len(spread["least_busy"]) == 1
+
+
+def test_every_solve_writes_why_an_alt_is_under_floor(tmp_path: Path) -> None:
+    # Two ALTs with a floor of 3, one class asking 2: both stay under floor, and the
+    # floors add up to more than the schools take. report.json says so for each ALT.
+    import json
+
+    from scheduler.io.write import write_outputs
+
+    inst = branch(
+        [school("S")], bells("S"), [klass("S", "1-1", 2)], [alt("A"), alt("B")],
+        min_lessons_per_week=3,
+    )  # fmt: skip
+    result = solved(inst, time_limit=5)
+    s = score(inst, result.assignments, EVERY_TERM)
+    write_outputs(inst, result, s.kpis, s.unmet, tmp_path / "out")
+    report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    reasons = {r["alt_id"]: r.get("reason", "") for r in report["breakdown"]["alts"]}
+    assert set(reasons) == {"A", "B"}
+    assert all("contract floors add up to 6 lessons a week" in r for r in reasons.values())

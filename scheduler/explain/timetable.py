@@ -171,20 +171,24 @@ def reason_text(reasons: Sequence[Reason]) -> str:
     return "; ".join(r.text for r in reasons)
 
 
-def unmet_with_reasons(
+def written_reasons(
     instance: Instance,
     lessons: Sequence[Lesson],
     unmet: pd.DataFrame,
     seconds: float = WRITE_SECONDS,
-) -> pd.DataFrame:
-    """``unmet`` (``school_id, class, missing``) with a ``reason`` column added at the end."""
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """What every solve writes: ``unmet`` (``school_id, class, missing``) with a ``reason``
+    column added at the end, and the reason of each ALT under floor (for ``report.json``).
+    Nothing is examined when no class is short and no ALT under floor."""
     out = unmet.copy()
-    if not len(out):
+    load = Counter(ls.alt_id for ls in lessons)
+    under = any(instance.min_lessons(a) > load[a.alt_id] for a in instance.alts)
+    if not len(out) and not under:
         out["reason"] = pd.Series(dtype=object)
-        return out
-    why = explain_timetable(instance, lessons, seconds, floors=False)
+        return out, {}
+    why = explain_timetable(instance, lessons, seconds)
     texts = defaultdict(str, {k: reason_text(rs) for k, (_m, rs) in why.unmet.items()})
     out["reason"] = [
         texts[(str(s), str(c))] for s, c in zip(out["school_id"], out["class"], strict=True)
     ]
-    return out
+    return out, {a: reason_text(rs) for a, (_short, rs) in why.under_floor.items()}

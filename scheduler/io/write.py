@@ -186,14 +186,16 @@ def unmet_csv(unmet: pd.DataFrame) -> str:
     return frame_csv(rows)
 
 
-def _with_reasons(instance: Instance, result: Result, unmet: pd.DataFrame) -> pd.DataFrame:
-    # Every solve says why each class is short (scheduler.explain; docs/explain.md).
-    if UNMET_REASON in unmet.columns or not (unmet["missing"] > 0).any():
-        return unmet
-    from scheduler.explain.timetable import unmet_with_reasons
+def _with_reasons(
+    instance: Instance, result: Result, unmet: pd.DataFrame
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    # Every solve says why each class is short and each ALT under floor
+    # (scheduler.explain; docs/explain.md), unless the caller gave the reasons.
+    if UNMET_REASON in unmet.columns:
+        return unmet, {}
+    from scheduler.explain.timetable import written_reasons
 
-    short = unmet.loc[unmet["missing"] > 0]
-    return unmet_with_reasons(instance, result.lessons, short)
+    return written_reasons(instance, result.lessons, unmet.loc[unmet["missing"] > 0])
 
 
 def _plain(value: Any) -> Any:
@@ -214,13 +216,24 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def report_dict(instance: Instance, result: Result, score_kpis: dict[str, Any]) -> dict[str, Any]:
+def report_dict(
+    instance: Instance,
+    result: Result,
+    score_kpis: dict[str, Any],
+    floor_reasons: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """The content of ``report.json``: solver statistics, penalties, KPIs, instance counts and
-    the penalty breakdown per ALT, school and class (``scheduler.explain.penalties``)."""
+    the penalty breakdown per ALT, school and class (``scheduler.explain.penalties``), an ALT
+    under floor with its ``reason`` when ``floor_reasons`` gives one."""
     from scheduler.explain.penalties import breakdown
 
     gap = result.gap
     weights = Weights.model_validate({**Weights.default().model_dump(), **result.weights})
+    costs = breakdown(instance, result.assignments, weights).as_dict()
+    reasons = floor_reasons or {}
+    for rec in costs["alts"]:
+        if reasons.get(rec["alt_id"]):
+            rec["reason"] = reasons[rec["alt_id"]]
     return _plain(
         {
             "status": result.status,
@@ -233,7 +246,7 @@ def report_dict(instance: Instance, result: Result, score_kpis: dict[str, Any]) 
             "weights": dict(sorted(result.weights.items())),
             "notes": list(result.notes),
             "kpis": score_kpis,
-            "breakdown": breakdown(instance, result.assignments, weights).as_dict(),
+            "breakdown": costs,
             "instance": {
                 "branch": instance.settings.branch,
                 "schools": len(instance.schools),
@@ -246,9 +259,14 @@ def report_dict(instance: Instance, result: Result, score_kpis: dict[str, Any]) 
     )
 
 
-def report_json(instance: Instance, result: Result, score_kpis: dict[str, Any]) -> str:
+def report_json(
+    instance: Instance,
+    result: Result,
+    score_kpis: dict[str, Any],
+    floor_reasons: dict[str, str] | None = None,
+) -> str:
     """``report.json`` text: sorted keys, indent 2, UTF-8 characters kept as they are."""
-    data = report_dict(instance, result, score_kpis)
+    data = report_dict(instance, result, score_kpis, floor_reasons)
     return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
@@ -274,8 +292,9 @@ def _write_all(
 ) -> None:
     lessons = list(result.lessons)
     _write(folder / "assignments.csv", _csv(result.assignments))
-    _write(folder / "unmet.csv", unmet_csv(_with_reasons(instance, result, unmet)))
-    _write(folder / "report.json", report_json(instance, result, score_kpis))
+    unmet, floor_reasons = _with_reasons(instance, result, unmet)
+    _write(folder / "unmet.csv", unmet_csv(unmet))
+    _write(folder / "report.json", report_json(instance, result, score_kpis, floor_reasons))
     grids = folder / TIMETABLES
     grids.mkdir()
     used: set[str] = set()
