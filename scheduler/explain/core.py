@@ -80,6 +80,7 @@ class CoreModel:
         self.literal: dict[GroupKey, cp_model.IntVar] = {}
         self.text: dict[GroupKey, str] = {}
         self.x: dict[_Var, cp_model.IntVar] = {}
+        self._close: dict[tuple[str, int, int, str, int, int], bool] = {}
         self._index_fixed()
         self._candidates()
         # Stated order: lesson by lesson, then per ALT, per class, per school.
@@ -96,6 +97,13 @@ class CoreModel:
             self.literal[key] = self.model.new_bool_var("/".join(key))
             self.text[key] = text
         return self.literal[key]
+
+    def _too_close(self, s1: str, p1: Period, s2: str, p2: Period) -> bool:
+        # The same pairs of periods recur for every ALT and class: remembered, not recomputed.
+        key = (s1, p1.start_min, p1.end_min, s2, p2.start_min, p2.end_min)
+        if key not in self._close:
+            self._close[key] = too_close(self.inst, s1, p1, s2, p2)
+        return self._close[key]
 
     def _forbid(self, v: cp_model.IntVar, key: GroupKey, text: str) -> None:
         self.model.add_implication(self.group(key, text), v.Not())
@@ -161,7 +169,7 @@ class CoreModel:
                 text = f"blocked.csv closes {school_name(inst, key[0])} ({who}) {when} on {d}"
                 self._forbid(v, ("blocked", str(i)), text)
         own = self.by_alt_day.get((a, d), [])
-        if any(too_close(inst, ls.school_id, _period(inst, ls), key[0], p) for ls in own):
+        if any(self._too_close(ls.school_id, _period(inst, ls), key[0], p) for ls in own):
             self._forbid(
                 v, ("busy", a), f"{a} is busy with other lessons at those times (or travelling)"
             )
@@ -237,7 +245,7 @@ class CoreModel:
                 busy.append((sid, same[0].period, t))
             for i, (s1, p1, t1) in enumerate(busy):
                 for s2, p2, t2 in busy[i + 1 :]:
-                    if too_close(inst, s1, p1, s2, p2):
+                    if self._too_close(s1, p1, s2, p2):
                         self.model.add(t1 + t2 <= 1)
             schools = sorted({v.key[0] for v in vars_})
             if len(schools) < 2:
@@ -366,6 +374,8 @@ class CoreModel:
         solver = cp_model.CpSolver()
         # One worker: the core comes from the search that proved infeasibility.
         solver.parameters.num_workers = 1
+        # The models are small: presolve costs more than it saves, measured several-fold.
+        solver.parameters.cp_model_presolve = False
         solver.parameters.max_time_in_seconds = max(0.05, deadline - time.monotonic())
         status = solver.solve(self.model)
         if status != cp_model.INFEASIBLE:

@@ -25,7 +25,8 @@ from .reasons import ClassKey, Reason, class_name, listing, plural, school_name
 
 # Seconds the cores of one timetable may take in all when reasons are written with every
 # solve; `altsched explain` gives them more. A class not examined in time says so.
-WRITE_SECONDS = 5.0
+WRITE_SECONDS = 3.0
+OUT_OF_TIME = "out of time; altsched explain BRANCH DIR looks longer"
 # An ALT under floor is asked about the unmet classes of this many schools: their own
 # first, then the nearest.
 NEAREST_SCHOOLS = 5
@@ -83,8 +84,11 @@ def explain_timetable(
         if short <= 0 or not floors:
             continue
         reasons = [r for r in found if a.alt_id in r.alts]
-        reasons = reasons or _served(instance, a.alt_id, missing)
-        reasons = reasons or [_alt_core(instance, lessons, a.alt_id, short, missing, deadline)]
+        # Schools with need within the ALT's reach (qualified, within the commute limit).
+        reach = {s for (x, s) in cap.prep.commute if x == a.alt_id}
+        open_ = {k: m for k, m in missing.items() if k[0] in reach}
+        reasons = reasons or _served(a.alt_id, open_)
+        reasons = reasons or [_alt_core(instance, lessons, a.alt_id, short, open_, deadline)]
         out.under_floor[a.alt_id] = (short, reasons)
     return out
 
@@ -111,10 +115,8 @@ def _at_maximum(cap: Capacity, key: ClassKey, load: Counter[str]) -> list[Reason
     return [Reason("timetable", text, frozenset({key}))]
 
 
-def _served(inst: Instance, alt_id: str, missing: dict[ClassKey, int]) -> list[Reason]:
-    # An ALT can only gain lessons that some class still lacks.
-    alt = inst.alt_by_id[alt_id]
-    open_ = [k for k in missing if inst.reachable(alt, inst.school_by_id[k[0]])]
+def _served(alt_id: str, open_: dict[ClassKey, int]) -> list[Reason]:
+    # An ALT can only gain lessons that some class within reach still lacks.
     if open_:
         return []
     text = f"every class within {alt_id}'s reach already gets all its lessons"
@@ -127,7 +129,7 @@ def _class_core(
     what = f"{class_name(inst, key)} getting {plural(m, 'more lesson')}"
     left = deadline - time.monotonic()
     if left <= 0:
-        return Reason("search", f"not examined: {what} (out of time)", frozenset({key}))
+        return Reason("search", f"not examined: {what} ({OUT_OF_TIME})", frozenset({key}))
     alts = [a.alt_id for a in inst.alts if inst.max_lessons(a) > 0]
     model = CoreModel(inst, lessons, [key], alts)
     model.require(Target(m, classes=frozenset({key})))
@@ -147,10 +149,9 @@ def _alt_core(
     # Only classes within reach: an ALT under floor is explained by what keeps them from
     # the lessons they could go to (the commute limit and levels are their own reasons);
     # and of those, their own schools and the nearest few, so the core stays quick.
-    alt = inst.alt_by_id[alt_id]
     visited = {ls.school_id for ls in lessons if ls.alt_id == alt_id}
     schools = sorted(
-        {k[0] for k in missing if inst.reachable(alt, inst.school_by_id[k[0]])},
+        {k[0] for k in missing},
         key=lambda s: (s not in visited, inst.travel_minutes(alt_id, s), s),
     )[:NEAREST_SCHOOLS]
     classes = [k for k in missing if k[0] in schools]
@@ -158,7 +159,8 @@ def _alt_core(
     what = f"{alt_id} getting {plural(short, 'more lesson')} at {names}"
     left = deadline - time.monotonic()
     if left <= 0:
-        return Reason("search", f"not examined: {what} (out of time)", alts=frozenset({alt_id}))
+        text = f"not examined: {what} ({OUT_OF_TIME})"
+        return Reason("search", text, alts=frozenset({alt_id}))
     model = CoreModel(inst, lessons, classes, [alt_id])
     model.require(Target(short, alts=frozenset({alt_id})))
     core = model.core(min(left, 5.0))
