@@ -852,14 +852,13 @@ def explain_command(
     --alt/--school: one ALT's or school's costs. --max-schools, --without-school, --day-off
     (with --alt): re-solve so restricted and compare term by term (docs/explain.md).
     """
-    from scheduler.config import SolverParams, Weights
+    from scheduler.config import Weights
     from scheduler.explain import capacity_reasons, show
     from scheduler.explain.penalties import breakdown
     from scheduler.explain.timetable import explain_timetable
-    from scheduler.explain.whatif import Restriction, what_if
+    from scheduler.explain.whatif import Restriction
     from scheduler.io.names import FEEDS_FOLDER, FEEDS_SOURCE
     from scheduler.io.read import load_instance
-    from scheduler.io.write import refusal
     from scheduler.validate import check
 
     if directory is None and (target / "assignments.csv").is_file():
@@ -909,19 +908,7 @@ def explain_command(
         restriction = Restriction(
             alt, max_schools, tuple(without_school or ()), tuple(day_off or ())
         )
-        if out is not None and (why_not := refusal(out)) is not None:
-            raise InstanceError([InputIssue(out.as_posix(), None, None, None, why_not)])
-        params = SolverParams.default(time_limit=time_limit)
-        resolve = baseline is WhatIfBaseline.resolve
-        twice = " twice, with and without" if resolve else ""
-        console.print(f"Solving{twice} {restriction.describe()} ({time_limit:g} s) ...")
-        answer = what_if(inst, lessons, restriction, wts, params, resolve_baseline=resolve)
-        say(show.whatif_lines(inst, answer))
-        if out is not None:
-            _write_whatif(inst, answer.result, wts, out)
-        if answer.violations:
-            say([f"  broken: {v}" for v in answer.violations])
-            raise typer.Exit(1)
+        _run_whatif(inst, lessons, restriction, wts, time_limit, baseline, out)
         return
     costs = breakdown(inst, table, wts)
     why = explain_timetable(inst, lessons)
@@ -935,6 +922,38 @@ def explain_command(
             where += f" --instance {instance_opt}" if instance_opt is not None else ""
             ask = f"altsched explain {where} --alt {alt} --max-schools {schools - 1}"
             say([f"What {schools - 1} schools would cost: {ask}"])
+
+
+def _run_whatif(
+    inst: Any,
+    lessons: Any,
+    restriction: Any,
+    wts: Any,
+    time_limit: float,
+    baseline: WhatIfBaseline,
+    out: Path | None,
+) -> None:
+    """Re-solve with the restriction, print the comparison, write it only with --out."""
+    from scheduler.config import SolverParams
+    from scheduler.explain.show import whatif_lines
+    from scheduler.explain.whatif import what_if
+    from scheduler.io.write import refusal
+
+    if out is not None and (why_not := refusal(out)) is not None:  # before the search
+        raise InstanceError([InputIssue(out.as_posix(), None, None, None, why_not)])
+    params = SolverParams.default(time_limit=time_limit)
+    resolve = baseline is WhatIfBaseline.resolve
+    twice = " twice, with and without" if resolve else ""
+    console.print(f"Solving{twice} {restriction.describe()} ({time_limit:g} s) ...")
+    answer = what_if(inst, lessons, restriction, wts, params, resolve_baseline=resolve)
+    for line in whatif_lines(inst, answer):
+        console.print(line, soft_wrap=True)
+    if out is not None:
+        _write_whatif(inst, answer.result, wts, out)
+    if answer.violations:  # only through a bug: say so, never hide it
+        for v in answer.violations:
+            console.print(f"  broken: {v}", soft_wrap=True)
+        raise typer.Exit(1)
 
 
 def _write_whatif(inst: Any, result: Any, wts: Any, out: Path) -> None:
