@@ -606,7 +606,9 @@ def write_outputs(
     score_kpis
         KPIs of the validator's score, stored under ``kpis`` in ``report.json``.
     unmet
-        ``school_id, class, missing`` rows; rows with ``missing`` 0 are left out.
+        ``school_id, class, missing`` rows; rows with ``missing`` 0 are left out. Without a
+        ``reason`` column, the reasons are found here (:mod:`scheduler.explain`), and so are
+        those of the ALTs under floor, written into ``report.json``.
     out_dir
         The output folder. If it exists it must be empty or hold only altsched outputs
         (:func:`refusal`).
