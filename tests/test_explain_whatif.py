@@ -121,6 +121,11 @@ def test_the_command_names_the_planted_cause_and_unmet_csv_keeps_its_columns(
     assert code == 0 and "S School 1-1: 3 missing" in text and "objective" in text
     code, text, _ = run(monkeypatch, capsys, "explain", eight, out, "--alt", "A")
     assert code == 0 and "A (ALT A): 5 lessons at 1 school" in text
+    # DIR alone: without term dates there is no DIR/ical/source.json, so --instance is asked.
+    code, _, err = run(monkeypatch, capsys, "explain", out, "--school", "S")
+    assert code == 2 and "pass --instance BRANCH" in err
+    code, text, _ = run(monkeypatch, capsys, "explain", out, "--school", "S", "--instance", eight)
+    assert code == 0 and "why 1-1 is short:" in text
 
 
 def test_the_command_runs_a_what_if_and_writes_only_with_out(
