@@ -864,7 +864,7 @@ def explain_command(
     if directory is None and (target / "assignments.csv").is_file():
         directory = target
         source = instance_opt or target / FEEDS_FOLDER / FEEDS_SOURCE
-        if not source.is_file():
+        if instance_opt is None and not source.is_file():
             msg = "is not there (a branch without term dates has no feeds); pass --instance BRANCH"
             raise InstanceError([InputIssue(source.as_posix(), None, None, None, msg)])
     else:
