@@ -21,7 +21,7 @@ from scheduler.result import Lesson
 from scheduler.validate import TERMS, read_assignments
 
 from .penalties import ALT_TERMS, Breakdown
-from .reasons import KINDS, Reason, class_name, listing, plural, school_name
+from .reasons import KINDS, ClassKey, Reason, class_name, listing, plural, school_name
 from .timetable import Explanation
 from .whatif import WhatIf
 
@@ -82,9 +82,20 @@ def explanation_lines(inst: Instance, why: Explanation) -> list[str]:
     if why.unmet:
         classes = "class" if len(why.unmet) == 1 else "classes"
         lines.append(f"Unmet: {plural(missing, 'lesson')} in {len(why.unmet)} {classes}")
+        # Classes with the same reasons are said together (a branch short of ALTs gives
+        # every short class the same one), in the order of their first class.
+        same: dict[tuple[str, ...], list[tuple[ClassKey, int]]] = {}
         for key, (m, reasons) in why.unmet.items():
-            lines.append(f"  {class_name(inst, key)}: {m} missing")
-            lines += [f"    - {r.text}" for r in reasons]
+            same.setdefault(tuple(r.text for r in reasons), []).append((key, m))
+        for texts, members in same.items():
+            if len(members) == 1:
+                ((key, m),) = members
+                lines.append(f"  {class_name(inst, key)}: {m} missing")
+            else:
+                names = listing([class_name(inst, k) for k, _m in members], most=6)
+                lost = sum(m for _k, m in members)
+                lines.append(f"  {len(members)} classes, {lost} missing: {names}")
+            lines += [f"    - {t}" for t in texts]
     else:
         lines.append("Every class gets all its lessons.")
     if why.under_floor:
