@@ -265,6 +265,11 @@ def solve_command(
         budget.mark("write")
         console.print(summary_table(inst, result, scored.per_alt))
         console.print(headline(result, scored.kpis["coverage"]))
+        if result.status == "INFEASIBLE":  # say why, never a bare INFEASIBLE (docs/explain.md)
+            from scheduler.explain import why_infeasible
+
+            for reason in why_infeasible(inst):
+                console.print(f"  why: {reason}", soft_wrap=True)
         if before is not None:
             console.print(changes_table(result.replan or {}))
         console.print(budget.summary(), soft_wrap=True)
@@ -425,6 +430,7 @@ def publish_command(
 ) -> None:
     """Record DIR's timetable as a new version in the store (earlier versions are kept)."""
     from scheduler.calendar.changes import changes_text, diff
+    from scheduler.calendar.covers import dropped_since
     from scheduler.calendar.store import open_store, publish
     from scheduler.calendar.term import load_calendar_instance, read_assignments
     from scheduler.errors import InputIssue
@@ -448,6 +454,11 @@ def publish_command(
             changes = diff(st.events(before.version), st.events(v.version))
             names = {a.alt_id: a.name for a in inst.alts}
             console.print(changes_text(changes, names), markup=False, end="", soft_wrap=True)
+            # Covers (altsched cover) carry over; say which this timetable could not keep.
+            for cover, why in dropped_since(st.covers_in_force(before.version), outcome.dropped):
+                console.print(f"Cover dropped: {cover}: {why}.", soft_wrap=True)
+        if outcome.applied:
+            console.print(f"{len(outcome.applied)} covers kept.")
 
 
 @app.command("changes")
@@ -514,6 +525,93 @@ def changes_command(
     if csv is not None:
         write_text_atomic(csv, changes_csv(changes))
         console.print(f"Wrote {csv} ({len(changes)} rows).")
+
+
+# [replan: cover]
+
+
+@app.command("cover")
+def cover_command(
+    instance: InstanceArg,
+    directory: SolvedDirArg,
+    absent: Annotated[str, typer.Option("--absent", help="The absent ALT's alt_id.")],
+    first: Annotated[str, typer.Option("--date", help="First date, YYYY-MM-DD.")],
+    last: Annotated[
+        str | None, typer.Option("--to", help="Last date, YYYY-MM-DD (default: --date).")
+    ] = None,
+    store: StoreOption = _STORE_DEFAULT,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Record the top substitute of every lesson.")
+    ] = False,
+    choose: Annotated[
+        list[str] | None,
+        typer.Option("--choose", help="LESSON=ALT: record this pick (number or key; repeatable)."),
+    ] = None,
+    weights: Annotated[
+        Path | None, typer.Option("--weights", help="TOML file whose cover table sets points.")
+    ] = None,
+    weight: Annotated[
+        list[str] | None, typer.Option("--weight", help="KEY=VALUE: one point (repeatable).")
+    ] = None,
+    top: Annotated[int, typer.Option("--top", help="Candidates shown per lesson.", min=1)] = 5,
+    csv: Annotated[
+        Path | None, typer.Option("--csv", help="Also write every candidate of every lesson here.")
+    ] = None,
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Also write the whole answer here as JSON.")
+    ] = None,
+) -> None:
+    """List who can take each lesson of an absent ALT, best first; --apply or --choose
+    records the cover in the store, so the feeds and altsched changes show it."""
+    import json
+
+    from scheduler.calendar.store import open_store
+    from scheduler.calendar.term import load_calendar_instance
+    from scheduler.io.cells import frame_csv
+    from scheduler.io.write import write_text_atomic
+    from scheduler.replan import cover_run as cr
+    from scheduler.replan.cover import CoverWeights
+
+    day1 = cr.parse_date("--date", first)
+    day2 = cr.parse_date("--to", last) if last is not None else day1
+    choices = cr.parse_choices(choose or [])
+    points = CoverWeights.load(weights, weight or [])
+    inst, warnings = load_calendar_instance(instance)
+    print_warnings(warnings)
+    cr.check_request(inst, absent, day1, day2)
+    recording = apply or bool(choices)
+    st = open_store(store, mode="write") if recording else None
+    if st is None and store.exists():
+        st = open_store(store)
+    try:
+        inputs = cr.gather(inst, directory, st, day1, day2)
+        if recording and st is not None:
+            cr.check_recordable(st, inputs)  # before the listing: nothing would be recorded
+        if inputs.mismatch and not recording:
+            note = f"{inputs.mismatch}: its covers are applied only where they fit"
+            err_console.print(Text.assemble(("warning ", "yellow"), note), soft_wrap=True)
+        plan = cr.make_plan(
+            inputs, absent, day1, day2, points, choices, take_top=not choices or apply
+        )
+        cr.show(console, inst, plan, top)
+        if csv is not None:
+            write_text_atomic(csv, frame_csv(plan.frame(inst)))
+            console.print(f"Wrote {csv}.", soft_wrap=True)
+        if json_file is not None:
+            text = json.dumps(plan.as_json(inst), ensure_ascii=False, indent=1)
+            write_text_atomic(json_file, text + "\n")
+            console.print(f"Wrote {json_file}.", soft_wrap=True)
+        if not recording or st is None:
+            return
+        if not plan.covers():
+            console.print("Nothing to record: no lesson has a substitute.")
+            return
+        new = plan.covers(f"cover for {absent}")
+        outcome = cr.record(st, inputs, plan, new, source=str(directory))
+        cr.show_recorded(console, st, inst, outcome, new)
+    finally:
+        if st is not None:
+            st.close()
 
 
 @app.command("serve")
@@ -787,6 +885,200 @@ def report_command(
     print_warnings(warnings)
     written = write_report(directory, inst)
     console.print(f"Wrote {' and '.join(p.as_posix() for p in written)}.", soft_wrap=True)
+
+
+# [explain: explain]
+
+
+class WhatIfBaseline(StrEnum):
+    """What a what-if is compared with."""
+
+    dir = "dir"
+    resolve = "resolve"
+
+
+@app.command("explain")
+def explain_command(
+    target: Annotated[
+        Path,
+        typer.Argument(
+            metavar="BRANCH|DIR",
+            help="The branch (CSV folder, .xlsx, YAML/JSON), or a solve's output folder alone.",
+        ),
+    ],
+    directory: Annotated[
+        Path | None,
+        typer.Argument(metavar="[DIR]", help="Output folder of a solve of BRANCH."),
+    ] = None,
+    instance_opt: Annotated[
+        Path | None,
+        typer.Option(
+            "--instance",
+            help="The branch, when only DIR is given (default: DIR/ical/source.json).",
+        ),
+    ] = None,
+    alt: Annotated[
+        str | None, typer.Option("--alt", help="Costs and reasons of this ALT.")
+    ] = None,
+    school: Annotated[
+        str | None, typer.Option("--school", help="Costs and reasons of this school.")
+    ] = None,
+    max_schools: Annotated[
+        int | None,
+        typer.Option("--max-schools", min=0, help="What if --alt taught at most N schools."),
+    ] = None,
+    without_school: Annotated[
+        list[str] | None,
+        typer.Option("--without-school", help="What if --alt never went to this school."),
+    ] = None,
+    day_off: Annotated[
+        list[str] | None, typer.Option("--day-off", help="What if --alt were off this day.")
+    ] = None,
+    time_limit: Annotated[
+        float,
+        typer.Option("--time-limit", min=0.1, max=MAX_TIME_LIMIT, help="Seconds of the what-if."),
+    ] = 20.0,
+    weights: Annotated[
+        Path | None,
+        typer.Option("--weights", help="TOML file of weights (default: those in report.json)."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the what-if's timetable here (else nothing)."),
+    ] = None,
+    baseline: Annotated[
+        WhatIfBaseline,
+        typer.Option(
+            "--baseline",
+            help="What-if compared with DIR's timetable, or with a search of the same length "
+            "without the restriction (resolve: twice the time, no search noise).",
+        ),
+    ] = WhatIfBaseline.dir,
+) -> None:
+    """Why lessons are unmet and ALTs under floor; what each soft goal costs, for whom; what if.
+
+    BRANCH alone: what no timetable can meet (counting only, no search). With DIR: the
+    reasons for that timetable's unmet lessons and ALTs under floor, and its costs.
+    --alt/--school: one ALT's or school's costs. --max-schools, --without-school, --day-off
+    (with --alt): re-solve so restricted and compare term by term (docs/explain.md).
+    """
+    from scheduler.config import Weights
+    from scheduler.explain import capacity_reasons, show
+    from scheduler.explain.penalties import breakdown
+    from scheduler.explain.timetable import explain_timetable
+    from scheduler.explain.whatif import Restriction
+    from scheduler.io.names import FEEDS_FOLDER, FEEDS_SOURCE
+    from scheduler.io.read import load_instance
+    from scheduler.validate import check
+
+    if directory is None and (target / "assignments.csv").is_file():
+        directory = target
+        source = instance_opt or target / FEEDS_FOLDER / FEEDS_SOURCE
+        if instance_opt is None and not source.is_file():
+            msg = "is not there (a branch without term dates has no feeds); pass --instance BRANCH"
+            raise InstanceError([InputIssue(source.as_posix(), None, None, None, msg)])
+    else:
+        source = target
+    inst, warnings = load_instance(source)
+    print_warnings(warnings)
+    for opt, known, value in (
+        ("--alt", inst.alt_by_id, alt),
+        ("--school", inst.school_by_id, school),
+    ):
+        if value is not None and value not in known:
+            raise InstanceError([InputIssue(opt, None, None, value, "is not in the branch")])
+    restricting = max_schools is not None or bool(without_school) or bool(day_off)
+    if restricting and (alt is None or directory is None):
+        msg = "needs --alt and DIR (the timetable to compare with)"
+        raise InstanceError(
+            [InputIssue("--max-schools/--without-school/--day-off", None, None, None, msg)]
+        )
+
+    def say(lines: list[str]) -> None:
+        for line in lines:
+            console.print(line, soft_wrap=True)
+
+    if directory is None:
+        reasons = capacity_reasons(inst)
+        if alt is not None or school is not None:
+            reasons = show.reasons_about(reasons, alt_id=alt, school_id=school)
+        say(show.capacity_lines(reasons))
+        return
+    table, lessons, recorded = show.read_timetable(directory)
+    broken = check(inst, table)
+    if broken:
+        rules = f"{len(broken)} hard rule{'s' if len(broken) != 1 else ''}"
+        said = f"{directory}/assignments.csv breaks {rules} (altsched check)"
+        err_console.print(Text.assemble(("warning ", "yellow"), f"{said}; explained as it is"))
+    wts = Weights.model_validate({**Weights.default().model_dump(), **recorded})
+    if weights is not None:
+        wts = Weights.from_toml(weights)
+    if restricting:
+        assert alt is not None
+        restriction = Restriction(
+            alt, max_schools, tuple(without_school or ()), tuple(day_off or ())
+        )
+        _run_whatif(inst, lessons, restriction, wts, time_limit, baseline, out)
+        return
+    costs = breakdown(inst, table, wts)
+    why = explain_timetable(inst, lessons)
+    if alt is None and school is None:
+        say(show.explanation_lines(inst, why) + show.terms_lines(costs.totals(), wts))
+    else:
+        say(show.focus_lines(inst, costs, wts, why, alt_id=alt, school_id=school))
+        schools = len(costs.alt(alt)["schools"]) if alt is not None else 0
+        if schools > 1:
+            where = f"{directory}" if directory == target else f"{target} {directory}"
+            where += f" --instance {instance_opt}" if instance_opt is not None else ""
+            ask = f"altsched explain {where} --alt {alt} --max-schools {schools - 1}"
+            say([f"What {schools - 1} schools would cost: {ask}"])
+
+
+def _run_whatif(
+    inst: Any,
+    lessons: Any,
+    restriction: Any,
+    wts: Any,
+    time_limit: float,
+    baseline: WhatIfBaseline,
+    out: Path | None,
+) -> None:
+    """Re-solve with the restriction, print the comparison, write it only with --out."""
+    from scheduler.config import SolverParams
+    from scheduler.explain.show import whatif_lines
+    from scheduler.explain.whatif import what_if
+    from scheduler.io.write import refusal
+
+    if out is not None and (why_not := refusal(out)) is not None:  # before the search
+        raise InstanceError([InputIssue(out.as_posix(), None, None, None, why_not)])
+    params = SolverParams.default(time_limit=time_limit)
+    resolve = baseline is WhatIfBaseline.resolve
+    twice = " twice, with and without" if resolve else ""
+    console.print(f"Solving{twice} {restriction.describe()} ({time_limit:g} s) ...")
+    answer = what_if(inst, lessons, restriction, wts, params, resolve_baseline=resolve)
+    for line in whatif_lines(inst, answer):
+        console.print(line, soft_wrap=True)
+    if out is not None:
+        _write_whatif(inst, answer.result, wts, out)
+    if answer.violations:  # only through a bug: say so, never hide it
+        for v in answer.violations:
+            console.print(f"  broken: {v}", soft_wrap=True)
+        raise typer.Exit(1)
+
+
+def _write_whatif(inst: Any, result: Any, wts: Any, out: Path) -> None:
+    """Write a what-if's timetable through the normal writer, by the OUT.new rule."""
+    from scheduler.io.write import keep_reason, new_sibling, write_outputs
+    from scheduler.validate import score
+
+    scored = score(inst, result.assignments, wts)
+    kept = keep_reason(out, result.status, len(result.lessons))
+    dest = out if kept is None else new_sibling(out)
+    write_outputs(inst, result, scored.kpis, scored.unmet, dest)
+    if kept is None:
+        console.print(f"Wrote {out}/", soft_wrap=True)
+    else:
+        err_console.print(f"{out}/ kept: {kept}; the what-if is in {dest}/", soft_wrap=True)
 
 
 def main() -> None:
