@@ -188,7 +188,12 @@ def solve_command(
         tidy_siblings,
         write_outputs,
     )
-    from scheduler.replan.previous import changes_table, read_previous, write_changes
+    from scheduler.replan.previous import (
+        changes_table,
+        dropped_summary,
+        read_previous,
+        write_changes,
+    )
     from scheduler.signals import Abandoned, guarded
     from scheduler.solve import solve
     from scheduler.summary import headline, summary_table
@@ -201,7 +206,7 @@ def solve_command(
     # Rows of the previous timetable that no longer make sense are said, not refused.
     before = None if previous is None else read_previous(previous, inst)
     if before is not None:
-        print_warnings(list(before.dropped))
+        print_warnings(dropped_summary(before))
     # Refuse a bad --out folder before spending a minute on the search, and OUT.new too
     # when this run may have to go there (docs/outputs.md, "Replacing an earlier output").
     for done in tidy_siblings(out):

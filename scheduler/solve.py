@@ -469,7 +469,8 @@ def _solve_cpsat(job: _Job, closing_until: float | None = None) -> Result:
     master = build_master(prep, weights)
     _complete_hint(master, counts_of(start))
     trace: list[tuple[float, float, float]] = []
-    whole = _weighted(master)
+    # A re-plan's progress shows what its search weighs: the changes too, as its bound does.
+    whole = _weighted(master, floors=prep.replan is not None)
     # Cheap and valid whatever the master proves: progress lines show a bound from the start.
     index = VisitIndex.of(prep)  # the visit capacities, shared by both bounds
     floor = objective_lower_bound(prep, weights, coverage_bound(prep, index), index)

@@ -128,6 +128,19 @@ def _match(instance: Instance, label: str, row: int, rec: dict[Any, Any]) -> Les
     )  # fmt: skip
 
 
+def dropped_summary(previous: Previous) -> list[InputIssue]:
+    """:attr:`Previous.dropped` for the screen: rows dropped for one reason (an ALT who left
+    takes twenty rows with them) said once, on the first row, with the others counted."""
+    groups: dict[tuple[str, str | None, str | None, str], list[InputIssue]] = {}
+    for issue in previous.dropped:
+        groups.setdefault((issue.file, issue.column, issue.value, issue.message), []).append(issue)
+    out = []
+    for (file, column, value, message), issues in groups.items():
+        more = f" (and {len(issues) - 1} more row(s) like it)" if len(issues) > 1 else ""
+        out.append(InputIssue(file, issues[0].row, column, value, message + more))
+    return out
+
+
 def _as_written(rec: dict[Any, Any]) -> Lesson | None:
     try:
         return Lesson.model_validate(
