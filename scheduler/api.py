@@ -86,6 +86,7 @@ def solve(
     params: SolverParams | None = None,
     method: Method = "cpsat",
     log: bool | None = None,
+    previous: Result | str | Path | None = None,
 ) -> Result:
     """Solve a branch and return its timetable.
 
@@ -105,6 +106,10 @@ def solve(
         ``cpsat`` (default) or ``greedy`` (a person's school-by-school fill, no search).
     log
         Print CP-SAT's search log (default: ``params``' setting, else off).
+    previous
+        A previous timetable to stay close to (a result, or an earlier output folder): its
+        lessons are kept where possible, at ``weights.changed_lesson`` per change, and
+        ``result.replan`` says what changed (docs/replan.md).
 
     Returns
     -------
@@ -112,8 +117,14 @@ def solve(
         Checked by the independent validator, and bound to ``instance``: ``kpis()``,
         ``timetable(alt_id)`` and ``school_timetable(school_id)`` use it.
     """
+    from scheduler.replan.previous import previous_of, read_previous
     from scheduler.solve import solve as solve_pipeline
 
     chosen = params_of(params, time_limit=time_limit, workers=workers, seed=seed, log=log)
-    result = solve_pipeline(instance, weights_of(weights), chosen, method=method)
+    before = None
+    if isinstance(previous, str | Path):
+        before = read_previous(Path(previous), instance)
+    elif previous is not None:
+        before = previous_of(instance, previous)
+    result = solve_pipeline(instance, weights_of(weights), chosen, method=method, previous=before)
     return result.for_instance(instance)

@@ -24,12 +24,16 @@ from scheduler.bounds.week_bound import BackgroundBound
 from scheduler.bounds.week_dp import Signature
 from scheduler.budget import Budget
 from scheduler.config import SolverParams, Weights
+from scheduler.errors import InstanceError
 from scheduler.instance import Instance
 from scheduler.model.data import Prepared, prepare
 from scheduler.model.diagnose import capacity_notes
 from scheduler.model.interrupt import interrupted, interrupted_by, run, was_interrupted, watching
 from scheduler.model.master import Master, add_cut, build_master, coverage_cuts
+from scheduler.model.pins import Replan
 from scheduler.model.placement import Counts, Visit, counts_of, place
+from scheduler.replan.pins import pin_issues
+from scheduler.replan.previous import Previous, with_changes
 from scheduler.result import Lesson, Result, Status, lessons_frame
 from scheduler.search.from_programme import timetable_from_programme
 from scheduler.search.greedy import fill, greedy
@@ -50,6 +54,7 @@ def solve(
     on_progress: ProgressFn | None = None,
     on_notes: Callable[[list[str]], None] | None = None,
     budget: Budget | None = None,
+    previous: Previous | None = None,
 ) -> Result:
     """Assign ALTs to classes and periods.
 
@@ -74,13 +79,23 @@ def solve(
         the branch and the search end by its search deadline, leaving its reserve for what
         follows; the stages ``prepare``, ``plan`` (large branches), ``search`` and
         ``result`` are marked in it. Default: ``params.time_limit`` from now, no reserve.
+    previous
+        A previous timetable to stay close to (:mod:`scheduler.replan.previous`): the search
+        starts from it and pays ``weights.changed_lesson`` per lesson it does not keep.
+
+    Raises
+    ------
+    InstanceError
+        When the instance's pins cannot be kept (:func:`scheduler.replan.pins.pin_issues`).
     """
     weights = weights or Weights.default()
     params = params or SolverParams.default()
     budget = budget or Budget(params.time_limit)
+    if instance.pins and (problems := pin_issues(instance)):
+        raise InstanceError(problems)
     # Ctrl-C from here on stops the search and keeps the best timetable found so far.
     with watching():
-        result = _solve(instance, weights, params, method, on_progress, on_notes, budget)
+        result = _solve(instance, weights, params, method, on_progress, on_notes, budget, previous)
     if was_interrupted():
         note = (
             f"Stopped by {interrupted_by()} after {result.seconds:.1f} s: "
@@ -96,6 +111,8 @@ def solve(
         )
         result = result.model_copy(update={"notes": (*result.notes, note)})
     result = _checked(instance, weights, result)
+    # Pins kept (said if not) and, on a re-plan, the changes (scheduler.replan.previous).
+    result = with_changes(instance, weights, result, previous)
     budget.mark("result")
     return result
 
@@ -126,18 +143,11 @@ def _checked(instance: Instance, weights: Weights, result: Result) -> Result:
     """
     lessons = list(result.lessons)
     broken: list[str] = []
-    while violations := check(instance, lessons_frame(lessons)):
+    # A pin not kept is a lesson missing, which no drop mends (with_changes says it).
+    while violations := [v for v in check(instance, lessons_frame(lessons)) if v.rule != "pin"]:
         broken += [str(v) for v in violations]
         for v in violations:
-            named = [
-                i
-                for i, ls in enumerate(lessons)
-                if (v.alt_id is None or ls.alt_id == v.alt_id)
-                and (v.school_id is None or ls.school_id == v.school_id)
-                and (v.class_ is None or ls.class_ == v.class_)
-                and (v.day is None or ls.day == v.day)
-                and (v.period is None or ls.period == v.period)
-            ]
+            named = [i for i, ls in enumerate(lessons) if v.names(ls)]
             if named:
                 del lessons[named[-1]]
             else:  # a violation naming no lesson: nothing is safe to keep
@@ -172,9 +182,12 @@ def _solve(
     on_progress: ProgressFn | None,
     on_notes: Callable[[list[str]], None] | None,
     budget: Budget,
+    previous: Previous | None = None,
 ) -> Result:
     t0 = time.monotonic()
     prep = prepare(instance)
+    if previous is not None:  # every model and the greedy start see it (scheduler.model.pins)
+        prep.replan = Replan.of(prep, previous.lessons, weights)
     notes = capacity_notes(prep)
     if on_notes:
         on_notes(list(notes))
@@ -379,7 +392,8 @@ def _first_level(
     whole = _Stage(_weighted(master), floor=floor)
     keys = tuple(k for k in FIRST_LEVEL if k in master.terms)
     rest = tuple(k for k in [*master.terms, *master.term_bounds] if k not in FIRST_LEVEL)
-    if not keys or not rest:
+    # A re-plan weighs changes against the first level too: no level is fixed before them.
+    if not keys or not rest or master.prep.replan is not None:
         return whole
     first = _weighted(master, keys)
     master.model.minimize(first)
@@ -455,7 +469,8 @@ def _solve_cpsat(job: _Job, closing_until: float | None = None) -> Result:
     master = build_master(prep, weights)
     _complete_hint(master, counts_of(start))
     trace: list[tuple[float, float, float]] = []
-    whole = _weighted(master)
+    # A re-plan's progress shows what its search weighs: the changes too, as its bound does.
+    whole = _weighted(master, floors=prep.replan is not None)
     # Cheap and valid whatever the master proves: progress lines show a bound from the start.
     index = VisitIndex.of(prep)  # the visit capacities, shared by both bounds
     floor = objective_lower_bound(prep, weights, coverage_bound(prep, index), index)
@@ -542,6 +557,8 @@ def _solve_cpsat(job: _Job, closing_until: float | None = None) -> Result:
             prep, counts, repair=out_of_time, deadline=deadline, threads=params.threads
         )
         objective = master_objective + weights.continuity * placement.continuity
+        if prep.replan is not None:  # changes count, as they do for the start it is weighed with
+            objective = objective_of(prep, placement.lessons, weights)
         done = not placement.conflicts and not placement.dropped
         if done or out_of_time:
             if cuts:
@@ -905,6 +922,8 @@ def _solve_large(job: _Job) -> Result:
         weeks = background.result
         if realised or weeks is None or weeks.support is None:
             return None
+        if instance.pins or prep.replan is not None:
+            return None  # a timetable from the programme's pairs knows no pins or changes
         began = time.monotonic()
         left = t0 + params.time_limit - began
         if left < REALISE_LEFT * params.time_limit:

@@ -24,6 +24,7 @@ from scheduler.config import Weights
 from scheduler.instance import DAYS, Day, Instance
 from scheduler.model import goals, visit_rules
 from scheduler.model.data import Prepared, Visit, too_close
+from scheduler.model.pins import add_pins, keep_previous
 
 LinearExpr = cp_model.LinearExprT
 
@@ -78,6 +79,7 @@ def build_master(prep: Prepared, weights: Weights) -> Master:
     # (visit_capacity), so it needs no constraint of its own.
     co_teacher(m)
     travel(m)
+    add_pins(m)  # pins.csv: every pin is kept (scheduler.model.pins)
     # Soft goals, in priority order.
     unmet_lesson(m)
     under_floor_lesson(m)
@@ -86,6 +88,7 @@ def build_master(prep: Prepared, weights: Weights) -> Master:
     load_spread(m)
     day_peak(m)
     continuity_bound(m)
+    keep_previous(m)  # with a previous timetable: its lessons not kept (scheduler.model.pins)
     m.model.minimize(
         sum(getattr(weights, k) * t for k, t in [*m.terms.items(), *m.term_bounds.items()])
     )

@@ -25,6 +25,7 @@ from ortools.sat.python import cp_model
 from scheduler.instance import Day
 from scheduler.model.data import ClassKey, Links, Prepared, Visit, lesson_at, too_close
 from scheduler.model.interrupt import run
+from scheduler.model.pins import keep_misses, place_pins
 from scheduler.result import Lesson
 
 Counts = dict[Visit, int]
@@ -160,13 +161,16 @@ def _solve_cluster(
     _class_day_limit(prep, c)
     _one_at_a_time(c)
     _travel(prep, c.model, cluster, c.one_at_a_time)
+    place_pins(prep, c.model, c.x, cluster)
     extra = _continuity(c.model, c.of_alt_class)
+    # With a previous timetable, each of its lessons moved weighs `keep` continuity steps.
+    misses, keep = keep_misses(prep, c.x)
     # Lexicographic: placed lessons, then continuity, then early periods.
     order = sum(v * pnum for (_, _, _, pnum), v in c.x.items())
     big = 1 + sum(pnum for (_, _, _, pnum) in c.x)
-    goal = extra * big + order
+    goal = extra * big + order + keep * big * misses
     if maximize:
-        goal -= (big * (len(c.x) + 1)) * sum(c.x.values())
+        goal -= (big * (len(c.x) + 1) * (1 + keep)) * sum(c.x.values())
     c.model.minimize(goal)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1

@@ -22,6 +22,7 @@ from scheduler.config import Weights
 from scheduler.instance import DAYS, Day, Period
 from scheduler.model.data import ClassKey, Prepared, Visit, too_close
 from scheduler.model.master import visit_capacity
+from scheduler.replan.pins import replan_start
 from scheduler.result import Lesson
 from scheduler.search.regions import objective_of
 
@@ -37,7 +38,8 @@ def greedy(
     pair), the plan is followed first. With a valid ``start`` timetable, its lessons are kept
     and the greedy only adds lessons that still fit (:func:`fill`)."""
     build = Greedy(prep, plan or {})
-    build.keep(start)
+    # Pins first, and on a re-plan the previous timetable's lessons that still fit.
+    build.keep(replan_start(prep, start))
     passes: list[Quota | None] = [None]
     if plan:
         passes.insert(0, dict(plan))

@@ -31,6 +31,7 @@ from scheduler.instance import haversine_km
 from scheduler.model.data import Prepared
 from scheduler.model.interrupt import interrupted, run
 from scheduler.model.master import build_master
+from scheduler.model.pins import replan_cost
 from scheduler.model.placement import Counts, Visit, clusters, counts_of, place
 from scheduler.result import Lesson
 from scheduler.search.swaps import DaySwaps, Week
@@ -588,7 +589,8 @@ def objective_of(prep: Prepared, lessons: list[Lesson], weights: Weights) -> int
         "continuity": sum(k - 1 for k in extra.values()),
     }
     w = weights.model_dump()
-    return sum(w[t] * v for t, v in terms.items())
+    # Changes from a previous timetable and broken pins (scheduler.model.pins); 0 without.
+    return sum(w[t] * v for t, v in terms.items()) + replan_cost(prep, lessons, weights)
 
 
 def _plan_region(
