@@ -23,6 +23,7 @@ from ortools.sat.python import cp_model
 from scheduler.config import SolverParams, Weights
 from scheduler.instance import DAYS, Day, Period
 from scheduler.model import goals, visit_rules
+from scheduler.model.cpsat import new_solver
 from scheduler.model.data import ClassKey, Prepared, too_close
 from scheduler.model.interrupt import run
 from scheduler.result import Lesson, Status
@@ -409,11 +410,8 @@ def solve_naive(
     t0 = time.monotonic()
     m = build_naive(prep, weights)
     add_hint(m, hint)
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.5, params.time_limit - (time.monotonic() - t0))
-    solver.parameters.num_workers = params.threads
-    solver.parameters.random_seed = params.seed
-    solver.parameters.log_search_progress = params.log
+    seconds = max(0.5, params.time_limit - (time.monotonic() - t0))
+    solver = new_solver(params, seconds, log=True)
     progress = _Progress(t0, on_progress)
     status = run(solver, m.model, progress)  # Ctrl-C keeps the best
     if status == cp_model.INFEASIBLE:  # only through a bug: teaching nothing is feasible
