@@ -1,0 +1,63 @@
+"""Whether a change kept the timetables: a digest of each branch's assignments table.
+
+    python bench/same_output.py [--time-limit 20] [--sizes 30 120] [--seed 1]
+
+Solves the demo branch (``instances/demo``) and generated branches (``generate(size, seed)``)
+with one CP-SAT worker and solver seed 0, in deterministic mode where the code has it
+(``SolverParams.deterministic``), and prints one line per branch: the status, objective and
+bound, and the SHA-256 of the assignments table (the rows of ``assignments.csv``). Run it
+on two commits and compare the lines: equal digests are the same timetables. Without a
+deterministic mode the large-branch search follows the wall clock and two runs of the same
+commit may differ; compare the branches that reach OPTIMAL then.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+from pathlib import Path
+
+from scheduler.config import SolverParams, Weights
+from scheduler.generate import generate
+from scheduler.instance import Instance
+from scheduler.io.read import load_instance
+from scheduler.solve import solve
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def digest(instance: Instance, time_limit: float) -> str:
+    """One line: status, objective, bound, seconds and the assignments' SHA-256."""
+    given = {"time_limit": time_limit, "workers": 1, "seed": 0}
+    if "deterministic" in SolverParams.model_fields:
+        given["deterministic"] = True
+    params = SolverParams.default(**given)
+    result = solve(instance, Weights.default(), params)
+    table = result.assignments.to_csv(index=False, lineterminator="\n")
+    sha = hashlib.sha256(table.encode()).hexdigest()[:16]
+    return (
+        f"{result.status:8} objective {result.objective:>9,} bound {result.bound or 0:>11,.1f}"
+        f" {result.seconds:6.1f} s  {len(result.lessons):5} lessons  sha256 {sha}"
+    )
+
+
+def main() -> None:
+    """Print the digest of every branch."""
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    ap.add_argument("--time-limit", type=float, default=20.0)
+    ap.add_argument("--sizes", type=int, nargs="*", default=[30, 120])
+    ap.add_argument("--seed", type=int, default=1, help="seed of the generated branches")
+    ap.add_argument("--no-demo", action="store_true")
+    args = ap.parse_args()
+    branches: list[tuple[str, Instance]] = []
+    if not args.no_demo:
+        branches.append(("demo", load_instance(ROOT / "instances" / "demo")[0]))
+    branches += [(f"generate({n}, {args.seed})", generate(n, args.seed)) for n in args.sizes]
+    for name, instance in branches:
+        print(f"{name:18} {digest(instance, args.time_limit)}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
