@@ -170,6 +170,8 @@ def _solve(
     budget: Budget,
 ) -> Result:
     """Prepare the branch, build the greedy start, pick the path and fill the result."""
+    if method not in ("cpsat", "greedy"):
+        raise ValueError(f"unknown method {method!r}: cpsat or greedy")
     t0 = time.monotonic()
     prep = prepare(instance)
     notes = capacity_notes(prep)
