@@ -455,8 +455,8 @@ class RegionSearch:
         linked to the school.
 
         Region steps around a short school cover most missing lessons; the last few need an
-        ALT with room who is several moves away (session 16: 120 ALTs, the last lessons took
-        15-40 s of a 60 s run), which a geographic region rarely holds together."""
+        ALT with room who is several moves away, which a geographic region rarely holds
+        together."""
         inst = self.prep.instance
         load: Counter[str] = Counter()
         now: dict[str, set[str]] = defaultdict(set)
@@ -511,35 +511,19 @@ class RegionSearch:
         """Schools whose classes see more ALTs than needed and that the search has not
         placed itself (up to ``replace_schools``, apart from those ``taken``), with the
         ALTs teaching there; None when there are none, or while lessons are missing and the
-        search is not ``stuck`` (covering is worth far more: session 19, region steps gained
-        ~38,000 a lane-second in the first 20 s of a 120-ALT run, re-placing ~590; once
-        covered, region steps gain ~140 at 120 ALTs and re-placing ~1,000 at 250).
+        search is not ``stuck`` (covering is worth far more than continuity then).
 
         The start's classes were chosen visit by visit, and a school keeps them until a step
         changes its visits; placing its visits anew costs no master and often gives a class
-        one ALT instead of two (session 19: at 250 ALTs, 60 s, 52-63 such schools were left
-        untouched, and placing them again took continuity from 163 and 213 to 124 and 163)."""
+        one ALT instead of two (docs/model.md)."""
         if not stuck and self.short(best):
             return None
-        alts_of: dict[tuple[str, str], set[str]] = defaultdict(set)
-        for ls in best:
-            alts_of[(ls.school_id, ls.class_)].add(ls.alt_id)
-        teachers: dict[str, set[str]] = defaultdict(set)
-        extra: set[str] = set()
-        for (school, _c), alts in alts_of.items():
-            teachers[school] |= alts
-            if len(alts) > 1 and school not in settled:
-                extra.add(school)
+        teachers, extra = _teachers(best, settled)
         if not extra:
             return None
         busy_schools = {s for schools, _ in taken for s in schools}
         busy_alts = {a for _, alts in taken for a in alts}
-        # With several schools a day, a school is placed with those sharing its ALTs' days.
-        groups: dict[str, set[str]] = {}
-        for cluster in clusters(counts_of(best)):
-            schools = {v[1] for v in cluster}
-            for school in schools:
-                groups[school] = schools
+        groups = _day_groups(best)
         chosen: list[str] = []
         for school in sorted(extra):
             group = groups.get(school, {school})
@@ -649,6 +633,32 @@ def objective_of(prep: Prepared, lessons: list[Lesson], weights: Weights) -> int
     }
     w = weights.model_dump()
     return sum(w[t] * v for t, v in terms.items())
+
+
+def _teachers(best: list[Lesson], settled: set[str]) -> tuple[dict[str, set[str]], set[str]]:
+    """Each school's ALTs in ``best``, and the schools not ``settled`` where a class sees
+    more than one ALT."""
+    alts_of: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for ls in best:
+        alts_of[(ls.school_id, ls.class_)].add(ls.alt_id)
+    teachers: dict[str, set[str]] = defaultdict(set)
+    extra: set[str] = set()
+    for (school, _c), alts in alts_of.items():
+        teachers[school] |= alts
+        if len(alts) > 1 and school not in settled:
+            extra.add(school)
+    return teachers, extra
+
+
+def _day_groups(best: list[Lesson]) -> dict[str, set[str]]:
+    """Each school with those sharing an ALT's day with it (several schools a day): they
+    are placed together."""
+    groups: dict[str, set[str]] = {}
+    for cluster in clusters(counts_of(best)):
+        schools = {v[1] for v in cluster}
+        for school in schools:
+            groups[school] = schools
+    return groups
 
 
 def _plan_region(
