@@ -1,14 +1,15 @@
 """Whether a change kept the timetables: a digest of each branch's assignments table.
 
-    python bench/same_output.py [--time-limit 20] [--sizes 30 120] [--seed 1]
+    python bench/same_output.py [--time-limit 20] [--sizes 30 120] [--seed 1] [--wall]
 
-Solves the demo branch (``instances/demo``) and generated branches (``generate(size, seed)``)
-with one CP-SAT worker and solver seed 0, in deterministic mode where the code has it
-(``SolverParams.deterministic``), and prints one line per branch: the status, objective and
+Solves the tiny branches and the demo (``instances/``) and generated branches
+(``generate(size, seed)``) with one CP-SAT worker and solver seed 0, in deterministic mode
+where the code has it (``SolverParams.deterministic``; ``--wall`` leaves it off), and
+prints one line per branch: the status, objective and
 bound, and the SHA-256 of the assignments table (the rows of ``assignments.csv``). Run it
 on two commits and compare the lines: equal digests are the same timetables. Without a
 deterministic mode the large-branch search follows the wall clock and two runs of the same
-commit may differ; compare the branches that reach OPTIMAL then.
+commit may differ; compare the branches that reach OPTIMAL then (the tiny ones do).
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ from scheduler.solve import solve
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def digest(instance: Instance, time_limit: float) -> str:
+def digest(instance: Instance, time_limit: float, wall: bool = False) -> str:
     """One line: status, objective, bound, seconds and the assignments' SHA-256."""
-    given = {"time_limit": time_limit, "workers": 1, "seed": 0}
-    if "deterministic" in SolverParams.model_fields:
+    given: dict[str, object] = {"time_limit": time_limit, "workers": 1, "seed": 0}
+    if "deterministic" in SolverParams.model_fields and not wall:
         given["deterministic"] = True
     params = SolverParams.default(**given)
     result = solve(instance, Weights.default(), params)
@@ -49,14 +50,16 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=20.0)
     ap.add_argument("--sizes", type=int, nargs="*", default=[30, 120])
     ap.add_argument("--seed", type=int, default=1, help="seed of the generated branches")
-    ap.add_argument("--no-demo", action="store_true")
+    ap.add_argument("--wall", action="store_true", help="leave deterministic mode off")
+    ap.add_argument("--no-demo", action="store_true", help="generated branches only")
     args = ap.parse_args()
     branches: list[tuple[str, Instance]] = []
     if not args.no_demo:
-        branches.append(("demo", load_instance(ROOT / "instances" / "demo")[0]))
+        for name in ("tiny-floor", "tiny-travel", "tiny-coteacher", "demo"):
+            branches.append((name, load_instance(ROOT / "instances" / name)[0]))
     branches += [(f"generate({n}, {args.seed})", generate(n, args.seed)) for n in args.sizes]
     for name, instance in branches:
-        print(f"{name:18} {digest(instance, args.time_limit)}", flush=True)
+        print(f"{name:18} {digest(instance, args.time_limit, args.wall)}", flush=True)
 
 
 if __name__ == "__main__":
