@@ -681,7 +681,7 @@ def _rounds(
             break
     if rounds == 0:
         return None
-    # The converged programme's pairs guide the search's plan steps (solve._solve_large).
+    # The converged programme's pairs guide the search's plan steps (search.large.LargeSearch).
     planned = prog.plan(deadline) if converged else None
     plan, support = planned if planned is not None else (None, None)
     if planned is not None and not stop():
