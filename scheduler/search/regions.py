@@ -588,8 +588,10 @@ class RegionSearch:
         sub = replace(
             self.prep,
             visits=visits,
-            needy={s: self.prep.needy[s] for s in touched},
-            fixed_load=dict(fixed_load),
+            # In a fixed order: the model's rows follow it, and CP-SAT's search their order
+            # (a set's order changes between processes).
+            needy={s: self.prep.needy[s] for s in sorted(touched)},
+            fixed_load=dict(sorted(fixed_load.items())),
         )
         return _solve_region(sub, weights, params, self.cfg, kept, counts, seconds, guard)
 
@@ -703,7 +705,7 @@ def _solve_region(
     if seconds <= 0.2:
         return None
     master = build_master(sub, weights)
-    for v, k in pinned.items():
+    for v, k in sorted(pinned.items()):
         if v in master.lessons:
             master.model.add(master.lessons[v] == k)
     for v, n in master.lessons.items():
