@@ -233,12 +233,12 @@ class Settings(BaseModel):
     @classmethod
     def from_toml(cls, path: Path) -> Settings:
         """Defaults overridden by the ``[search]`` and ``[bounds]`` tables of a TOML file
-        (``[weights]`` and ``[solver]`` may sit beside them and are left to their readers).
+        (``[weights]``, ``[solver]`` and ``[cover]`` may sit beside them, left to their readers).
 
         Raises :class:`InstanceError` naming the file, key and value on bad input.
         """
         data = _read_toml(path)
-        strangers = sorted(set(data) - {"search", "bounds", "weights", "solver"})
+        strangers = sorted(set(data) - {"search", "bounds", "weights", "solver", "cover"})
         if strangers or not {"search", "bounds"} & set(data):
             key = strangers[0] if strangers else None
             why = "must hold a [search] or [bounds] table of setting = value"
