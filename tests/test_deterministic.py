@@ -71,3 +71,21 @@ def test_deterministic_mode_runs_one_worker() -> None:
     params = SolverParams.default(workers=8, deterministic=True)
     assert params.threads == 1
     assert SolverParams.default(workers=8).threads == 8
+
+
+def test_the_command_line_solves_deterministically(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    tiny = ROOT / "instances" / "tiny-floor"
+    cmd = [sys.executable, "-m", "scheduler.cli", "solve", str(tiny), "--out", str(out)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    run = subprocess.run(
+        [*cmd, "--deterministic", "--time-limit", "5"], capture_output=True, text=True, env=env
+    )
+    assert run.returncode == 0, run.stderr
+    checked = subprocess.run(
+        [sys.executable, "-m", "scheduler.cli", "check", str(tiny), str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert checked.returncode == 0, checked.stdout
