@@ -111,6 +111,7 @@ def solve(
     log: bool | None = None,
     deterministic: bool | None = None,
     settings: SettingsLike = None,
+    previous: Result | str | Path | None = None,
 ) -> Result:
     """Solve a branch and return its timetable.
 
@@ -138,6 +139,10 @@ def solve(
         :class:`~scheduler.config.Settings`, a mapping of ``{"search": {...}, "bounds":
         {...}}`` keys to change, or a TOML file with ``[search]``/``[bounds]`` tables; the
         defaults when ``None``.
+    previous
+        A previous timetable to stay close to (a result, or an earlier output folder): its
+        lessons are kept where possible, at ``weights.changed_lesson`` per change, and
+        ``result.replan`` says what changed (docs/replan.md).
 
     Returns
     -------
@@ -145,6 +150,7 @@ def solve(
         Checked by the independent validator, and bound to ``instance``: ``kpis()``,
         ``timetable(alt_id)`` and ``school_timetable(school_id)`` use it.
     """
+    from scheduler.replan.previous import previous_of, read_previous
     from scheduler.solve import solve as solve_pipeline
 
     chosen = params_of(
@@ -155,7 +161,17 @@ def solve(
         log=log,
         deterministic=deterministic,
     )
+    before = None
+    if isinstance(previous, str | Path):
+        before = read_previous(Path(previous), instance)
+    elif previous is not None:
+        before = previous_of(instance, previous)
     result = solve_pipeline(
-        instance, weights_of(weights), chosen, method=method, settings=settings_of(settings)
+        instance,
+        weights_of(weights),
+        chosen,
+        method=method,
+        settings=settings_of(settings),
+        previous=before,
     )
     return result.for_instance(instance)

@@ -52,6 +52,10 @@ class Weights(BaseModel):
     load_spread: int = Field(ge=0, le=MAX_WEIGHT)
     day_peak: int = Field(ge=0, le=MAX_WEIGHT)
     continuity: int = Field(ge=0, le=MAX_WEIGHT)
+    # Only a re-plan (--previous) counts it, so weights written before it existed leave it out.
+    changed_lesson: int = Field(
+        default_factory=lambda: int(_defaults()["weights"]["changed_lesson"]), ge=0, le=MAX_WEIGHT
+    )
 
     @classmethod
     def default(cls) -> Weights:

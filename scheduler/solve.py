@@ -17,10 +17,14 @@ from typing import Literal
 
 from scheduler.budget import Budget
 from scheduler.config import Settings, SolverParams, Weights
+from scheduler.errors import InstanceError
 from scheduler.instance import Instance
 from scheduler.model.data import prepare
 from scheduler.model.diagnose import capacity_notes
 from scheduler.model.interrupt import interrupted_by, was_interrupted, watching
+from scheduler.model.pins import Replan
+from scheduler.replan.pins import pin_issues
+from scheduler.replan.previous import Previous, with_changes
 from scheduler.result import Result, Status, lessons_frame
 from scheduler.search.greedy import fill, greedy
 from scheduler.search.job import Clock, Job, ProgressFn, result_of
@@ -45,6 +49,7 @@ def solve(
     on_notes: Callable[[list[str]], None] | None = None,
     budget: Budget | None = None,
     settings: Settings | None = None,
+    previous: Previous | None = None,
 ) -> Result:
     """Assign ALTs to classes and periods.
 
@@ -71,14 +76,26 @@ def solve(
     settings
         The search's and the bounds' tuning (``[search]``, ``[bounds]``); defaults from
         ``defaults.toml``.
+    previous
+        A previous timetable to stay close to (:mod:`scheduler.replan.previous`): the search
+        starts from it and pays ``weights.changed_lesson`` per lesson it does not keep.
+
+    Raises
+    ------
+    InstanceError
+        When the instance's pins cannot be kept (:func:`scheduler.replan.pins.pin_issues`).
     """
     weights = weights or Weights.default()
     params = params or SolverParams.default()
     budget = budget or Budget(params.time_limit)
     settings = settings or Settings.default()
+    if instance.pins and (problems := pin_issues(instance)):
+        raise InstanceError(problems)
     # Ctrl-C from here on stops the search and keeps the best timetable found so far.
     with watching():
-        result = _solve(instance, weights, params, settings, method, on_progress, on_notes, budget)
+        result = _solve(
+            instance, weights, params, settings, method, on_progress, on_notes, budget, previous
+        )
     search = settings.search
     if was_interrupted():
         note = (
@@ -97,6 +114,8 @@ def solve(
         )
         result = result.model_copy(update={"notes": (*result.notes, note)})
     result = _checked(instance, weights, result)
+    # Pins kept (said if not) and, on a re-plan, the changes (scheduler.replan.previous).
+    result = with_changes(instance, weights, result, previous)
     budget.mark("result")
     return result
 
@@ -121,18 +140,11 @@ def _checked(instance: Instance, weights: Weights, result: Result) -> Result:
     """
     lessons = list(result.lessons)
     broken: list[str] = []
-    while violations := check(instance, lessons_frame(lessons)):
+    # A pin not kept is a lesson missing, which no drop mends (with_changes says it).
+    while violations := [v for v in check(instance, lessons_frame(lessons)) if v.rule != "pin"]:
         broken += [str(v) for v in violations]
         for v in violations:
-            named = [
-                i
-                for i, ls in enumerate(lessons)
-                if (v.alt_id is None or ls.alt_id == v.alt_id)
-                and (v.school_id is None or ls.school_id == v.school_id)
-                and (v.class_ is None or ls.class_ == v.class_)
-                and (v.day is None or ls.day == v.day)
-                and (v.period is None or ls.period == v.period)
-            ]
+            named = [i for i, ls in enumerate(lessons) if v.names(ls)]
             if named:
                 del lessons[named[-1]]
             else:  # a violation naming no lesson: nothing is safe to keep
@@ -168,12 +180,15 @@ def _solve(
     on_progress: ProgressFn | None,
     on_notes: Callable[[list[str]], None] | None,
     budget: Budget,
+    previous: Previous | None = None,
 ) -> Result:
     """Prepare the branch, build the greedy start, pick the path and fill the result."""
     if method not in ("cpsat", "greedy"):
         raise ValueError(f"unknown method {method!r}: cpsat or greedy")
     t0 = time.monotonic()
     prep = prepare(instance)
+    if previous is not None:  # every model and the greedy start see it (scheduler.model.pins)
+        prep.replan = Replan.of(prep, previous.lessons, weights)
     notes = capacity_notes(prep)
     if on_notes:
         on_notes(list(notes))

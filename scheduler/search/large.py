@@ -191,6 +191,8 @@ class LargeSearch(Guide):
         weeks = self.background.result if self.background is not None else None
         if self.realised or weeks is None or weeks.support is None:
             return None
+        if self.prep.instance.pins or self.prep.replan is not None:
+            return None  # a timetable from the programme's pairs knows no pins or changes
         job = self.job
         t0, limit = job.t0, job.params.time_limit
         began = time.monotonic()

@@ -32,6 +32,7 @@ from scheduler.model.cpsat import new_solver
 from scheduler.model.data import Prepared
 from scheduler.model.interrupt import interrupted, run
 from scheduler.model.master import build_master
+from scheduler.model.pins import replan_cost
 from scheduler.model.placement import Counts, Visit, clusters, counts_of, place
 from scheduler.result import Lesson
 from scheduler.search.job import Clock, ProgressFn
@@ -634,7 +635,8 @@ def objective_of(prep: Prepared, lessons: list[Lesson], weights: Weights) -> int
         "continuity": sum(k - 1 for k in extra.values()),
     }
     w = weights.model_dump()
-    return sum(w[t] * v for t, v in terms.items())
+    # Changes from a previous timetable and broken pins (scheduler.model.pins); 0 without.
+    return sum(w[t] * v for t, v in terms.items()) + replan_cost(prep, lessons, weights)
 
 
 def _teachers(best: list[Lesson], settled: set[str]) -> tuple[dict[str, set[str]], set[str]]:

@@ -164,7 +164,8 @@ class SmallSearch:
         job, prep, weights = self.job, self.prep, self.weights
         self.model = build_master(prep, weights)
         self.complete_hint(counts_of(job.start))
-        self.whole = _weighted(self.model)
+        # A re-plan's progress shows what its search weighs: the changes too, as its bound does.
+        self.whole = _weighted(self.model, floors=prep.replan is not None)
         # Cheap and valid whatever the master proves: progress lines show a bound from the
         # start.
         covered = coverage_bound(prep, self.index)
@@ -195,7 +196,8 @@ class SmallSearch:
         whole = _Stage(_weighted(master), floor=self.floor)
         keys = tuple(k for k in FIRST_LEVEL if k in master.terms)
         rest = tuple(k for k in [*master.terms, *master.floors] if k not in FIRST_LEVEL)
-        if not keys or not rest:
+        # A re-plan weighs changes against the first level too: no level is fixed before them.
+        if not keys or not rest or master.prep.replan is not None:
             return whole
         first = _weighted(master, keys)
         master.model.minimize(first)
@@ -461,6 +463,8 @@ class SmallSearch:
             threads=self.params.threads,
         )
         objective = master_objective + weights.continuity * placement.continuity
+        if self.prep.replan is not None:  # changes count, as they do for the start
+            objective = objective_of(self.prep, placement.lessons, weights)
         done = not placement.conflicts and not placement.dropped
         if not done and not out_of_time:
             for conflict in placement.conflicts:
