@@ -160,6 +160,20 @@ def solve_command(
         bool,
         typer.Option("--force", help="Replace --out even by fewer lessons or no timetable."),
     ] = False,
+    settings: Annotated[
+        Path | None,
+        typer.Option(
+            "--settings", help="TOML file of search settings ([search] and [bounds] tables)."
+        ),
+    ] = None,
+    deterministic: Annotated[
+        bool,
+        typer.Option(
+            "--deterministic",
+            help="The same timetable on every run: one worker, limits in work units "
+            "(the time limit only guards the run).",
+        ),
+    ] = False,
     previous: Annotated[
         Path | None,
         typer.Option(
@@ -177,7 +191,7 @@ def solve_command(
     """
     from scheduler.budget import Budget, writing_reserve
     from scheduler.calendar.ical import write_feeds
-    from scheduler.config import SolverParams, Weights
+    from scheduler.config import Settings, SolverParams, Weights
     from scheduler.io.read import load_instance
     from scheduler.io.write import (
         held_lessons,
@@ -202,7 +216,14 @@ def solve_command(
     inst, warnings = load_instance(instance)
     print_warnings(warnings)
     wts = Weights.default() if weights is None else Weights.from_toml(weights)
-    params = SolverParams.default(time_limit=time_limit, workers=workers, seed=seed, log=log)
+    tuning = Settings.default() if settings is None else Settings.from_toml(settings)
+    params = SolverParams.default(
+        time_limit=time_limit,
+        workers=workers,
+        seed=seed,
+        log=log,
+        deterministic=deterministic or None,
+    )
     # Rows of the previous timetable that no longer make sense are said, not refused.
     before = None if previous is None else read_previous(previous, inst)
     if before is not None:
@@ -248,7 +269,7 @@ def solve_command(
     with guarded(say_signal) as guard:
         result = solve(
             inst, wts, params, method=method.value, on_progress=show_progress, on_notes=show_notes,
-            budget=budget, previous=before,
+            budget=budget, settings=tuning, previous=before,
         )  # fmt: skip
         # What the solve learnt on the way (out of time with lessons left, Ctrl-C, ...).
         show_notes([n for n in result.notes if n not in shown])
