@@ -16,7 +16,7 @@ depend on how many lessons it gets (the "whole need" row), plus the busiest day.
 
 Exact, not a relaxation: every week it returns is a real week of the ALT, and its minimum
 is the true minimum (up to floating-point rounding, accounted for by the caller). Checked
-against the CP-SAT pricing in ``tests/test_week_dp.py`` on random prices.
+against the CP-SAT pricing in ``tests/bounds/test_week_dp.py`` on random prices.
 
 The same stages list every week priced below a limit (:meth:`WeekDP.signatures`), for
 closing the gap (:mod:`scheduler.bounds.closing`): by signature (lessons per school), with
