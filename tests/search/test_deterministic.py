@@ -59,8 +59,8 @@ def test_two_deterministic_runs_give_the_same_timetable(size: int, path: str) ->
     first = _solved(generate(size, 1))
     assert any(path in n for n in first.notes)  # the path meant was taken
     env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": str(ROOT)}
-    code = f"import sys; sys.path.insert(0, {str(ROOT / 'tests')!r}); "
-    code += f"import test_deterministic as t; t.main({size})"
+    code = f"import sys; sys.path.insert(0, {str(ROOT)!r}); "
+    code += f"import tests.search.test_deterministic as t; t.main({size})"
     child = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
