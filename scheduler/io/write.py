@@ -26,6 +26,7 @@ from urllib.parse import quote, unquote
 import pandas as pd
 
 from scheduler import signals
+from scheduler.bounds.words import unmet_report
 from scheduler.config import MAX_ASSIGNMENT_ROWS
 from scheduler.errors import InputIssue, InstanceError
 from scheduler.instance import DAYS, Instance
@@ -202,8 +203,13 @@ def _plain(value: Any) -> Any:
 def report_dict(instance: Instance, result: Result, score_kpis: dict[str, Any]) -> dict[str, Any]:
     """The content of ``report.json``: solver statistics, penalties, KPIs and instance counts."""
     gap = result.gap
+    extension: dict[str, Any] = {}
+    if result.most_lessons is not None:
+        unmet = instance.need() - len(result.lessons)
+        extension["coverage_bound"] = unmet_report(unmet, instance.need(), result.most_lessons)
     return _plain(
         {
+            **extension,
             "status": result.status,
             "method": result.method,
             "objective": result.objective,
