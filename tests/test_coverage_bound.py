@@ -3,6 +3,10 @@ where one school a day, ALTs per school-day or co-teachers bind, and said in use
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -12,10 +16,12 @@ from scheduler.bounds.words import unmet_in_words, unmet_report
 from scheduler.config import SolverParams
 from scheduler.generate import SHORTAGE_MIXES, generate_branch
 from scheduler.instance import Instance
+from scheduler.io.tables import write_instance
 from scheduler.model.data import prepare
 from scheduler.reference.naive import solve_naive
 from scheduler.result import lessons_frame
 from scheduler.validate import check
+from tests.test_calendar_cli import run
 from tests.tiny import alt, bells, branch, klass, only, school
 
 
@@ -32,15 +38,19 @@ def most_lessons(inst: Instance) -> int:
 
 
 # ---- hand-built branches where the flow bound is loose ----------------------------------------
-def test_one_school_a_day_binds() -> None:
-    # One ALT working Mondays only; two schools of three one-lesson classes each. The flow
-    # splits the Monday's six lessons between the schools; one school a day gives three.
-    inst = branch(
+def monday_only() -> Instance:
+    """One ALT working Mondays only; two schools of three one-lesson classes each. The flow
+    splits the Monday's six lessons between the schools; one school a day gives three."""
+    return branch(
         [school("S1"), school("S2", north_km=1)],
         bells("S1") + bells("S2"),
         [klass(s, f"{g}-1", 1) for s in ("S1", "S2") for g in (3, 4, 5)],
         [alt("A1", unavailable=("Tue", "Wed", "Thu", "Fri"))],
     )
+
+
+def test_one_school_a_day_binds() -> None:
+    inst = monday_only()
     prep = prepare(inst)
     assert coverage_bound(prep) == 6
     assert visit_coverage_bound(prep) == 3 == most_lessons(inst)
@@ -129,3 +139,21 @@ def test_report_entry_holds_the_numbers_and_the_words() -> None:
         "may_be_recoverable": 5,
         "in_words": unmet_in_words(30, 1521, 1496),
     }
+
+
+def test_solve_says_it_on_screen_and_in_the_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Three of the six lessons can be given (one school on the one working day): the flow
+    # bound alone would say three may be recoverable, the visit bound proves none is.
+    write_instance(monday_only(), tmp_path / "b")
+    out = tmp_path / "out"
+    code, text, _err = run(monkeypatch, capsys, "solve", tmp_path / "b", "--out", out,
+                           "--time-limit", "5", "--workers", "1")  # fmt: skip
+    assert code == 0, text
+    assert "3 lessons unmet; no timetable can give more" in text
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["coverage_bound"] == unmet_report(3, 6, 3)
+    assert report["instance"]["lessons_assigned"] == 3
+    # The timetable written passes the independent validator.
+    assert run(monkeypatch, capsys, "check", tmp_path / "b", out)[0] == 0
