@@ -36,6 +36,8 @@ from scheduler.model.data import ClassKey, Prepared
 ROUNDING = 1e-3
 # The LP is a bound, not the solve: past this many seconds the flow bound stands alone.
 TIME_LIMIT_S = 30.0
+# After a solve the user is waiting: the words line gets less (a few seconds at 120 ALTs).
+AFTER_SOLVE_S = 10.0
 
 
 def visit_coverage_bound(
@@ -126,7 +128,7 @@ def _visit_lp(prep: Prepared, index: VisitIndex, time_limit: float | None) -> fl
     return float(max(objective.Value(), objective.BestBound()))
 
 
-def best_bound(prep: Prepared, unmet: int, time_limit: float | None = TIME_LIMIT_S) -> int:
+def best_bound(prep: Prepared, unmet: int, time_limit: float | None = AFTER_SOLVE_S) -> int:
     """The most lessons any timetable can give, as cheaply as a timetable leaving ``unmet``
     lessons allows: the flow bound when it already proves that timetable best, else the
     visit bound too (a second or more at 100 ALTs, so only when it can say more)."""
