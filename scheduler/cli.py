@@ -417,6 +417,7 @@ def publish_command(
 ) -> None:
     """Record DIR's timetable as a new version in the store (earlier versions are kept)."""
     from scheduler.calendar.changes import changes_text, diff
+    from scheduler.calendar.covers import dropped_since
     from scheduler.calendar.store import open_store, publish
     from scheduler.calendar.term import load_calendar_instance, read_assignments
     from scheduler.errors import InputIssue
@@ -440,6 +441,11 @@ def publish_command(
             changes = diff(st.events(before.version), st.events(v.version))
             names = {a.alt_id: a.name for a in inst.alts}
             console.print(changes_text(changes, names), markup=False, end="", soft_wrap=True)
+            # Covers (altsched cover) carry over; say which this timetable could not keep.
+            for cover, why in dropped_since(st.covers_in_force(before.version), outcome.dropped):
+                console.print(f"Cover dropped: {cover}: {why}.", soft_wrap=True)
+        if outcome.applied:
+            console.print(f"{len(outcome.applied)} covers kept.")
 
 
 @app.command("changes")
@@ -506,6 +512,93 @@ def changes_command(
     if csv is not None:
         write_text_atomic(csv, changes_csv(changes))
         console.print(f"Wrote {csv} ({len(changes)} rows).")
+
+
+# [replan: cover]
+
+
+@app.command("cover")
+def cover_command(
+    instance: InstanceArg,
+    directory: SolvedDirArg,
+    absent: Annotated[str, typer.Option("--absent", help="The absent ALT's alt_id.")],
+    first: Annotated[str, typer.Option("--date", help="First date, YYYY-MM-DD.")],
+    last: Annotated[
+        str | None, typer.Option("--to", help="Last date, YYYY-MM-DD (default: --date).")
+    ] = None,
+    store: StoreOption = _STORE_DEFAULT,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Record the top substitute of every lesson.")
+    ] = False,
+    choose: Annotated[
+        list[str] | None,
+        typer.Option("--choose", help="LESSON=ALT: record this pick (number or key; repeatable)."),
+    ] = None,
+    weights: Annotated[
+        Path | None, typer.Option("--weights", help="TOML file whose cover table sets points.")
+    ] = None,
+    weight: Annotated[
+        list[str] | None, typer.Option("--weight", help="KEY=VALUE: one point (repeatable).")
+    ] = None,
+    top: Annotated[int, typer.Option("--top", help="Candidates shown per lesson.", min=1)] = 5,
+    csv: Annotated[
+        Path | None, typer.Option("--csv", help="Also write every candidate of every lesson here.")
+    ] = None,
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Also write the whole answer here as JSON.")
+    ] = None,
+) -> None:
+    """List who can take each lesson of an absent ALT, best first; --apply or --choose
+    records the cover in the store, so the feeds and altsched changes show it."""
+    import json
+
+    from scheduler.calendar.store import open_store
+    from scheduler.calendar.term import load_calendar_instance
+    from scheduler.io.cells import frame_csv
+    from scheduler.io.write import write_text_atomic
+    from scheduler.replan import cover_run as cr
+    from scheduler.replan.cover import CoverWeights
+
+    day1 = cr.parse_date("--date", first)
+    day2 = cr.parse_date("--to", last) if last is not None else day1
+    choices = cr.parse_choices(choose or [])
+    points = CoverWeights.load(weights, weight or [])
+    inst, warnings = load_calendar_instance(instance)
+    print_warnings(warnings)
+    cr.check_request(inst, absent, day1, day2)
+    recording = apply or bool(choices)
+    st = open_store(store, mode="write") if recording else None
+    if st is None and store.exists():
+        st = open_store(store)
+    try:
+        inputs = cr.gather(inst, directory, st, day1, day2)
+        if recording and st is not None:
+            cr.check_recordable(st, inputs)  # before the listing: nothing would be recorded
+        if inputs.mismatch and not recording:
+            note = f"{inputs.mismatch}: its covers are applied only where they fit"
+            err_console.print(Text.assemble(("warning ", "yellow"), note), soft_wrap=True)
+        plan = cr.make_plan(
+            inputs, absent, day1, day2, points, choices, take_top=not choices or apply
+        )
+        cr.show(console, inst, plan, top)
+        if csv is not None:
+            write_text_atomic(csv, frame_csv(plan.frame(inst)))
+            console.print(f"Wrote {csv}.", soft_wrap=True)
+        if json_file is not None:
+            text = json.dumps(plan.as_json(inst), ensure_ascii=False, indent=1)
+            write_text_atomic(json_file, text + "\n")
+            console.print(f"Wrote {json_file}.", soft_wrap=True)
+        if not recording or st is None:
+            return
+        if not plan.covers():
+            console.print("Nothing to record: no lesson has a substitute.")
+            return
+        new = plan.covers(f"cover for {absent}")
+        outcome = cr.record(st, inputs, plan, new, source=str(directory))
+        cr.show_recorded(console, st, inst, outcome, new)
+    finally:
+        if st is not None:
+            st.close()
 
 
 @app.command("serve")

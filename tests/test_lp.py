@@ -117,8 +117,8 @@ def test_a_process_that_dies_mid_run_is_replayed_into_mathopt() -> None:
 def test_the_bound_is_the_same_warm_or_cold(
     warm_from: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # generate(30, 1) converges to 7,436 either way (docs/model.md); the warm programme
-    # follows another path of bases, so the stop may land within CLOSE_ENOUGH of it.
+    # generate(30, 1) converges to 7,436 either way (docs/benchmarks_stages.md); the warm
+    # programme follows another path of bases, so the stop may land within CLOSE_ENOUGH of it.
     monkeypatch.setattr(wb, "WARM_ALTS", warm_from)
     spawned: list[WarmLP] = []
     real = lp_module.WarmLP

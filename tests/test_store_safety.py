@@ -380,7 +380,7 @@ def _folder(path: Path, good: bytes) -> None:
 def _newer(path: Path, good: bytes) -> None:
     path.write_bytes(good)
     with sqlite3.connect(path) as db:
-        db.execute("PRAGMA user_version = 2")
+        db.execute(f"PRAGMA user_version = {store_module.SCHEMA_VERSION + 1}")
     db.close()
 
 
@@ -420,7 +420,10 @@ DAMAGES: dict[str, tuple[Callable[[Path, bytes], None], str]] = {
     # a folder of that name
     "folder": (_folder, "is a folder"),
     # a store written by a newer altsched
-    "newer schema": (_newer, "was written by a newer altsched (store schema 2"),
+    "newer schema": (
+        _newer,
+        f"was written by a newer altsched (store schema {store_module.SCHEMA_VERSION + 1}",
+    ),
     # another application's SQLite database: never written into
     "foreign": (_foreign, "is an SQLite database but not an altsched store"),
     # a store missing one of its tables

@@ -18,8 +18,8 @@ out, so it is a relaxation of the timetables costing at most ``LB + T``:
 
 This is the enumeration of "Baldacci, Christofides, Mingozzi (2008)" for set partitioning,
 on signatures instead of whole columns: a week's cost depends only on its schools, days and
-busiest day, so listing every day vector (126,000 weeks on the demo at T = 33) is not needed
-(915 signatures). Valid only where the pattern bound is: every lesson given, every floor met.
+busiest day, so listing every day vector is not needed: far fewer signatures than weeks lie
+within the same limit. Valid only where the pattern bound is: every lesson given, every floor met.
 """
 
 from __future__ import annotations
@@ -79,33 +79,9 @@ class Closing:
         x = self.x
         for alt in prep.instance.alts:
             m.add_exactly_one(x[(alt.alt_id, sig)] for sig in found.get(alt.alt_id, {}))
-        given: dict[str, list[cp_model.LinearExprT]] = defaultdict(list)
-        pairs: dict[str, list[cp_model.IntVar]] = defaultdict(list)
-        for (_a, sig), v in x.items():
-            for s, n in sig:
-                given[s].append(n * v)
-                pairs[s].append(v)
-        for s, classes in prep.needy.items():
-            m.add(sum(given[s]) == sum(c.alt_lessons for c in classes))
-        objective: list[cp_model.LinearExprT] = []
-        for key, row in last.programme.cons.items():
-            if key[0] == "alts_at":
-                m.add(sum(pairs[key[1]]) >= math.ceil(row.lb() - 1e-9))
-            elif key[0] == "cont":
-                extra = m.new_int_var(0, len(pairs[key[1]]), "")
-                m.add(extra - sum(pairs[key[1]]) >= math.ceil(row.lb() - 1e-9))
-                objective.append(weights.continuity * extra)
+        objective = self._school_rows(prep, weights, last)
         if last.programme.load_rows:
-            most = max(prep.instance.max_lessons(alt) for alt in prep.instance.alts)
-            hi, lo = m.new_int_var(0, most, "hi"), m.new_int_var(0, most, "lo")
-            for alt in prep.instance.alts:
-                a = alt.alt_id
-                load = prep.fixed_load.get(a, 0) + sum(
-                    sum(n for _s, n in sig) * x[(a, sig)] for sig in found.get(a, {})
-                )
-                m.add(hi >= load)
-                m.add(lo <= load)
-            objective.append(weights.load_spread * (hi - lo))
+            objective.append(self._load_spread(prep, weights, found))
         # cost(x) >= value + the chosen reduced costs, and cost(x) <= LB + T; the reduced
         # costs enter as integers (SCALE per objective unit) rounded down: the row only loosens.
         room = last.lagrangian + threshold + LP_TOLERANCE - last.value
@@ -121,6 +97,49 @@ class Closing:
         # Every timetable costing at most `reach` has its weeks listed, hence a choice here.
         self.reach = math.floor(last.lagrangian + threshold - LP_TOLERANCE) + 1
         self.excluded = math.inf  # the least bound of the choices excluded so far
+
+    def _school_rows(
+        self, prep: Prepared, weights: Weights, last: LastRound
+    ) -> list[cp_model.LinearExprT]:
+        """Every school's need exactly, and the programme's pair rows (distinct ALTs a need
+        takes, the continuity floor); the continuity terms of the objective."""
+        m = self.model
+        given: dict[str, list[cp_model.LinearExprT]] = defaultdict(list)
+        pairs: dict[str, list[cp_model.IntVar]] = defaultdict(list)
+        for (_a, sig), v in self.x.items():
+            for s, n in sig:
+                given[s].append(n * v)
+                pairs[s].append(v)
+        for s, classes in prep.needy.items():
+            m.add(sum(given[s]) == sum(c.alt_lessons for c in classes))
+        objective: list[cp_model.LinearExprT] = []
+        for key, row in last.programme.cons.items():
+            if key[0] == "alts_at":
+                m.add(sum(pairs[key[1]]) >= math.ceil(row.lb() - 1e-9))
+            elif key[0] == "cont":
+                extra = m.new_int_var(0, len(pairs[key[1]]), "")
+                m.add(extra - sum(pairs[key[1]]) >= math.ceil(row.lb() - 1e-9))
+                objective.append(weights.continuity * extra)
+        return objective
+
+    def _load_spread(
+        self,
+        prep: Prepared,
+        weights: Weights,
+        found: dict[str, dict[Signature, tuple[float, float]]],
+    ) -> cp_model.LinearExprT:
+        """The load spread of the chosen signatures: hi >= every load >= lo."""
+        m, x, inst = self.model, self.x, prep.instance
+        most = max(inst.max_lessons(alt) for alt in inst.alts)
+        hi, lo = m.new_int_var(0, most, "hi"), m.new_int_var(0, most, "lo")
+        for alt in inst.alts:
+            a = alt.alt_id
+            load = prep.fixed_load.get(a, 0) + sum(
+                sum(n for _s, n in sig) * x[(a, sig)] for sig in found.get(a, {})
+            )
+            m.add(hi >= load)
+            m.add(lo <= load)
+        return weights.load_spread * (hi - lo)
 
     @classmethod
     def listed(
@@ -155,7 +174,7 @@ class Closing:
         ``below`` when there is none."""
         t0 = time.monotonic()
         if below < self.below:
-            # Much faster to prove than an optimum (the demo: 0.3 s against 1.5 s and more).
+            # Proving that nothing cheaper exists is much faster than finding an optimum.
             self.model.add(self.objective <= math.ceil(below) - 1)
             self.below = below
         solver = cp_model.CpSolver()

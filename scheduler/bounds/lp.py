@@ -1,8 +1,8 @@
 """The linear programme of the week bound, solved cold by MathOpt or warm by a HiGHS process.
 
 Column generation adds a few columns per round and solves again. Through OR-Tools' MathOpt
-every solve of HiGHS starts from nothing (its ``IncrementalSolver`` took as long as a fresh
-solve after added columns: 0.26-0.37 s a round at 120 ALTs);
+every solve of HiGHS starts from nothing (its ``IncrementalSolver`` takes as long as a fresh
+solve after added columns);
 :class:`WarmLP` keeps the programme in a ``highspy`` process (:mod:`lp_worker`), where HiGHS
 keeps its basis from one round to the next. When that process cannot start or fails, the
 programme is replayed into MathOpt and the rounds go on there.

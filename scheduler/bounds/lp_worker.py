@@ -50,7 +50,6 @@ def main() -> None:
     out, inp = answer_pipe(), sys.stdin.buffer
     try:
         import highspy
-        import numpy as np
 
         highs = highspy.Highs()
         highs.setOptionValue("output_flag", False)
@@ -66,52 +65,64 @@ def main() -> None:
             return
         kind = message[0]
         try:
-            if kind == "rows":
-                _kind, lower, upper = message
-                highs.addRows(len(lower), lower, upper, 0, [], [], [])
-            elif kind == "columns":
-                _kind, cost, starts, index, value = message
-                n = len(cost)
-                highs.addCols(
-                    n, cost, np.zeros(n), np.full(n, np.inf), len(index), starts, index, value
-                )
-            elif kind == "costs":
-                _kind, columns, cost = message
-                highs.changeColsCost(len(columns), columns, cost)
-            elif kind == "lowers":
-                _kind, columns, lower = message
-                n = len(columns)
-                highs.changeColsBounds(n, columns, lower, np.full(n, np.inf))
-            elif kind == "solve":
-                _kind, seconds, watch = message
-                if failed is not None:
-                    _send(out, ("error", failed))
-                    continue
-                # HiGHS (to 1.x) holds its time limit against the run time summed over every
-                # run of this object, so a long column generation would stop with seconds
-                # to spare (ERGO-Code/HiGHS#1331): the limit is this run's share on top.
-                limit = highs.getRunTime() + max(1e-3, float(seconds))
-                highs.setOptionValue("time_limit", limit)
-                highs.run()
-                optimal = highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
-                solution = highs.getSolution()
-                values = np.asarray(solution.col_value)
-                _send(
-                    out,
-                    (
-                        "solved",
-                        optimal,
-                        float(highs.getInfo().objective_function_value),
-                        np.asarray(solution.row_dual, dtype=float),
-                        values[np.asarray(watch, dtype=np.int64)] if len(values) else values,
-                    ),
-                )
-            else:
+            if kind == "solve":
+                _send(out, ("error", failed) if failed is not None else _solve(highs, message))
+            elif not _change(highs, message):
                 failed = f"unknown message {kind!r}"
         except Exception as e:  # answered at the next solve
             failed = f"{kind}: {e!r}"
             if kind == "solve":
                 _send(out, ("error", failed))
+
+
+def _change(highs: Any, message: tuple[Any, ...]) -> bool:
+    """Apply a change to the programme (rows, columns, costs, lower bounds); False when the
+    message is none of those."""
+    import numpy as np
+
+    kind = message[0]
+    if kind == "rows":
+        _kind, lower, upper = message
+        highs.addRows(len(lower), lower, upper, 0, [], [], [])
+    elif kind == "columns":
+        _kind, cost, starts, index, value = message
+        n = len(cost)
+        highs.addCols(n, cost, np.zeros(n), np.full(n, np.inf), len(index), starts, index, value)
+    elif kind == "costs":
+        _kind, columns, cost = message
+        highs.changeColsCost(len(columns), columns, cost)
+    elif kind == "lowers":
+        _kind, columns, lower = message
+        n = len(columns)
+        highs.changeColsBounds(n, columns, lower, np.full(n, np.inf))
+    else:
+        return False
+    return True
+
+
+def _solve(highs: Any, message: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Solve within the message's seconds: whether optimal, the value, every row's dual and
+    the watched columns' values."""
+    import highspy
+    import numpy as np
+
+    _kind, seconds, watch = message
+    # HiGHS (to 1.x) holds its time limit against the run time summed over every run of
+    # this object, so a long column generation would stop with seconds to spare
+    # (ERGO-Code/HiGHS#1331): the limit is this run's share on top.
+    limit = highs.getRunTime() + max(1e-3, float(seconds))
+    highs.setOptionValue("time_limit", limit)
+    highs.run()
+    optimal = highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    solution = highs.getSolution()
+    values = np.asarray(solution.col_value)
+    return (
+        "solved",
+        optimal,
+        float(highs.getInfo().objective_function_value),
+        np.asarray(solution.row_dual, dtype=float),
+        values[np.asarray(watch, dtype=np.int64)] if len(values) else values,
+    )
 
 
 if __name__ == "__main__":

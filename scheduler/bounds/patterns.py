@@ -18,8 +18,7 @@ closes the rest of the gap (:mod:`scheduler.bounds.closing`).
 
 Valid only for timetables that give every lesson and keep every ALT at or above their
 weekly floor, i.e. once the first priority level is proven 0: the rows and the weeks say
-so. Measured on the demo (docs/model.md): 2,830 in ~3 s, where CP-SAT's bound on the
-master plateaus at ~2,690.
+so. On the demo it is well above CP-SAT's bound on the master (docs/benchmarks_stages.md).
 """
 
 from __future__ import annotations
@@ -147,24 +146,12 @@ def pattern_bound(
     timetables (their weeks seed the linear programme). None when no round completed.
     """
     t0 = time.monotonic()
-    lp = _Programme(prep, weights)
-    # The empty week of each ALT keeps every week row feasible; below a floor it is no real
-    # week, and it is priced out like the other artificial columns.
-    for alt in prep.instance.alts:
-        lp.add(_Week(alt.alt_id, ()))
-    inst = prep.instance
-    for counts in starts:
-        for week in _weeks_of(counts):
-            # A week below its ALT's floor is no week of such a timetable: it would only
-            # weaken the programme.
-            load = prep.fixed_load.get(week.alt_id, 0) + sum(n for _s, _d, n in week.lessons)
-            if load >= inst.min_lessons(inst.alt_by_id[week.alt_id]):
-                lp.add(week)
+    lp = _seeded(prep, weights, starts)
     tops = lp.tops_by_alt()
     shared: dict[tuple[object, ...], SchoolVectors] = {}
     pricers = [
         _Pricer(prep, weights, a.alt_id, tops[a.alt_id], lp.rows, lp.whole, shared=shared)
-        for a in inst.alts
+        for a in prep.instance.alts
     ]
     best = -math.inf
     rounds = 0
@@ -185,13 +172,7 @@ def pattern_bound(
                 last = LastRound(lp, pricers, duals, value, least)
             # Lagrangian bound: the programme's value plus each ALT's most negative week.
             best = max(best, value + sum(min(0.0, m) for m in least.values()))
-            added = 0
-            for lb_weeks in priced:
-                assert lb_weeks is not None
-                for week in lb_weeks[1]:
-                    if lp.reduced_cost(week, duals) < IMPROVING:
-                        added += lp.add(week)
-            if added == 0:
+            if _add_improving(lp, priced, duals) == 0:
                 # Converged, up to the pricing's rounding: the bound stays the Lagrangian one.
                 converged = True
                 break
@@ -210,6 +191,36 @@ def pattern_bound(
     )
 
 
+def _seeded(prep: Prepared, weights: Weights, starts: Iterable[Mapping[Visit, int]]) -> _Programme:
+    """The programme with the empty week of each ALT (it keeps every week row feasible;
+    below a floor it is no real week and is priced out like the other artificial columns)
+    and the weeks of ``starts`` that reach their ALT's floor (a week below it is no week of
+    a timetable the bound is for, and would only weaken the programme)."""
+    lp = _Programme(prep, weights)
+    inst = prep.instance
+    for alt in inst.alts:
+        lp.add(_Week(alt.alt_id, ()))
+    for counts in starts:
+        for week in _weeks_of(counts):
+            load = prep.fixed_load.get(week.alt_id, 0) + sum(n for _s, _d, n in week.lessons)
+            if load >= inst.min_lessons(inst.alt_by_id[week.alt_id]):
+                lp.add(week)
+    return lp
+
+
+def _add_improving(
+    lp: _Programme, priced: list[tuple[float, list[_Week]] | None], duals: Mapping[Row, float]
+) -> int:
+    """Add every priced week whose reduced cost improves; how many were new."""
+    added = 0
+    for got in priced:
+        assert got is not None
+        for week in got[1]:
+            if lp.reduced_cost(week, duals) < IMPROVING:
+                added += lp.add(week)
+    return added
+
+
 def _price_all(
     pricers: list[_Pricer],
     lp: _Programme,
@@ -219,8 +230,8 @@ def _price_all(
 ) -> list[tuple[float, list[_Week]] | None]:
     """Every ALT's pricing at ``duals``: quick first, exact where the quick one's bound is
     short of 0 without an improving week (it counted a rewarded school without a visit)."""
-    # Each pricing gets the time left when it starts: the pool queues them (with the time
-    # left at the round's start, a 10-ALT round overran its deadline by 4 s).
+    # Each pricing gets the time left when it starts: the pool queues them, so the time left
+    # at the round's start would let a round overrun its deadline.
     priced = list(pool.map(lambda p: p.price(duals, deadline), pricers))
     again = [
         i
@@ -241,54 +252,78 @@ class _Programme:
 
     def __init__(self, prep: Prepared, weights: Weights) -> None:
         self.prep, self.weights = prep, weights
-        inst = prep.instance
         self.top = {v: t for v in prep.visits if (t := visit_capacity(prep, v)) > 0}
         self.solver = pywraplp.Solver.CreateSolver("GLOP")
-        solver, inf = self.solver, self.solver.infinity()
         self.rows = _Rows()
         self.cons: dict[Row, pywraplp.Constraint] = {}
         self.weeks: dict[_Week, pywraplp.Variable] = {}
-        self.objective = solver.Objective()
+        self.objective = self.solver.Objective()
         self.objective.SetMinimization()
-
-        def row(key: Row, lo: float, hi: float) -> pywraplp.Constraint:
-            self.cons[key] = c = solver.Constraint(lo, hi)
-            return c
-
         need = {s: sum(c.alt_lessons for c in classes) for s, classes in prep.needy.items()}
         reach: dict[str, set[str]] = defaultdict(set)
         for a, s, _d in self.top:
             reach[s].add(a)
-        for alt in inst.alts:
-            row(("week", alt.alt_id), 1, 1)
-        # Every lesson given. Artificial slack at a high price keeps the programme feasible
-        # from the first round (their reduced costs stay >= 0, so the bound stays valid).
-        self.price = price = 10.0 * max(1, weights.unmet_lesson)
+        for alt in prep.instance.alts:
+            self._row(("week", alt.alt_id), 1, 1)
+        # Artificial slack at a high price keeps the programme feasible from the first
+        # round (their reduced costs stay >= 0, so the bound stays valid).
+        self.price = 10.0 * max(1, weights.unmet_lesson)
+        self._need_rows(need, reach)
+        self._day_rows(reach)
+        self._counting_rows(need, reach)
+        # One ALT gives a school its whole need, or two come: with x lessons from a week,
+        # g = [x = N] + 1 - x / N; with p ALTs there the g's add up to [p = 1] + p - 1 >= 1
+        # (the x's add up to N). Fractional weeks that share a school break it; a need of 1
+        # makes it the need row again.
+        self.whole = {s: n for s, n in need.items() if n >= 2 and reach[s]}
+        for s in self.whole:
+            self._slack(self._row(("whole", s), 1, self.solver.infinity()))
+        self.load_rows = weights.load_spread > 0 and len(prep.instance.alts) >= 2
+        if self.load_rows:
+            self._spread_rows()
+        if weights.continuity > 0:
+            self._continuity_rows(reach)
+
+    def _row(self, key: Row, lo: float, hi: float) -> pywraplp.Constraint:
+        self.cons[key] = c = self.solver.Constraint(lo, hi)
+        return c
+
+    def _need_rows(self, need: Mapping[str, int], reach: Mapping[str, set[str]]) -> None:
+        """Every lesson given (with a slack either way), and what the classes of a school
+        can take on every set of days."""
+        inf = self.solver.infinity()
         for s, n in need.items():
-            c = row(("need", s), n, n)
+            c = self._row(("need", s), n, n)
             for sign in (1, -1):
-                slack = solver.NumVar(0, inf, "")
+                slack = self.solver.NumVar(0, inf, "")
                 c.SetCoefficient(slack, sign)
-                self.objective.SetCoefficient(slack, price)
-        for s, days, room in absorption_limits(prep, self.top):
+                self.objective.SetCoefficient(slack, self.price)
+        for s, days, room in absorption_limits(self.prep, self.top):
             key = ("absorb", s, ";".join(days))
-            row(key, -inf, room)
+            self._row(key, -inf, room)
             for d in days:
                 for a in reach[s]:
                     self.rows.lesson[(a, s, d)].append(key)
         for a, s, d in self.top:
             self.rows.lesson[(a, s, d)].append(("need", s))
-        for s in prep.needy:
+
+    def _day_rows(self, reach: Mapping[str, set[str]]) -> None:
+        """ALTs per school-day, and the co-teachers' periods where two ALTs may come."""
+        inst, inf = self.prep.instance, self.solver.infinity()
+        for s in self.prep.needy:
             limit = inst.school_by_id[s].max_alts_per_day
             for d in DAYS:
-                row(("alts", s, d), -inf, limit)
+                self._row(("alts", s, d), -inf, limit)
                 self.rows.visit[(s, d)].append(("alts", s, d))
                 if limit >= 2:
-                    row(("co", s, d), -inf, co_teacher_room(prep, s, d))
+                    self._row(("co", s, d), -inf, co_teacher_room(self.prep, s, d))
                     for a in reach[s]:
                         self.rows.lesson[(a, s, d)].append(("co", s, d))
-        # The counting cuts of a fully given week (master.coverage_cuts): a school's need
-        # takes at least so many visits and so many distinct ALTs.
+
+    def _counting_rows(self, need: Mapping[str, int], reach: Mapping[str, set[str]]) -> None:
+        """The counting cuts of a fully given week (master.coverage_cuts): a school's need
+        takes at least so many visits and so many distinct ALTs."""
+        inst, inf = self.prep.instance, self.solver.infinity()
         week_cap: dict[tuple[str, str], int] = defaultdict(int)
         most_visit: dict[str, int] = defaultdict(int)
         for (a, s, _d), t in self.top.items():
@@ -297,39 +332,35 @@ class _Programme:
         for s, n in need.items():
             if n == 0 or not most_visit[s]:
                 continue
-            self._slack(row(("visits", s), -(-n // most_visit[s]), inf))
+            self._slack(self._row(("visits", s), -(-n // most_visit[s]), inf))
             for d in DAYS:
                 self.rows.visit[(s, d)].append(("visits", s))
             most_alt = max(
                 min(n, inst.max_lessons(inst.alt_by_id[a]), week_cap[(a, s)]) for a in reach[s]
             )
-            self._slack(row(("alts_at", s), -(-n // most_alt), inf))
+            self._slack(self._row(("alts_at", s), -(-n // most_alt), inf))
             self.rows.pair[s].append((("alts_at", s), 1.0))
-        # One ALT gives a school its whole need, or two come: with x lessons from a week,
-        # g = [x = N] + 1 - x / N; with p ALTs there the g's add up to [p = 1] + p - 1 >= 1
-        # (the x's add up to N). Fractional weeks that share a school break it; a need of 1
-        # makes it the need row again.
-        self.whole = {s: n for s, n in need.items() if n >= 2 and reach[s]}
-        for s in self.whole:
-            self._slack(row(("whole", s), 1, inf))
-        # Load spread: hi >= every load >= lo.
-        self.load_rows = weights.load_spread > 0 and len(inst.alts) >= 2
-        if self.load_rows:
-            hi, lo = solver.NumVar(0, inf, "hi"), solver.NumVar(0, inf, "lo")
-            self.objective.SetCoefficient(hi, weights.load_spread)
-            self.objective.SetCoefficient(lo, -weights.load_spread)
-            for alt in inst.alts:
-                fixed = prep.fixed_load.get(alt.alt_id, 0)
-                row(("hi", alt.alt_id), fixed, inf).SetCoefficient(hi, 1)
-                row(("lo", alt.alt_id), -inf, -fixed).SetCoefficient(lo, 1)
-        # Continuity floor (master.continuity_floor): extra ALTs >= ALTs - classes.
-        if weights.continuity > 0:
-            for s, alts in reach.items():
-                if len(alts) >= 2 and len(alts) > len(prep.needy[s]):
-                    extra = solver.NumVar(0, inf, "")
-                    self.objective.SetCoefficient(extra, weights.continuity)
-                    row(("cont", s), -len(prep.needy[s]), inf).SetCoefficient(extra, 1)
-                    self.rows.pair[s].append((("cont", s), -1.0))
+
+    def _spread_rows(self) -> None:
+        """Load spread: hi >= every load >= lo."""
+        solver, inf, w = self.solver, self.solver.infinity(), self.weights
+        hi, lo = solver.NumVar(0, inf, "hi"), solver.NumVar(0, inf, "lo")
+        self.objective.SetCoefficient(hi, w.load_spread)
+        self.objective.SetCoefficient(lo, -w.load_spread)
+        for alt in self.prep.instance.alts:
+            fixed = self.prep.fixed_load.get(alt.alt_id, 0)
+            self._row(("hi", alt.alt_id), fixed, inf).SetCoefficient(hi, 1)
+            self._row(("lo", alt.alt_id), -inf, -fixed).SetCoefficient(lo, 1)
+
+    def _continuity_rows(self, reach: Mapping[str, set[str]]) -> None:
+        """Continuity floor (master.continuity_floor): extra ALTs >= ALTs - classes."""
+        inf = self.solver.infinity()
+        for s, alts in reach.items():
+            if len(alts) >= 2 and len(alts) > len(self.prep.needy[s]):
+                extra = self.solver.NumVar(0, inf, "")
+                self.objective.SetCoefficient(extra, self.weights.continuity)
+                self._row(("cont", s), -len(self.prep.needy[s]), inf).SetCoefficient(extra, 1)
+                self.rows.pair[s].append((("cont", s), -1.0))
 
     def tops_by_alt(self) -> dict[str, dict[Visit, int]]:
         """Each ALT's candidate visits and their capacities."""
@@ -437,7 +468,6 @@ class _Pricer:
         self.schools = {v[1] for v in top}
         self.whole = {s: n for s, n in whole.items() if s in self.schools}
         fixed = prep.fixed_load.get(alt_id, 0)
-        daily = inst.max_lessons_per_day(alt)
         limits = absorption_limits(prep, self.top)
         self.dp: WeekDP | None = None
         if dynamic and prep.settings.max_schools_per_day == 1:
@@ -447,13 +477,41 @@ class _Pricer:
                 limits,
                 inst.min_lessons(alt) - fixed,
                 inst.max_lessons(alt) - fixed,
-                daily,
+                inst.max_lessons_per_day(alt),
                 shared,
             )
             return
+        self._build_cpsat(limits)
+
+    def _build_cpsat(self, limits: list[tuple[str, tuple[Day, ...], int]]) -> None:
+        """The CP-SAT pricing model of this ALT's week; its objective is set per round."""
+        prep, inst = self.prep, self.prep.instance
+        alt = inst.alt_by_id[self.alt_id]
+        fixed = prep.fixed_load.get(self.alt_id, 0)
+        daily = inst.max_lessons_per_day(alt)
         m = self.model = cp_model.CpModel()
         self.y = {v: m.new_bool_var("") for v in self.top}
         self.n = {v: m.new_int_var(0, t, "") for v, t in self.top.items()}
+        self._school_vars()
+        self.peak = m.new_int_var(0, daily, "")
+        for d in DAYS:
+            vs = [v for v in self.top if v[2] == d]
+            if vs:
+                self._day(d, vs, daily)
+        load = sum(self.n.values())
+        m.add(fixed + load <= inst.max_lessons(alt))
+        m.add(fixed + load >= inst.min_lessons(alt))
+        # What one ALT gives a school is a share of what its classes take on those days
+        # (on all its days at most the school's need).
+        for s, days, room in limits:
+            m.add(sum(n for v, n in self.n.items() if v[1] == s and v[2] in days) <= room)
+        # Rounding each coefficient to 1/SCALE errs by at most this much in total.
+        extent = sum(self.top.values()) * 2 + len(self.y) + 3 * len(self.z) + daily
+        self.error = 0.5 * extent / SCALE
+
+    def _school_vars(self) -> None:
+        """Visits with lessons, z per school used and b per school given its whole need."""
+        m = self.model
         self.z: dict[str, cp_model.IntVar] = {}
         days_at: dict[str, list[cp_model.IntVar]] = defaultdict(list)
         for v, y in self.y.items():
@@ -473,29 +531,19 @@ class _Pricer:
             b = self.b[s] = m.new_bool_var("")
             m.add(sum(n for v, n in self.n.items() if v[1] == s) == need).only_enforce_if(b)
             m.add(b <= self.z[s])
-        self.peak = m.new_int_var(0, daily, "")
-        for d in DAYS:
-            vs = [v for v in self.top if v[2] == d]
-            if not vs:
-                continue
-            m.add(sum(self.y[v] for v in vs) <= prep.settings.max_schools_per_day)
-            m.add(sum(self.n[v] for v in vs) <= daily)
-            m.add(self.peak >= sum(self.n[v] for v in vs))
-            if prep.settings.max_schools_per_day > 1:
-                for i, v in enumerate(vs):
-                    for u in vs[i + 1 :]:
-                        if cannot_join(inst, v[1], u[1], d):
-                            m.add_at_most_one([self.y[v], self.y[u]])
-        load = sum(self.n.values())
-        m.add(fixed + load <= inst.max_lessons(alt))
-        m.add(fixed + load >= inst.min_lessons(alt))
-        # What one ALT gives a school is a share of what its classes take on those days
-        # (on all its days at most the school's need).
-        for s, days, room in limits:
-            m.add(sum(n for v, n in self.n.items() if v[1] == s and v[2] in days) <= room)
-        # Rounding each coefficient to 1/SCALE errs by at most this much in total.
-        extent = sum(self.top.values()) * 2 + len(self.y) + 3 * len(self.z) + daily
-        self.error = 0.5 * extent / SCALE
+
+    def _day(self, d: Day, vs: list[Visit], daily: int) -> None:
+        """One day of the week: schools a day, the daily maximum, the busiest day, and the
+        travel rule between two schools of the day."""
+        m, settings = self.model, self.prep.settings
+        m.add(sum(self.y[v] for v in vs) <= settings.max_schools_per_day)
+        m.add(sum(self.n[v] for v in vs) <= daily)
+        m.add(self.peak >= sum(self.n[v] for v in vs))
+        if settings.max_schools_per_day > 1:
+            for i, v in enumerate(vs):
+                for u in vs[i + 1 :]:
+                    if cannot_join(self.prep.instance, v[1], u[1], d):
+                        m.add_at_most_one([self.y[v], self.y[u]])
 
     def prices(self, duals: Mapping[Row, float]) -> Prices:
         """What each lesson, visit and school of this ALT's week costs at ``duals``."""

@@ -20,8 +20,8 @@ other schools as the ALT has visit slots are no dearer for it: a week uses at mo
 schools, so one of them is free to take its place. Every round gives a Lagrangian bound
 (rigorous: the duals are clipped to their signs and the columns outside the pricing count
 at their upper bounds), and the duals priced are smoothed towards the best ones so far
-(Wentges), which roughly halves the rounds. Measured in docs/model.md: 31,540 against the
-cheap bound's 28,772 at 120 ALTs.
+(Wentges), which roughly halves the rounds. How far it lifts the cheap bound of
+:mod:`scheduler.bounds.flow`: docs/benchmarks_stages.md.
 """
 
 from __future__ import annotations
@@ -49,24 +49,24 @@ Part = tuple[int, int, int]  # (school's place in the ALT's list, visit days, le
 
 # Duals priced: this share of the best duals so far plus the rest of the programme's own.
 SMOOTHING = 0.5
-# Weeks an ALT brings to the programme per round (measured at 120 ALTs: 1 and 2 reach the
-# bound in about the same time, 3 fills the programme faster than it helps).
+# Weeks an ALT brings to the programme per round (1 and 2 reach the bound in about the same
+# time, 3 fills the programme faster than it helps).
 WEEKS_PER_ROUND = 2
 # An unmet lesson first costs at most this many units of the weights below (alt_school,
 # commute_minute, day_peak), and UNMET_STEP times more each time the converged programme
 # leaves one unmet, up to its real weight. A lower price relaxes further (every stage's
 # bound is valid) and bounds the early duals, which otherwise price every ALT into far
-# schools: 120 ALTs, the bound passes the cheap one after ~9 s from 25 commute minutes,
-# ~12 s from 100, ~23 s from 370, ~100 s (GLOP) from the real 10,000 (docs/model.md).
+# schools: the lower the first price, the sooner the bound passes the cheap one, and every
+# start converges to the same value (docs/model.md, "Weeks that forget their days").
 FIRST_UNMET_SHARE = (0, 25, 0)
 UNMET_STEP = 4
-# The rounds stop when the bound is this close to the programme's value, relatively (120
-# ALTs, one thread: 31,538 at 33 s; the last 2 units took ~7 s more of rounds).
+# The rounds stop when the bound is this close to the programme's value, relatively: the
+# last units cost seconds of rounds that the search can use.
 CLOSE_ENOUGH = 1e-4
 # On a branch of WARM_ALTS or more, a dearer unmet lesson that lifts the programme's value by
 # less than this share above the bound ends the rounds there: no bound of the new stage can
-# pass that value, and its rounds cost 5-8 s at 250 ALTs for ~0.01 % (generate(250, 3):
-# 65,565 -> 65,570 from 24.5 to 32.0 s, alone), seconds the start from the programme needs.
+# pass that value, and at 250 ALTs its rounds cost seconds the start from the programme
+# needs for a few units of bound.
 LATE_STAGE = 5e-4
 INF = 1e18
 # From this many ALTs the programme lives in a HiGHS process that keeps its basis between
@@ -103,23 +103,34 @@ class _Branch:
 
     def __init__(self, index: VisitIndex, weights: Weights) -> None:
         prep = index.prep
-        inst = prep.instance
-        self.alts = [a.alt_id for a in inst.alts]
+        self.alts = [a.alt_id for a in prep.instance.alts]
         self.schools = [s for s in prep.needy if index.alts_of.get(s)]
         self.place = {s: i for i, s in enumerate(self.schools)}
         self.need = np.array([index.need(s) for s in self.schools], dtype=float)
         weeks = [index.alt_week(a) for a in self.alts]
         tops = [w.top for w in weeks]
         slots = [w.slots for w in weeks]
-        days = [w.days for w in weeks]
         floors = [w.floor for w in weeks]
-        members = [
-            [(self.place[s], held, minutes) for s, held, minutes in w.members if s in self.place]
-            for w in weeks
-        ]
-        n = len(self.alts)
         self.top_load = L = max(tops, default=0)
-        self.most_slots = K = max(slots, default=0)
+        self.most_slots = max(slots, default=0)
+        self._members(
+            [
+                [(self.place[s], held, c) for s, held, c in w.members if s in self.place]
+                for w in weeks
+            ]
+        )
+        short = np.maximum(0, np.array(floors, dtype=float)[:, None] - np.arange(L + 1)[None, :])
+        self.under = (weights.under_floor_lesson * short).reshape(len(self.alts), L + 1)
+        self._busiest_day(floors, slots, [w.days for w in weeks], weights)
+        self.fits = np.zeros((len(self.alts), L + 1, self.most_slots + 1), dtype=bool)
+        for i in range(len(self.alts)):
+            self.fits[i, : tops[i] + 1, : slots[i] + 1] = True
+        self.weights = weights
+
+    def _members(self, members: list[list[tuple[int, list[int], int]]]) -> None:
+        """Each ALT's reachable schools (members) as padded arrays: the school's place, the
+        lessons j visits hold (0 where absent) and the commute."""
+        n = len(members)
         self.most_days = J = max((len(h) for m in members for _s, h, _c in m), default=0)
         M = max((len(m) for m in members), default=0)
         self.school = np.zeros((n, M), dtype=np.int64)
@@ -132,18 +143,23 @@ class _Branch:
             for k, (s, h, c) in enumerate(ms):
                 self.school[i, k], self.commute[i, k], self.real[i, k] = s, c, True
                 self.held[i, k, 1 : len(h) + 1] = h
+
+    def _busiest_day(
+        self, floors: list[int], slots: list[int], days: list[int], weights: Weights
+    ) -> None:
+        """The busiest day's cost per (ALT, load, visits, ratio): at least the load over the
+        visit days (at most the ALT's days), and at least a school's lessons over its visit
+        days, ceil(x / j), at every school of the week; the ratio r is the largest of those
+        so far, up to the most one visit holds (without it a week with a lesson short at a
+        school of few visits paid too little of its busiest day).
+        A ratio up to the floor over the visit slots counts as 0 (a relaxation): a week at
+        its floor has a busiest day at least that anyway, and the states saved are most of
+        the pricing's time (four ratios fewer for a full-time ALT of five days)."""
+        L, K = self.top_load, self.most_slots
         loads, visits = np.arange(L + 1), np.arange(K + 1)
-        short = np.maximum(0, np.array(floors, dtype=float)[:, None] - loads[None, :])
-        self.under = (weights.under_floor_lesson * short).reshape(n, L + 1)
-        # The busiest day is at least the load over the visit days (at most the ALT's days),
-        # and at least a school's lessons over its visit days, ceil(x / j), at every school
-        # of the week: the state's last index r is the largest of those so far. Up to the
-        # most one visit holds (session 22: the first alone left ~45 of 120 ALTs' busiest
-        # days a lesson short at a school of few visits, docs/model.md).
-        # A ratio up to the floor over the visit slots counts as 0 (a relaxation): a week at
-        # its floor has a busiest day at least that anyway, and the states saved are most
-        # of the pricing's time (four ratios fewer for a full-time ALT of five days).
-        self.most_ratio = R = int(min(L, self.held[:, :, 1].max(initial=0))) if J else 0
+        self.most_ratio = R = (
+            int(min(L, self.held[:, :, 1].max(initial=0))) if self.most_days else 0
+        )
         self.base = np.minimum(
             R, -(-np.array(floors, dtype=np.int64) // np.maximum(1, np.array(slots)))
         )
@@ -153,10 +169,6 @@ class _Branch:
             np.arange(R + 1)[None, :] > 0, self.base[:, None] + np.arange(R + 1)[None, :], 0
         ).astype(float)
         self.peak = weights.day_peak * np.maximum(even[:, :, :, None], ratio[:, None, None, :])
-        self.fits = np.zeros((n, L + 1, K + 1), dtype=bool)
-        for i in range(n):
-            self.fits[i, : tops[i] + 1, : slots[i] + 1] = True
-        self.weights = weights
 
     def cost(self, alt: int, parts: Sequence[Part]) -> float:
         """What a week costs: lessons under floor, schools, commutes, busiest day."""
@@ -191,10 +203,8 @@ class _Programme:
 
     def __init__(self, prep: Prepared, index: VisitIndex, branch: _Branch, weights: Weights):
         self.branch, self.weights = branch, weights
-        inst = prep.instance
         # The HiGHS process pays off where rounds are many and large (module docstring).
         self.lp: MathOptLP | WarmLP = WarmLP() if len(branch.alts) >= WARM_ALTS else MathOptLP()
-        inf = math.inf
         self.cons: dict[Row, int] = {}  # row -> its place in the programme
         self.rhs: dict[Row, float] = {}
         self.sign: dict[Row, int] = {}  # +1: dual >= 0, -1: dual <= 0, 0: free
@@ -202,67 +212,79 @@ class _Programme:
         self.fixed: list[tuple[int, float, dict[Row, float], float]] = []
         self.weeks: dict[tuple[int, tuple[Part, ...]], int] = {}  # (ALT, week) -> column
         self._unmet = False
-
-        def row(key: Row, lo: float, hi: float) -> None:
-            self.cons[key] = len(self.cons)
-            self.lp.add_row(lo, hi)
-            self.rhs[key] = lo if lo > -inf else hi
-            self.sign[key] = 0 if lo == hi else (1 if lo > -inf else -1)
-
-        def column(cost: float, rows: dict[Row, float], upper: float) -> None:
-            self.fixed.append((self._column(cost, rows), cost, rows, upper))
-
         for a in branch.alts:
-            row(("week", a), 1, 1)
-        most_visit: dict[str, int] = defaultdict(int)
-        week_cap: dict[tuple[str, str], int] = defaultdict(int)
-        for (a, s), caps in index.caps.items():
-            for c, _d in caps:
-                week_cap[(a, s)] += c
-                most_visit[s] = max(most_visit[s], c)
+            self._row(("week", a), 1, 1)
         w = weights
         share = FIRST_UNMET_SHARE
         first = share[0] * w.alt_school + share[1] * w.commute_minute + share[2] * w.day_peak
         self.unmet_price = float(min(w.unmet_lesson, max(1, first)))
         self.unmet: list[int] = []  # places in self.fixed of the unmet-lesson columns
         self.counted: set[str] = set()  # schools with the counting rows
-        for s, n in zip(branch.schools, branch.need, strict=True):
+        self._school_rows(prep, index)
+        self.spread = w.load_spread > 0 and len(branch.alts) >= 2
+        if self.spread:
+            self._spread_rows(prep)
+
+    def _row(self, key: Row, lo: float, hi: float) -> None:
+        """A row ``lo <= ... <= hi``; the sign its dual has in a minimisation."""
+        self.cons[key] = len(self.cons)
+        self.lp.add_row(lo, hi)
+        self.rhs[key] = lo if lo > -math.inf else hi
+        self.sign[key] = 0 if lo == hi else (1 if lo > -math.inf else -1)
+
+    def _fixed_column(self, cost: float, rows: dict[Row, float], upper: float) -> None:
+        """A column outside the pricing, counted at ``upper`` in the Lagrangian bound when
+        its reduced cost is negative."""
+        self.fixed.append((self._column(cost, rows), cost, rows, upper))
+
+    def _school_rows(self, prep: Prepared, index: VisitIndex) -> None:
+        """Per school: its need (given or unmet), the counting rows of a school given its
+        whole need, which an unmet lesson there releases (so they hold for every
+        timetable), and the continuity floor."""
+        inst, w, inf = prep.instance, self.weights, math.inf
+        most_visit: dict[str, int] = defaultdict(int)
+        week_cap: dict[tuple[str, str], int] = defaultdict(int)
+        for (a, s), caps in index.caps.items():
+            for c, _d in caps:
+                week_cap[(a, s)] += c
+                most_visit[s] = max(most_visit[s], c)
+        for s, n in zip(self.branch.schools, self.branch.need, strict=True):
             need = int(n)
-            row(("need", s), need, need)
+            self._row(("need", s), need, need)
             rows: dict[Row, float] = {("need", s): 1.0}
             if need:
-                # The counting rows of a school given its whole need; an unmet lesson there
-                # releases them (so they hold for every timetable).
                 visits = -(-need // most_visit[s])
                 most_alt = max(
                     min(need, inst.max_lessons(inst.alt_by_id[a]), week_cap[(a, s)])
                     for a in index.alts_of[s]
                 )
                 alts = -(-need // most_alt)
-                row(("visits", s), visits, inf)
-                row(("alts_at", s), alts, inf)
+                self._row(("visits", s), visits, inf)
+                self._row(("alts_at", s), alts, inf)
                 rows |= {("visits", s): visits, ("alts_at", s): alts}
                 if need >= 2:
-                    row(("whole", s), 1, inf)
+                    self._row(("whole", s), 1, inf)
                     rows[("whole", s)] = 1.0
                 self.counted.add(s)
             self.unmet.append(len(self.fixed))
-            column(self.unmet_price, rows, need)
+            self._fixed_column(self.unmet_price, rows, need)
             reach = len(index.alts_of[s])
             classes = len(prep.needy[s])
             if w.continuity > 0 and reach >= 2 and reach > classes:
                 # Continuity floor: extra class ALTs >= ALTs at the school - classes.
-                row(("cont", s), -classes, inf)
-                column(w.continuity, {("cont", s): 1.0}, classes * (reach - 1))
-        self.spread = w.load_spread > 0 and len(branch.alts) >= 2
-        if self.spread:
-            most = branch.top_load + max(prep.fixed_load.values(), default=0)
-            for a in branch.alts:
-                fixed = prep.fixed_load.get(a, 0)
-                row(("hi", a), fixed, inf)
-                row(("lo", a), -inf, -fixed)
-            column(w.load_spread, {("hi", a): 1.0 for a in branch.alts}, most)
-            column(-w.load_spread, {("lo", a): 1.0 for a in branch.alts}, most)
+                self._row(("cont", s), -classes, inf)
+                self._fixed_column(w.continuity, {("cont", s): 1.0}, classes * (reach - 1))
+
+    def _spread_rows(self, prep: Prepared) -> None:
+        """Load spread: hi >= every load >= lo, the two ends columns of their own."""
+        alts, w = self.branch.alts, self.weights
+        most = self.branch.top_load + max(prep.fixed_load.values(), default=0)
+        for a in alts:
+            fixed = prep.fixed_load.get(a, 0)
+            self._row(("hi", a), fixed, math.inf)
+            self._row(("lo", a), -math.inf, -fixed)
+        self._fixed_column(w.load_spread, {("hi", a): 1.0 for a in alts}, most)
+        self._fixed_column(-w.load_spread, {("lo", a): 1.0 for a in alts}, most)
 
     def raise_unmet(self) -> bool:
         """Make unmet lessons dearer, up to their real weight; False when they have it."""
@@ -413,8 +435,8 @@ def _options(
     members are no dearer (``slots`` 0: none is dropped). ``sides[school]`` holds the
     school's pair cost, visit dual, cost per lesson, whole-need dual and need.
 
-    Compiled: in numpy these arrays took ~50 ms a round at 120 ALTs and ~0.24 s at 250
-    (the whole (ALT, member, j, x) array, 124 MB there), more than the programme itself."""
+    Compiled, one ALT at a time: as whole (ALT, member, j, x) arrays in numpy they took
+    longer than the programme itself and hundreds of MB at 250 ALTs."""
     n, members, days = held.shape
     options = np.empty((members, days, top))
     keep = np.zeros((n, members), dtype=np.bool_)
@@ -519,8 +541,8 @@ def _grow_alt(
     the ALT's ``base``, at least 0); when ``back`` has a row per member, the option each
     member took there and the ratio before it (``r * 4096 + j * 64 + x``; 0: none).
 
-    Compiled: the same loops in numpy took ~10,000 small array operations a round (0.2 s at
-    120 ALTs, 0.55 s at 250, half of a round), holding the GIL the search's lanes need."""
+    Compiled: in numpy the same loops are thousands of small array operations a round,
+    holding the GIL the search's lanes need."""
     ranks, days, top = cost.shape
     keep = back.shape[0] > 0
     best = np.full((top + 1, slots + 1, ratios + 1), INF)
@@ -617,6 +639,75 @@ def _rounds(
     t0: float,
 ) -> WeekBound | None:
     """Column generation's rounds (:func:`week_bound`)."""
+    _seed(branch, prog, starts)
+    best = _Best(on_bound)
+    rounds, converged = 0, False
+    raised = False  # the unmet lessons just became dearer
+    while time.monotonic() < deadline and not stop() and not interrupted():
+        solved = prog.solve(deadline)
+        if solved is None:
+            break
+        value, duals = solved
+        if (
+            raised
+            and len(branch.alts) >= WARM_ALTS
+            and value - best.value <= LATE_STAGE * abs(value)
+        ):
+            converged = True
+            break
+        raised = False
+        rounds += 1
+        added = _round(branch, prog, best, duals)
+        # Rounds near the end add a unit or two each: within CLOSE_ENOUGH of the programme's
+        # value (which no bound of it can pass) the cores go back to the search.
+        if added == 0 or best.value >= value - max(1.0, CLOSE_ENOUGH * abs(value)):
+            if prog.any_unmet() and prog.raise_unmet():
+                raised = True
+                continue
+            converged = True
+            break
+    if rounds == 0:
+        return None
+    plan, support = _planned(branch, prog, deadline, stop) if converged else (None, None)
+    return WeekBound(
+        _rounded(best.value),
+        converged,
+        rounds,
+        len(prog.weeks),
+        time.monotonic() - t0,
+        prog.lp.failure,
+        plan,
+        support,
+    )
+
+
+class _Best:
+    """The best Lagrangian bound so far and the duals it was priced at, the centre the
+    next duals are smoothed towards (Wentges)."""
+
+    def __init__(self, on_bound: Callable[[int], None] | None) -> None:
+        self.value = -math.inf
+        self.centre: dict[Row, float] | None = None
+        self.on_bound = on_bound
+
+    def keep(self, bound: float, at: dict[Row, float]) -> None:
+        """Keep a better bound and the duals it was priced at."""
+        if bound > self.value:
+            self.value, self.centre = bound, at
+            if self.on_bound:
+                self.on_bound(_rounded(bound))
+
+    def smoothed(self, duals: dict[Row, float]) -> dict[Row, float]:
+        """``duals`` moved :data:`SMOOTHING` of the way to the centre (``duals`` itself
+        before there is one)."""
+        centre = self.centre
+        if centre is None:
+            return duals
+        return {k: SMOOTHING * centre[k] + (1 - SMOOTHING) * d for k, d in duals.items()}
+
+
+def _seed(branch: _Branch, prog: _Programme, starts: Iterable[Sequence[Lesson]]) -> None:
+    """The empty week of every ALT, then the weeks of the ``starts`` timetables."""
     for i in range(len(branch.alts)):
         prog.add(i, [])
     alt_place = {a: i for i, a in enumerate(branch.alts)}
@@ -634,77 +725,49 @@ def _rounds(
                 parts[i].append((m, len(days[(a, s)]), n))
         for i, week in parts.items():
             prog.add(i, week)
-    best, centre = -math.inf, None
-    rounds, converged = 0, False
 
-    def keep(bound: float, at: dict[Row, float]) -> None:
-        """Keep a better bound and the duals it was priced at (the smoothing's centre)."""
-        nonlocal best, centre
-        if bound > best:
-            best, centre = bound, at
-            if on_bound:
-                on_bound(_rounded(best))
 
-    raised = False  # the unmet lessons just became dearer
-    while time.monotonic() < deadline and not stop() and not interrupted():
-        solved = prog.solve(deadline)
-        if solved is None:
-            break
-        value, duals = solved
-        if raised and len(branch.alts) >= WARM_ALTS and value - best <= LATE_STAGE * abs(value):
-            converged = True
-            break
-        raised = False
-        mixed = duals
-        if centre is not None:
-            mixed = {k: SMOOTHING * centre[k] + (1 - SMOOTHING) * d for k, d in duals.items()}
-        priced = _price(branch, mixed)
-        rounds += 1
-        keep(prog.lagrangian(mixed, priced), mixed)
-        added = sum(
-            prog.add(i, parts)
-            for i, parts in _weeks(branch, priced, WEEKS_PER_ROUND)
-            if mixed is duals or prog.reduced_cost(i, parts, duals) < -1e-6
-        )
-        if added == 0 and mixed is not duals:
-            # The smoothed duals found nothing the programme wants: price its own.
-            priced = _price(branch, duals)
-            keep(prog.lagrangian(duals, priced), duals)
-            added = sum(prog.add(i, p) for i, p in _weeks(branch, priced, WEEKS_PER_ROUND))
-        # Rounds near the end add a unit or two each: within CLOSE_ENOUGH of the programme's
-        # value (which no bound of it can pass) the cores go back to the search.
-        if added == 0 or best >= value - max(1.0, CLOSE_ENOUGH * abs(value)):
-            if prog.any_unmet() and prog.raise_unmet():
-                raised = True
-                continue
-            converged = True
-            break
-    if rounds == 0:
-        return None
-    # The converged programme's pairs guide the search's plan steps (solve._solve_large).
-    planned = prog.plan(deadline) if converged else None
-    plan, support = planned if planned is not None else (None, None)
-    if planned is not None and not stop():
-        # One integer week per ALT: a timetable built from it gives more of the need than
-        # one built from the fractional optimum (docs/model.md, "Diving").
+def _round(branch: _Branch, prog: _Programme, best: _Best, duals: dict[Row, float]) -> int:
+    """One pricing round at the programme's ``duals`` smoothed towards the best so far:
+    the weeks it added."""
+    mixed = best.smoothed(duals)
+    priced = _price(branch, mixed)
+    best.keep(prog.lagrangian(mixed, priced), mixed)
+    added = sum(
+        prog.add(i, parts)
+        for i, parts in _weeks(branch, priced, WEEKS_PER_ROUND)
+        if mixed is duals or prog.reduced_cost(i, parts, duals) < -1e-6
+    )
+    if added == 0 and mixed is not duals:
+        # The smoothed duals found nothing the programme wants: price its own.
+        priced = _price(branch, duals)
+        best.keep(prog.lagrangian(duals, priced), duals)
+        added = sum(prog.add(i, p) for i, p in _weeks(branch, priced, WEEKS_PER_ROUND))
+    return added
+
+
+Plan = tuple[dict[tuple[str, str], int], dict[tuple[str, str], float]]
+
+
+def _planned(
+    branch: _Branch, prog: _Programme, deadline: float, stop: Callable[[], bool]
+) -> Plan | tuple[None, None]:
+    """The converged programme's pairs, which guide the search's plan steps, and their
+    weights: one integer week per ALT (:func:`_dive`) when there is time, since a timetable
+    built from it gives more of the need than one built from the fractional optimum."""
+    planned = prog.plan(deadline)
+    if planned is None:
+        return None, None
+    if not stop():
         dived = _dive(branch, prog, deadline, stop)
         if dived is not None:
-            plan, support = dived
-    return WeekBound(
-        _rounded(best),
-        converged,
-        rounds,
-        len(prog.weeks),
-        time.monotonic() - t0,
-        prog.lp.failure,
-        plan,
-        support,
-    )
+            return dived
+    return planned
 
 
 def _dive(
     branch: _Branch, prog: _Programme, deadline: float, stop: Callable[[], bool]
-) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], float]] | None:
+) -> Plan | None:
     """One week per ALT, fixed a few at a time in the converged programme: every ALT whose
     week has weight 1, then the heaviest of the others (:data:`DIVE_SHARE` of those left)
     whose week gives no school more than its need beside the weeks fixed before, each batch
@@ -717,55 +780,87 @@ def _dive(
     need = {s: int(n) for s, n in zip(b.schools, b.need, strict=True)}
     given: dict[str, int] = defaultdict(int)
     fixed: dict[int, tuple[Part, ...]] = {}
-    n = len(b.alts)
-    while len(fixed) < n:
+    while len(fixed) < len(b.alts):
         if stop() or interrupted():
             return None
-        keys = [k for k in prog.weeks if k[0] not in fixed]
-        solved = prog._solve(deadline, [prog.weeks[k] for k in keys])
-        if solved is None:
+        order = _heaviest(prog, fixed, deadline)
+        if order is None:
             return None
-        heaviest: dict[int, list[tuple[float, tuple[Part, ...]]]] = defaultdict(list)
-        for (alt, parts), x in zip(keys, solved.watched, strict=True):
-            if x > 1e-6:
-                heaviest[alt].append((float(x), parts))
-        order = sorted(
-            ((x, alt, parts) for alt, ws in heaviest.items() for x, parts in ws),
-            key=lambda t: (-t[0], t[1], t[2]),
-        )
-        free = n - len(fixed)
-        batch = max(1, math.ceil(DIVE_SHARE * free))
-        taken, before = 0, len(fixed)
-        for x, alt, parts in order:
-            if alt in fixed or (x < 1 - 1e-6 and taken >= batch):
-                continue
-            schools = [(b.schools[int(b.school[alt, m])], k) for m, _j, k in parts]
-            if any(given[s] + k > need[s] for s, k in schools):
-                continue
-            for s, k in schools:
-                given[s] += k
-            fixed[alt] = parts
-            prog.lp.set_lower(prog.weeks[(alt, parts)], 1.0)
-            taken += x < 1 - 1e-6
-        if len(fixed) == before:
-            # Every week of the free ALTs over-gives a school: the heaviest of them gets the
-            # empty week, which always fits (and was the programme's first column).
-            alt = next(a for _x, a, _p in order if a not in fixed)
-            fixed[alt] = ()
-            prog.lp.set_lower(prog.weeks[(alt, ())], 1.0)
-        for _ in range(DIVE_ROUNDS):
-            found = prog.solve(deadline)
-            if found is None:
-                return None
-            priced = _price(branch, found[1])
-            weeks = [(i, p) for i, p in _weeks(branch, priced, WEEKS_PER_ROUND) if i not in fixed]
-            if sum(prog.add(i, p) for i, p in weeks) == 0:
-                break
+        _fix_batch(b, prog, order, fixed, given, need)
+        if not _price_free(b, prog, fixed, deadline):
+            return None
     plan: dict[tuple[str, str], int] = {}
     for alt, parts in fixed.items():
         for m, _j, k in parts:
             plan[(b.alts[alt], b.schools[int(b.school[alt, m])])] = k
     return plan, {pair: 1.0 for pair in plan}
+
+
+Weighted = list[tuple[float, int, tuple[Part, ...]]]  # (weight, ALT, week), heaviest first
+
+
+def _heaviest(
+    prog: _Programme, fixed: dict[int, tuple[Part, ...]], deadline: float
+) -> Weighted | None:
+    """The weeks of the ALTs not yet fixed with a weight in the programme's optimum,
+    heaviest first; None when the programme cannot be solved in time."""
+    keys = [k for k in prog.weeks if k[0] not in fixed]
+    solved = prog._solve(deadline, [prog.weeks[k] for k in keys])
+    if solved is None:
+        return None
+    weighted = [
+        (float(x), alt, parts)
+        for (alt, parts), x in zip(keys, solved.watched, strict=True)
+        if x > 1e-6
+    ]
+    return sorted(weighted, key=lambda t: (-t[0], t[1], t[2]))
+
+
+def _fix_batch(
+    b: _Branch,
+    prog: _Programme,
+    order: Weighted,
+    fixed: dict[int, tuple[Part, ...]],
+    given: dict[str, int],
+    need: dict[str, int],
+) -> None:
+    """Fix every week of weight 1 and a batch of the heaviest others that over-give no
+    school, in ``fixed`` and as the columns' lower bounds; at least one ALT is fixed."""
+    batch = max(1, math.ceil(DIVE_SHARE * (len(b.alts) - len(fixed))))
+    taken, before = 0, len(fixed)
+    for x, alt, parts in order:
+        if alt in fixed or (x < 1 - 1e-6 and taken >= batch):
+            continue
+        schools = [(b.schools[int(b.school[alt, m])], k) for m, _j, k in parts]
+        if any(given[s] + k > need[s] for s, k in schools):
+            continue
+        for s, k in schools:
+            given[s] += k
+        fixed[alt] = parts
+        prog.lp.set_lower(prog.weeks[(alt, parts)], 1.0)
+        taken += x < 1 - 1e-6
+    if len(fixed) == before:
+        # Every week of the free ALTs over-gives a school: the heaviest of them gets the
+        # empty week, which always fits (and was the programme's first column).
+        alt = next(a for _x, a, _p in order if a not in fixed)
+        fixed[alt] = ()
+        prog.lp.set_lower(prog.weeks[(alt, ())], 1.0)
+
+
+def _price_free(
+    b: _Branch, prog: _Programme, fixed: dict[int, tuple[Part, ...]], deadline: float
+) -> bool:
+    """Up to :data:`DIVE_ROUNDS` rounds of new weeks for the ALTs still free; False when
+    the programme cannot be solved in time."""
+    for _ in range(DIVE_ROUNDS):
+        found = prog.solve(deadline)
+        if found is None:
+            return False
+        priced = _price(b, found[1])
+        weeks = [(i, p) for i, p in _weeks(b, priced, WEEKS_PER_ROUND) if i not in fixed]
+        if sum(prog.add(i, p) for i, p in weeks) == 0:
+            break
+    return True
 
 
 def _rounded(value: float) -> int:
@@ -779,12 +874,11 @@ class BackgroundBound:
     ``floor``.
 
     Half way to the deadline, a bound still below ``floor`` gives up and leaves the cores to
-    the search, which shares them with it meanwhile (session 14, 120 ALTs, 60 s: 47,328
-    against 40,452 when a slower bound ran to the end). Alone it passes the cheap bound at
-    ~3 s at 120 ALTs and ~13 s at 250; beside the search at 250 ALTs and 60 s it passed a
-    third of the way on most runs but not all (session 19: 4 of 5 solver seeds, the fifth
-    gave up after 17 s while the others converged at ~33 s), hence half, so the rule is for
-    larger branches or shorter limits than those (docs/model.md)."""
+    the search, which shares them with it meanwhile: such a bound cannot help in time, and a
+    bound that runs to the end beside the search costs it more than it proves. At 120 and
+    250 ALTs with a 60 s limit the bound passes the cheap one before half way, so the rule
+    acts on larger branches or shorter limits (at a third of the way it gave up on some
+    250-ALT runs that would have converged)."""
 
     def __init__(
         self,

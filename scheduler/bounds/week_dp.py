@@ -15,7 +15,7 @@ depend on how many lessons it gets (the "whole need" row), plus the busiest day.
 - the busiest-day cap P is paid in full, so the minimum over P is the exact price.
 
 Exact, not a relaxation: every week it returns is a real week of the ALT, and its minimum
-is the true minimum (up to floating-point rounding, accounted for by the caller). Measured
+is the true minimum (up to floating-point rounding, accounted for by the caller). Checked
 against the CP-SAT pricing in ``tests/test_week_dp.py`` on random prices.
 
 The same stages list every week priced below a limit (:meth:`WeekDP.signatures`), for
@@ -392,8 +392,8 @@ def _merge(
     """Into ``out[P, after, load]``, each partial week ``state[P, before, load - n]`` with
     ``n`` lessons on the day set ``sets`` (``table[P, set, n]``), when cheaper.
 
-    Compiled: as ~25 numpy operations per school over every (P, pair, load), this was
-    two thirds of the demo's pattern bound (3.8 of 6.6 s), holding the GIL."""
+    Compiled: as numpy operations per school over every (P, pair, load) this was most of
+    the pattern bound's time, holding the GIL the second pricing thread needs."""
     caps, _masks, width = state.shape
     for i in range(len(before)):
         b, d, a = before[i], sets[i], after[i]

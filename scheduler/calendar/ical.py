@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache, lru_cache
@@ -55,12 +55,22 @@ class Feed:
         return (ls.alt_id if self.kind == "alt" else ls.school_id) == self.owner_id
 
 
-def drafts(instance: Instance, cal: TermCalendar) -> list[Draft]:
-    """The texts of every dated lesson: SUMMARY, LOCATION, DESCRIPTION."""
+def drafts(
+    instance: Instance, cal: TermCalendar, cover_for: Mapping[DatedLesson, str] | None = None
+) -> list[Draft]:
+    """The texts of every dated lesson: SUMMARY, LOCATION, DESCRIPTION.
+
+    ``cover_for`` maps a lesson given to a substitute (:mod:`scheduler.calendar.covers`) to
+    the ALT it is covered for: its texts say so.
+    """
     # A weekly lesson's texts are the same on every date: made once (a term repeats ~10 weeks).
     texts: dict[tuple[object, ...], tuple[str, str, str, str]] = {}
     out = []
     for ls in cal.lessons:
+        absent = cover_for.get(ls) if cover_for else None
+        if absent is not None:
+            out.append(Draft(ls, *_cover_texts(instance, ls, absent)))
+            continue
         key = (ls.alt_id, ls.school_id, ls.class_, ls.period, ls.start, ls.end)
         made = texts.get(key)
         if made is None:
@@ -86,6 +96,20 @@ def _texts(instance: Instance, ls: DatedLesson) -> tuple[str, str, str, str]:
         f"{ls.class_} English · {alt.name}",
         school.name,
         "\n".join(lines),
+    )
+
+
+def _cover_texts(instance: Instance, ls: DatedLesson, absent: str) -> tuple[str, str, str, str]:
+    """The texts of a lesson taken as cover for ``absent``: both summaries and the
+    description say whom it covers for."""
+    summary, school_summary, location, description = _texts(instance, ls)
+    alt = instance.alt_by_id.get(absent)
+    who = f"{alt.name} ({absent})" if alt is not None else absent
+    return (
+        f"{summary} (cover)",
+        f"{school_summary} (cover for {alt.name if alt is not None else absent})",
+        location,
+        f"{description}\nCover for {who}",
     )
 
 

@@ -32,15 +32,17 @@ from typing import Literal, TypeGuard
 
 import pandas as pd
 
+from scheduler.calendar.covers import Cover, Covered, apply_covers
 from scheduler.calendar.ical import Feed, FeedKind, build_feeds, drafts
-from scheduler.calendar.identity import Draft, Event, assign
+from scheduler.calendar.identity import Event, assign
 from scheduler.calendar.term import DatedLesson, TermCalendar, expand
 from scheduler.errors import InputIssue, InstanceError
 from scheduler.instance import Instance
 
 STORE_ENV = "ALTSCHED_STORE"
 DEFAULT_STORE = "altsched.sqlite"
-SCHEMA_VERSION = 1
+# 2 added the covers table; a store of schema 1 gets it when a writer first opens it.
+SCHEMA_VERSION = 2
 WAIT_ENV = "ALTSCHED_STORE_WAIT"
 # Seconds a command waits for another's write lock. A publish holds it for the inserts only
 # (the rendering is done before it is taken), so a minute covers a queue of several writers
@@ -102,12 +104,28 @@ CREATE TABLE tokens (
 );
 CREATE INDEX tokens_feed ON tokens(feed);
 """
+# Covers (docs/cover.md): each applies, in recording order, to every later version's dated
+# lessons; ``version`` is the version that recorded it.
+_COVERS = """
+CREATE TABLE covers (
+    cover INTEGER PRIMARY KEY AUTOINCREMENT,
+    version INTEGER NOT NULL REFERENCES versions(version),
+    date TEXT NOT NULL,
+    period INTEGER NOT NULL,
+    school_id TEXT NOT NULL,
+    class TEXT NOT NULL,
+    from_alt TEXT NOT NULL,
+    to_alt TEXT NOT NULL,
+    note TEXT NOT NULL
+);
+CREATE INDEX covers_date ON covers(date)
+"""
 # Published rows are immutable; a token may only be revoked, never edited or forgotten.
 _GUARDS = [
     *(
         f"CREATE TRIGGER {t}_no_{op.lower()} BEFORE {op} ON {t} "
         f"BEGIN SELECT RAISE(ABORT, 'published {t} are never changed or deleted'); END"
-        for t in ("versions", "events", "feeds")
+        for t in ("versions", "events", "feeds", "covers")
         for op in ("UPDATE", "DELETE")
     ),
     "CREATE TRIGGER tokens_no_delete BEFORE DELETE ON tokens "
@@ -227,6 +245,8 @@ class PublishOutcome:
     version: Version
     created: bool
     previous: Version | None = None  # the version the new one was compared with
+    applied: tuple[Cover, ...] = ()  # covers in force in the new version, recording order
+    dropped: tuple[tuple[Cover, str], ...] = ()  # covers it cannot apply, with the reason
 
 
 def etag_of(body: bytes) -> str:
@@ -280,10 +300,12 @@ class Store:
         except sqlite3.Error as e:
             raise store_error(path, e, wait) from e
         try:
-            self._check_schema()
+            found = self._check_schema()
             if mode != "read":
                 # A store restored from a copy made elsewhere may come back in rollback mode.
                 self.db.execute("PRAGMA journal_mode=WAL")
+                if found < SCHEMA_VERSION:
+                    self._upgrade()
             self.db.execute("PRAGMA foreign_keys=ON")
         except BaseException as e:
             self.db.close()
@@ -291,7 +313,7 @@ class Store:
                 raise store_error(path, e, wait) from e
             raise
 
-    def _check_schema(self) -> None:
+    def _check_schema(self) -> int:
         found = int(self.db.execute("PRAGMA user_version").fetchone()[0])
         if found > SCHEMA_VERSION:
             msg = (
@@ -307,6 +329,26 @@ class Store:
             what = f"no table {', '.join(missing)}" if missing else "no altsched schema version"
             msg = f"is an SQLite database but not an altsched store ({what}); nothing was changed"
             raise StoreError(self.path, msg)
+        return found
+
+    def _upgrade(self) -> None:
+        """Bring a store of schema 1 to this one: add the covers table (nothing else changes)."""
+        with self.transaction() as db:
+            if int(db.execute("PRAGMA user_version").fetchone()[0]) >= SCHEMA_VERSION:
+                return  # another process upgraded it meanwhile
+            db.execute(_COVERS.split(";")[0])
+            db.execute(_COVERS.split(";")[1])
+            for guard in _GUARDS:
+                if " ON covers " in guard:
+                    db.execute(guard)
+            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def has_covers_table(self) -> bool:
+        """False for a store of schema 1 opened read-only (it has no cover yet)."""
+        row = self.db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='covers'"
+        ).fetchone()
+        return row is not None
 
     def close(self) -> None:
         """Close the connection."""
@@ -404,6 +446,51 @@ class Store:
         """Every UID ever issued in this store."""
         return {r[0] for r in self.db.execute("SELECT DISTINCT uid FROM events")}
 
+    def covers(self, up_to: int | None = None) -> list[Cover]:
+        """Every cover recorded (by versions up to ``up_to``, when given), in recording order."""
+        if not self.has_covers_table():
+            return []
+        rows = self.db.execute(
+            "SELECT date, period, school_id, class, from_alt, to_alt, note, version FROM covers "
+            "WHERE version <= ? ORDER BY cover",
+            (up_to if up_to is not None else 2**62,),
+        ).fetchall()
+        return [
+            Cover(date.fromisoformat(d), int(p), sc, cl, fa, ta, note, int(v))
+            for d, p, sc, cl, fa, ta, note, v in rows
+        ]
+
+    def covers_in_force(self, version: int) -> list[Cover]:
+        """The covers a version applied: its substitute teaches the lesson in that version
+        (the last cover of a lesson, when there are several)."""
+        recorded = self.covers(up_to=version)
+        if not recorded:
+            return []
+        dates = sorted({c.date.isoformat() for c in recorded})
+        # One pass over the version's events of those dates, matched here: a join per cover
+        # would scan the version's events once per cover.
+        live: set[tuple[str, str, str, str, int]] = set()
+        for chunk in range(0, len(dates), 500):  # SQLite's limit on bound parameters
+            part = dates[chunk : chunk + 500]
+            rows = self.db.execute(
+                "SELECT alt_id, school_id, class, date, period FROM events WHERE version = ? "
+                f"AND cancelled = 0 AND date IN ({', '.join('?' * len(part))})",
+                (version, *part),
+            ).fetchall()
+            live.update((a, s, c, d, int(p)) for a, s, c, d, p in rows)
+        latest: dict[tuple[object, ...], Cover] = {}
+        for c in recorded:
+            if (c.to_alt, c.school_id, c.class_, c.date.isoformat(), c.period) in live:
+                latest[c.key] = c
+        return list(latest.values())
+
+    def source_text(self, version: int) -> tuple[str, str]:
+        """The instance JSON and assignments CSV of a version, as stored."""
+        row = self.db.execute(
+            "SELECT instance_json, assignments_csv FROM versions WHERE version = ?", (version,)
+        ).fetchone()
+        return str(row[0]), str(row[1])
+
     def source(self, version: int) -> tuple[Instance, pd.DataFrame]:
         """The instance and assignments a version was built from."""
         inst_json, csv = self.db.execute(
@@ -455,6 +542,7 @@ class _Plan:
     events: list[Event]
     rendered: list[tuple[Feed, bytes]]
     old_feeds: dict[str, StoredFeed]
+    covered: Covered
 
     @property
     def unchanged(self) -> bool:
@@ -469,8 +557,13 @@ def publish(
     label: str = "",
     source: str = "",
     now: datetime | None = None,
+    covers: Sequence[Cover] = (),
 ) -> PublishOutcome:
     """Record a new version built from an instance and its assignments.
+
+    Every cover recorded in the store, then ``covers`` (new ones, recorded with the version),
+    is applied to the dated lessons (:func:`scheduler.calendar.covers.apply_covers`); the
+    outcome lists those applied and those dropped.
 
     UIDs, SEQUENCE and cancellations follow :func:`scheduler.calendar.identity.assign`
     against the latest version. When nothing in any feed would change, no version is added.
@@ -489,6 +582,8 @@ def publish(
     now
         Publish time (UTC); the clock when None. Always made later than the last version's,
         so ``Last-Modified`` grows with every version.
+    covers
+        New covers to record with this version (``altsched cover --apply``).
 
     Raises
     ------
@@ -496,22 +591,21 @@ def publish(
         On bad term dates, dated blocked rows or assignment rows.
     """
     cal = expand(instance, assignments)
-    new_drafts = drafts(instance, cal)
     for _ in range(PUBLISH_TRIES - 1):
-        plan = _plan(store, instance, cal, new_drafts, now)
+        plan = _plan(store, instance, cal, covers, now)
         with store.transaction():
             if _latest_number(store) == (plan.last.version if plan.last else None):
-                return _write(store, instance, assignments, plan, label, source)
+                return _write(store, instance, assignments, plan, label, source, covers)
     with store.transaction():
-        plan = _plan(store, instance, cal, new_drafts, now)
-        return _write(store, instance, assignments, plan, label, source)
+        plan = _plan(store, instance, cal, covers, now)
+        return _write(store, instance, assignments, plan, label, source, covers)
 
 
 def _plan(
     store: Store,
     instance: Instance,
     cal: TermCalendar,
-    new_drafts: list[Draft],
+    covers: Sequence[Cover],
     now: datetime | None,
 ) -> _Plan:
     with store.snapshot():  # one consistent view of the latest version
@@ -519,11 +613,15 @@ def _plan(
         previous = store.events(last.version) if last else []
         taken = store.all_uids()
         old_feeds = {f.key: f for f in store.feeds(last.version)} if last else {}
+        recorded = store.covers()
+    covered = apply_covers(instance, cal, [*recorded, *covers])
+    new_drafts = drafts(instance, covered.calendar, covered.cover_for)
     when = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     if last is not None and when <= last.published_at:
         when = last.published_at + timedelta(seconds=1)
     events = assign(previous, new_drafts, taken, stamp=when)
-    return _Plan(last, when, events, build_feeds(instance, events, cal), old_feeds)
+    rendered = build_feeds(instance, events, covered.calendar)
+    return _Plan(last, when, events, rendered, old_feeds, covered)
 
 
 def _latest_number(store: Store) -> int | None:
@@ -538,10 +636,12 @@ def _write(
     plan: _Plan,
     label: str,
     source: str,
+    covers: Sequence[Cover] = (),
 ) -> PublishOutcome:
-    """Insert a planned version; the caller holds the write lock."""
+    """Insert a planned version and its new covers; the caller holds the write lock."""
+    applied, dropped = plan.covered.applied, plan.covered.dropped
     if plan.last is not None and plan.unchanged:
-        return PublishOutcome(plan.last, created=False, previous=plan.last)
+        return PublishOutcome(plan.last, False, plan.last, applied, dropped)
     db, when = store.db, plan.when
     cur = db.execute(
         "INSERT INTO versions (published_at, label, source, instance_json, assignments_csv) "
@@ -561,7 +661,14 @@ def _write(
         rows.append((number, feed.key, feed.kind, feed.owner_id, feed.name, body, etag_of(body),
                      _iso(modified)))  # fmt: skip
     db.executemany("INSERT INTO feeds VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-    return PublishOutcome(Version(number, when, label, source), created=True, previous=plan.last)
+    db.executemany(
+        "INSERT INTO covers (version, date, period, school_id, class, from_alt, to_alt, note) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(number, c.date.isoformat(), c.period, c.school_id, c.class_, c.from_alt, c.to_alt,
+          c.note) for c in covers],
+    )  # fmt: skip
+    version = Version(number, when, label, source)
+    return PublishOutcome(version, True, plan.last, applied, dropped)
 
 
 @dataclass(frozen=True)
@@ -744,7 +851,7 @@ def _create(path: Path) -> None:
             try:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("BEGIN")
-                for statement in [*_SCHEMA.split(";"), *_GUARDS]:
+                for statement in [*_SCHEMA.split(";"), *_COVERS.split(";"), *_GUARDS]:
                     if statement.strip():
                         db.execute(statement)
                 db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")

@@ -210,7 +210,13 @@ def school_days(start: date, end: date) -> list[date]:
     return [d for d in days if d.weekday() < 5]
 
 
-def expand(instance: Instance, assignments: pd.DataFrame) -> TermCalendar:
+def expand(
+    instance: Instance,
+    assignments: pd.DataFrame,
+    first: date | None = None,
+    last: date | None = None,
+    weekly: list[Lesson] | None = None,
+) -> TermCalendar:
     """Turn the weekly timetable into the dated lessons of the instance's term.
 
     Parameters
@@ -219,6 +225,11 @@ def expand(instance: Instance, assignments: pd.DataFrame) -> TermCalendar:
         The branch; its settings must give ``term_start`` and ``term_end``.
     assignments
         The contract's assignments table (``alt_id, school_id, class, day, period, start, end``).
+    first, last
+        Expand only the dates from ``first`` to ``last`` (inside the term): a cover needs a
+        week or two, not the whole term. The calendar's term dates stay the term's.
+    weekly
+        :func:`weekly_lessons` of ``assignments``, when the caller has it already.
 
     Raises
     ------
@@ -228,7 +239,8 @@ def expand(instance: Instance, assignments: pd.DataFrame) -> TermCalendar:
     issues = calendar_issues(instance)
     if issues:
         raise InstanceError(issues)
-    weekly = weekly_lessons(instance, assignments)
+    if weekly is None:
+        weekly = weekly_lessons(instance, assignments)
     start, end = instance.settings.term_start, instance.settings.term_end
     assert start is not None and end is not None  # calendar_issues guarantees both
     off = holidays(start, end)
@@ -238,7 +250,7 @@ def expand(instance: Instance, assignments: pd.DataFrame) -> TermCalendar:
         by_day[ls.day].append(ls)
     kept: list[DatedLesson] = []
     lost: list[LostLesson] = []
-    for d in school_days(start, end):
+    for d in school_days(max(start, first or start), min(end, last or end)):
         for ls in by_day[DAYS[d.weekday()]]:
             reason: Literal["holiday", "event"] | None = None
             if d in off:

@@ -1,14 +1,14 @@
-"""The week's skeleton for large branches: which ALT teaches at which school, decided first.
+"""The weekly plan for large branches: which ALT teaches at which school, decided first.
 
 Region search from the greedy timetable covers the need but keeps the greedy's pairs, and
 the greedy (school by school, nearest free ALT) sends the last schools ALTs from across the
-city: at 120 ALTs its timetables pay about 16,000 commute minutes a week where a
-transportation plan of the same lessons pays about 5,000. Moving an ALT across the city
-takes a chain of moves through many regions at once, which one region step never sees. A
-min-cost flow over the whole branch sees it: it plans who teaches where for the week, and
-half the region steps free the schools and ALTs between the timetable and that plan
-(:func:`scheduler.search.regions.improve`); the plan guides, it never restricts.
-"""
+city: its timetables pay several times the commute of a transportation plan of the same
+lessons. Moving an ALT across the city takes a chain of moves through many regions at once,
+which one region step never sees. A min-cost flow over the whole branch sees it: it plans
+who teaches where for the week, the planned start follows it
+(:func:`scheduler.search.greedy.greedy`), and half the region steps free the schools and ALTs
+between the timetable and that plan (:func:`scheduler.search.regions.improve`); the plan
+guides, it never restricts."""
 
 from __future__ import annotations
 
