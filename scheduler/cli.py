@@ -167,7 +167,7 @@ def solve_command(
     OUT.new; 2: bad input or --out refused. Ctrl-C or SIGTERM stop the search and the best
     timetable is written; the command then ends by that signal (130 or 143 in a shell).
     """
-    from scheduler.bounds.coverage import best_bound
+    from scheduler.bounds.coverage import AFTER_SOLVE_S, best_bound
     from scheduler.bounds.words import unmet_in_words
     from scheduler.budget import Budget, writing_reserve
     from scheduler.calendar.ical import write_feeds
@@ -239,7 +239,8 @@ def solve_command(
         show_notes([n for n in result.notes if n not in shown])
         scored = score(inst, result.assignments, wts)
         if result.status in ("OPTIMAL", "FEASIBLE"):  # the most any timetable gives, in words
-            most = best_bound(prepare(inst), inst.need() - len(result.lessons))
+            wait = 0.0 if guard.received else AFTER_SOLVE_S  # Ctrl-C: the flow bound only
+            most = best_bound(prepare(inst), inst.need() - len(result.lessons), wait)
             result = result.model_copy(update={"most_lessons": most})
 
         def add_feeds(folder: Path) -> None:

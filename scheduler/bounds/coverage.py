@@ -131,9 +131,10 @@ def _visit_lp(prep: Prepared, index: VisitIndex, time_limit: float | None) -> fl
 def best_bound(prep: Prepared, unmet: int, time_limit: float | None = AFTER_SOLVE_S) -> int:
     """The most lessons any timetable can give, as cheaply as a timetable leaving ``unmet``
     lessons allows: the flow bound when it already proves that timetable best, else the
-    visit bound too (a second or more at 100 ALTs, so only when it can say more)."""
+    visit bound too (a second or more at 100 ALTs, so only when it can say more). A
+    ``time_limit`` of 0 (a user who pressed Ctrl-C is waiting) keeps the flow bound alone."""
     index = VisitIndex.of(prep)
     flow = coverage_bound(prep, index)
-    if prep.instance.need() - flow >= unmet:
+    if prep.instance.need() - flow >= unmet or time_limit == 0:
         return flow
     return visit_coverage_bound(prep, index, time_limit)
