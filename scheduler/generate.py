@@ -6,9 +6,10 @@ middle of the 20-25 contract range. It is a pure function of its arguments: one
 ``random.Random(seed)`` drives every draw, so the same seed gives the same instance (and the
 same bytes once written). ``docs/generator.md`` lists each distribution and its source.
 
-With ``shortage`` > 0 the same branch is drawn and then the ALTs' limits of a mix the seed
-picks (weekly ceilings, days off, the junior-high level, a region) are tightened until the
-lessons they can give fall that share short of demand; :class:`Shortage` says which bind.
+With ``shortage`` > 0 the same branch is drawn and then the limits of a mix the seed picks
+(weekly ceilings, days off, the junior-high level, a region, visit days, ALTs per school-day)
+are tightened until the lessons they can give fall that share short of demand;
+:class:`Shortage` says which bind.
 """
 
 from __future__ import annotations
@@ -140,8 +141,11 @@ class Shortage:
 
     ``demand`` is the lessons the classes ask for; ``short_by`` is ``round(share * demand)``,
     at least 1: the lessons the binding limits leave ungiven as the generator counts them
-    (weekly ceilings, days off, ALTs qualified for a level or reaching a region; reach and
-    periods could take more, and on the generated branches checked they do not).
+    (weekly ceilings, days off, ALTs qualified for a level or reaching a region, large schools
+    taking one ALT a day; reach and periods could take more, and on the generated branches
+    checked they do not). For visit days it is what the visit bound
+    (:func:`scheduler.bounds.coverage.visit_coverage_bound`) leaves ungiven, whole days off
+    making it up to a day's lessons more than the share asked.
     ``taken`` gives, per binding limit, the lessons of capacity it removed from the generous
     branch; ``detail`` says it in users' words.
     """
