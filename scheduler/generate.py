@@ -638,7 +638,7 @@ def _short_handed(
         taken = [short.taken["region"] + short.taken["weekly ceilings"]]
     elif mix == ("visit days",) and (visits := short.visit_days_short(short_by)):
         # Days off cost whole visits: the shortfall is the visit bound's, a day's lessons
-        # at most above the share asked (docs/generator.md, "Visit days").
+        # at most above the share asked (docs/generator.md, "The visit bound").
         detail, short_by = visits
         binding = ["visit days"]
         taken = [short.taken["visit days"]]
