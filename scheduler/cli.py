@@ -160,6 +160,28 @@ def solve_command(
         bool,
         typer.Option("--force", help="Replace --out even by fewer lessons or no timetable."),
     ] = False,
+    settings: Annotated[
+        Path | None,
+        typer.Option(
+            "--settings", help="TOML file of search settings ([search] and [bounds] tables)."
+        ),
+    ] = None,
+    deterministic: Annotated[
+        bool,
+        typer.Option(
+            "--deterministic",
+            help="The same timetable on every run: one worker, limits in work units "
+            "(the time limit only guards the run).",
+        ),
+    ] = False,
+    previous: Annotated[
+        Path | None,
+        typer.Option(
+            "--previous",
+            help="An earlier --out folder: keep as many of its lessons as possible and write "
+            "changes.csv (docs/replan.md).",
+        ),
+    ] = None,
 ) -> None:
     """Assign ALTs to classes and periods; write timetables, report and feeds to --out.
 
@@ -171,7 +193,7 @@ def solve_command(
     from scheduler.bounds.words import unmet_in_words
     from scheduler.budget import Budget, writing_reserve
     from scheduler.calendar.ical import write_feeds
-    from scheduler.config import SolverParams, Weights
+    from scheduler.config import Settings, SolverParams, Weights
     from scheduler.io.read import load_instance
     from scheduler.io.write import (
         held_lessons,
@@ -183,6 +205,12 @@ def solve_command(
         write_outputs,
     )
     from scheduler.model.data import prepare
+    from scheduler.replan.previous import (
+        changes_table,
+        dropped_summary,
+        read_previous,
+        write_changes,
+    )
     from scheduler.signals import Abandoned, guarded
     from scheduler.solve import solve
     from scheduler.summary import headline, summary_table
@@ -191,7 +219,18 @@ def solve_command(
     inst, warnings = load_instance(instance)
     print_warnings(warnings)
     wts = Weights.default() if weights is None else Weights.from_toml(weights)
-    params = SolverParams.default(time_limit=time_limit, workers=workers, seed=seed, log=log)
+    tuning = Settings.default() if settings is None else Settings.from_toml(settings)
+    params = SolverParams.default(
+        time_limit=time_limit,
+        workers=workers,
+        seed=seed,
+        log=log,
+        deterministic=deterministic or None,
+    )
+    # Rows of the previous timetable that no longer make sense are said, not refused.
+    before = None if previous is None else read_previous(previous, inst)
+    if before is not None:
+        print_warnings(dropped_summary(before))
     # Refuse a bad --out folder before spending a minute on the search, and OUT.new too
     # when this run may have to go there (docs/outputs.md, "Replacing an earlier output").
     for done in tidy_siblings(out):
@@ -233,7 +272,7 @@ def solve_command(
     with guarded(say_signal) as guard:
         result = solve(
             inst, wts, params, method=method.value, on_progress=show_progress, on_notes=show_notes,
-            budget=budget,
+            budget=budget, settings=tuning, previous=before,
         )  # fmt: skip
         # What the solve learnt on the way (out of time with lessons left, Ctrl-C, ...).
         show_notes([n for n in result.notes if n not in shown])
@@ -245,6 +284,8 @@ def solve_command(
 
         def add_feeds(folder: Path) -> None:
             write_feeds(inst, result.assignments, folder)
+            if before is not None:
+                write_changes(folder, before, result.lessons)
 
         kept = None if force else keep_reason(out, result.status, len(result.lessons))
         dest = out if kept is None else new_sibling(out)
@@ -260,6 +301,13 @@ def solve_command(
         if result.most_lessons is not None:
             unmet = inst.need() - len(result.lessons)
             console.print(unmet_in_words(unmet, inst.need(), result.most_lessons).capitalize())
+        if result.status == "INFEASIBLE":  # say why, never a bare INFEASIBLE (docs/explain.md)
+            from scheduler.explain import why_infeasible
+
+            for reason in why_infeasible(inst):
+                console.print(f"  why: {reason}", soft_wrap=True)
+        if before is not None:
+            console.print(changes_table(result.replan or {}))
         console.print(budget.summary(), soft_wrap=True)
         if kept is None:
             console.print(f"Wrote {out}/ (open {out}/index.html)", soft_wrap=True)
@@ -873,6 +921,200 @@ def report_command(
     print_warnings(warnings)
     written = write_report(directory, inst)
     console.print(f"Wrote {' and '.join(p.as_posix() for p in written)}.", soft_wrap=True)
+
+
+# [explain: explain]
+
+
+class WhatIfBaseline(StrEnum):
+    """What a what-if is compared with."""
+
+    dir = "dir"
+    resolve = "resolve"
+
+
+@app.command("explain")
+def explain_command(
+    target: Annotated[
+        Path,
+        typer.Argument(
+            metavar="BRANCH|DIR",
+            help="The branch (CSV folder, .xlsx, YAML/JSON), or a solve's output folder alone.",
+        ),
+    ],
+    directory: Annotated[
+        Path | None,
+        typer.Argument(metavar="[DIR]", help="Output folder of a solve of BRANCH."),
+    ] = None,
+    instance_opt: Annotated[
+        Path | None,
+        typer.Option(
+            "--instance",
+            help="The branch, when only DIR is given (default: DIR/ical/source.json).",
+        ),
+    ] = None,
+    alt: Annotated[
+        str | None, typer.Option("--alt", help="Costs and reasons of this ALT.")
+    ] = None,
+    school: Annotated[
+        str | None, typer.Option("--school", help="Costs and reasons of this school.")
+    ] = None,
+    max_schools: Annotated[
+        int | None,
+        typer.Option("--max-schools", min=0, help="What if --alt taught at most N schools."),
+    ] = None,
+    without_school: Annotated[
+        list[str] | None,
+        typer.Option("--without-school", help="What if --alt never went to this school."),
+    ] = None,
+    day_off: Annotated[
+        list[str] | None, typer.Option("--day-off", help="What if --alt were off this day.")
+    ] = None,
+    time_limit: Annotated[
+        float,
+        typer.Option("--time-limit", min=0.1, max=MAX_TIME_LIMIT, help="Seconds of the what-if."),
+    ] = 20.0,
+    weights: Annotated[
+        Path | None,
+        typer.Option("--weights", help="TOML file of weights (default: those in report.json)."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the what-if's timetable here (else nothing)."),
+    ] = None,
+    baseline: Annotated[
+        WhatIfBaseline,
+        typer.Option(
+            "--baseline",
+            help="What-if compared with DIR's timetable, or with a search of the same length "
+            "without the restriction (resolve: twice the time, no search noise).",
+        ),
+    ] = WhatIfBaseline.dir,
+) -> None:
+    """Why lessons are unmet and ALTs under floor; what each soft goal costs, for whom; what if.
+
+    BRANCH alone: what no timetable can meet (counting only, no search). With DIR: the
+    reasons for that timetable's unmet lessons and ALTs under floor, and its costs.
+    --alt/--school: one ALT's or school's costs. --max-schools, --without-school, --day-off
+    (with --alt): re-solve so restricted and compare term by term (docs/explain.md).
+    """
+    from scheduler.config import Weights
+    from scheduler.explain import capacity_reasons, show
+    from scheduler.explain.penalties import breakdown
+    from scheduler.explain.timetable import explain_timetable
+    from scheduler.explain.whatif import Restriction
+    from scheduler.io.names import FEEDS_FOLDER, FEEDS_SOURCE
+    from scheduler.io.read import load_instance
+    from scheduler.validate import check
+
+    if directory is None and (target / "assignments.csv").is_file():
+        directory = target
+        source = instance_opt or target / FEEDS_FOLDER / FEEDS_SOURCE
+        if instance_opt is None and not source.is_file():
+            msg = "is not there (a branch without term dates has no feeds); pass --instance BRANCH"
+            raise InstanceError([InputIssue(source.as_posix(), None, None, None, msg)])
+    else:
+        source = target
+    inst, warnings = load_instance(source)
+    print_warnings(warnings)
+    for opt, known, value in (
+        ("--alt", inst.alt_by_id, alt),
+        ("--school", inst.school_by_id, school),
+    ):
+        if value is not None and value not in known:
+            raise InstanceError([InputIssue(opt, None, None, value, "is not in the branch")])
+    restricting = max_schools is not None or bool(without_school) or bool(day_off)
+    if restricting and (alt is None or directory is None):
+        msg = "needs --alt and DIR (the timetable to compare with)"
+        raise InstanceError(
+            [InputIssue("--max-schools/--without-school/--day-off", None, None, None, msg)]
+        )
+
+    def say(lines: list[str]) -> None:
+        for line in lines:
+            console.print(line, soft_wrap=True)
+
+    if directory is None:
+        reasons = capacity_reasons(inst)
+        if alt is not None or school is not None:
+            reasons = show.reasons_about(reasons, alt_id=alt, school_id=school)
+        say(show.capacity_lines(reasons))
+        return
+    table, lessons, recorded = show.read_timetable(directory)
+    broken = check(inst, table)
+    if broken:
+        rules = f"{len(broken)} hard rule{'s' if len(broken) != 1 else ''}"
+        said = f"{directory}/assignments.csv breaks {rules} (altsched check)"
+        err_console.print(Text.assemble(("warning ", "yellow"), f"{said}; explained as it is"))
+    wts = Weights.model_validate({**Weights.default().model_dump(), **recorded})
+    if weights is not None:
+        wts = Weights.from_toml(weights)
+    if restricting:
+        assert alt is not None
+        restriction = Restriction(
+            alt, max_schools, tuple(without_school or ()), tuple(day_off or ())
+        )
+        _run_whatif(inst, lessons, restriction, wts, time_limit, baseline, out)
+        return
+    costs = breakdown(inst, table, wts)
+    why = explain_timetable(inst, lessons)
+    if alt is None and school is None:
+        say(show.explanation_lines(inst, why) + show.terms_lines(costs.totals(), wts))
+    else:
+        say(show.focus_lines(inst, costs, wts, why, alt_id=alt, school_id=school))
+        schools = len(costs.alt(alt)["schools"]) if alt is not None else 0
+        if schools > 1:
+            where = f"{directory}" if directory == target else f"{target} {directory}"
+            where += f" --instance {instance_opt}" if instance_opt is not None else ""
+            ask = f"altsched explain {where} --alt {alt} --max-schools {schools - 1}"
+            say([f"What {schools - 1} schools would cost: {ask}"])
+
+
+def _run_whatif(
+    inst: Any,
+    lessons: Any,
+    restriction: Any,
+    wts: Any,
+    time_limit: float,
+    baseline: WhatIfBaseline,
+    out: Path | None,
+) -> None:
+    """Re-solve with the restriction, print the comparison, write it only with --out."""
+    from scheduler.config import SolverParams
+    from scheduler.explain.show import whatif_lines
+    from scheduler.explain.whatif import what_if
+    from scheduler.io.write import refusal
+
+    if out is not None and (why_not := refusal(out)) is not None:  # before the search
+        raise InstanceError([InputIssue(out.as_posix(), None, None, None, why_not)])
+    params = SolverParams.default(time_limit=time_limit)
+    resolve = baseline is WhatIfBaseline.resolve
+    twice = " twice, with and without" if resolve else ""
+    console.print(f"Solving{twice} {restriction.describe()} ({time_limit:g} s) ...")
+    answer = what_if(inst, lessons, restriction, wts, params, resolve_baseline=resolve)
+    for line in whatif_lines(inst, answer):
+        console.print(line, soft_wrap=True)
+    if out is not None:
+        _write_whatif(inst, answer.result, wts, out)
+    if answer.violations:  # only through a bug: say so, never hide it
+        for v in answer.violations:
+            console.print(f"  broken: {v}", soft_wrap=True)
+        raise typer.Exit(1)
+
+
+def _write_whatif(inst: Any, result: Any, wts: Any, out: Path) -> None:
+    """Write a what-if's timetable through the normal writer, by the OUT.new rule."""
+    from scheduler.io.write import keep_reason, new_sibling, write_outputs
+    from scheduler.validate import score
+
+    scored = score(inst, result.assignments, wts)
+    kept = keep_reason(out, result.status, len(result.lessons))
+    dest = out if kept is None else new_sibling(out)
+    write_outputs(inst, result, scored.kpis, scored.unmet, dest)
+    if kept is None:
+        console.print(f"Wrote {out}/", soft_wrap=True)
+    else:
+        err_console.print(f"{out}/ kept: {kept}; the what-if is in {dest}/", soft_wrap=True)
 
 
 def main() -> None:

@@ -60,6 +60,7 @@ TABLES: dict[str, str] = {
     "alts": "alts.csv",
     "blocked": "blocked.csv",
     "travel": "travel.csv",
+    "pins": "pins.csv",
 }
 
 
@@ -268,6 +269,22 @@ class Period(BaseModel):
         return minutes_of(self.end)
 
 
+class Pin(_Record):
+    """An assignment every solve keeps: the ALT teaches at the school (on ``day``; the exact
+    lesson when ``class`` and ``period`` are given). Checked by :mod:`scheduler.replan.pins`."""
+
+    alt_id: Id
+    school_id: Id
+    day: Day | None = None
+    class_: Id | None = Field(None, alias="class")
+    period: int | None = Field(None, ge=1, le=MAX_PERIOD)
+
+    @property
+    def exact(self) -> bool:
+        """True when the pin names one lesson (class, day and period)."""
+        return self.period is not None and self.class_ is not None and self.day is not None
+
+
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Great-circle distance in km."""
     p1, p2 = math.radians(lat1), math.radians(lat2)
@@ -288,6 +305,8 @@ class Instance(BaseModel):
     alts: tuple[Alt, ...] = ()
     blocked: tuple[Blocked, ...] = ()
     travel: tuple[Travel, ...] = ()
+    # Optional (pins.csv): assignments every solve keeps, checked by scheduler.replan.pins.
+    pins: tuple[Pin, ...] = ()
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
         """A copy with ``update`` applied; lookups are recomputed, never copied stale."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import time
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
@@ -76,6 +76,8 @@ class Result(BaseModel):
     # (scheduler.bounds.coverage.best_bound); report.json says it in words.
     most_lessons: int | None = None
     progress: tuple[tuple[float, float, float], ...] = ()  # (seconds, objective, bound)
+    # With a previous timetable: what was kept and changed (scheduler.replan.previous.summary).
+    replan: dict[str, Any] | None = None
 
     @property
     def gap(self) -> float | None:

@@ -61,6 +61,7 @@ RULES = (
     "class_overlap",
     "co_teacher",
     "alts_per_day",
+    "pin",
 )
 PER_ALT_COLUMNS = [
     "alt_id",
@@ -95,6 +96,17 @@ class Violation:
     class_: str | None = None
     day: str | None = None
     period: int | None = None
+
+    def names(self, lesson: Any) -> bool:
+        """Whether ``lesson`` (anything with alt_id, school_id, class_, day and period) is
+        one this violation is about: every field the violation gives matches."""
+        return all(
+            want is None or getattr(lesson, key) == want
+            for key, want in (
+                ("alt_id", self.alt_id), ("school_id", self.school_id), ("class_", self.class_),
+                ("day", self.day), ("period", self.period),
+            )
+        )  # fmt: skip
 
     def __str__(self) -> str:
         where = " ".join(
@@ -394,6 +406,7 @@ def check(instance: Instance, assignments: pd.DataFrame) -> list[Violation]:
         _class_overlap,
         _co_teacher,
         _alts_per_day,
+        _pins,
     ):
         out += rule(instance, week)
     return out
@@ -617,6 +630,23 @@ def _alts_per_day(inst: Instance, week: _Week) -> Iterator[Violation]:
         if len(alts) > cap:
             msg = f"has {len(alts)} ALTs on {day} ({', '.join(alts)}), max {cap}"
             yield Violation("alts_per_day", msg, school_id=school_id, day=day)
+
+
+def _pins(inst: Instance, week: _Week) -> Iterator[Violation]:
+    # Every pin of pins.csv is kept: the ALT teaches at the school (that day, that lesson).
+    for i, pin in enumerate(inst.pins):
+        if not any(
+            ls.school_id == pin.school_id
+            and (pin.day is None or ls.day == pin.day)
+            and (pin.class_ is None or ls.class_ == pin.class_)
+            and (pin.period is None or ls.period == pin.period)
+            for ls in week.by_alt.get(pin.alt_id, [])
+        ):
+            what = " ".join(str(v) for v in (pin.day, pin.class_, pin.period) if v is not None)
+            msg = f"pins.csv record {i + 1} is not kept: no lesson at {pin.school_id}" + (
+                f" ({what})" if what else ""
+            )
+            yield Violation("pin", msg, pin.alt_id, pin.school_id, pin.class_, pin.day, pin.period)
 
 
 # ---- objective -------------------------------------------------------------------------------

@@ -611,7 +611,7 @@ def test_grid_and_unmet_csv_are_neutralised() -> None:
     grid = Grid("t", "", ("time",), (("=1+1",),), (((),) * 5,))
     assert grid_csv(grid).splitlines()[1] == "'=1+1,,,,,"
     unmet = pd.DataFrame({"school_id": ["@S"], "class": ["1-1"], "missing": [2]})
-    assert unmet_csv(unmet) == "school_id,class,missing\n'@S,1-1,2\n"
+    assert unmet_csv(unmet) == "school_id,class,missing,reason\n'@S,1-1,2,\n"
 
 
 def test_exported_urls_are_neutralised(tmp_path: Path) -> None:

@@ -37,6 +37,7 @@ from scheduler.instance import (
     Bell,
     Blocked,
     Instance,
+    Pin,
     School,
     SchoolClass,
     Settings,
@@ -504,6 +505,10 @@ def _parse_days(text: str) -> tuple[str, ...]:
     return tuple(by_lower.get(p.lower(), p) for p in _items(text))
 
 
+def _parse_day(text: str) -> str:
+    return {d.lower(): d for d in DAYS}.get(text.lower(), text)
+
+
 def _parse_levels(text: str) -> tuple[str, ...]:
     by_lower = {lv.lower(): lv for lv in LEVELS}
     return tuple(by_lower.get(p.lower(), p) for p in _items(text))
@@ -554,6 +559,7 @@ _PARSERS: dict[str, dict[str, Parser]] = {
     "alts": {"levels": _parse_levels, "unavailable": _parse_days},
     "blocked": {"day": _parse_day_or_date, "periods": _parse_periods},
     "travel": {},
+    "pins": {"day": _parse_day},
 }
 _MODELS: dict[str, type[BaseModel]] = {
     "schools": School,
@@ -562,6 +568,7 @@ _MODELS: dict[str, type[BaseModel]] = {
     "alts": Alt,
     "blocked": Blocked,
     "travel": Travel,
+    "pins": Pin,
 }
 # Which column a whole-row (model validator) error is about.
 _ROW_RULE_COLUMN: dict[str, str] = {"bells": "end", "alts": "min_lessons"}
@@ -784,6 +791,10 @@ def load_instance(path: Path) -> tuple[Instance, list[InputIssue]]:
     inst, rows, own_warnings = _build(source)
     key_rows = _settings_key_rows(source)
     problems = reference_issues(inst, rows)
+    if not problems and inst.pins:
+        from scheduler.replan.pins import pin_issues  # the pins' rules need a sound branch
+
+        problems = pin_issues(inst, rows)
     if problems:
         raise InstanceError(_relabel(problems, source, key_rows))
     warnings = own_warnings + _relabel(warnings_for(inst, rows), source, key_rows)

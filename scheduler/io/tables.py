@@ -44,6 +44,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "blocked": ("school_id", "class", "day", "periods"),
     "travel": ("from", "to", "minutes"),
+    "pins": ("alt_id", "school_id", "day", "class", "period"),
 }
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "settings": ("key", "value"),
@@ -53,9 +54,10 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "alts": ("alt_id", "name", "home_lat", "home_lon"),
     "blocked": ("school_id", "day"),
     "travel": ("from", "to", "minutes"),
+    "pins": ("alt_id", "school_id"),
 }
 REQUIRED_TABLES: tuple[str, ...] = ("schools", "bells", "classes", "alts")
-OPTIONAL_TABLES: tuple[str, ...] = ("settings", "blocked", "travel")
+OPTIONAL_TABLES: tuple[str, ...] = ("settings", "blocked", "travel", "pins")
 
 # Fixed stamp for workbook metadata and zip entries, so two writes give the same bytes.
 _EPOCH = datetime(2000, 1, 1)
@@ -158,6 +160,7 @@ def instance_to_tables(inst: Instance) -> dict[str, pd.DataFrame]:
             for b in inst.blocked
         ],
         "travel": [[t.from_, t.to, t.minutes] for t in inst.travel],
+        "pins": [[p.alt_id, p.school_id, p.day, p.class_, p.period] for p in inst.pins],
     }
     return {
         name: pd.DataFrame(rows[name], columns=list(COLUMNS[name]), dtype=object)

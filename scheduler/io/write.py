@@ -27,7 +27,7 @@ import pandas as pd
 
 from scheduler import signals
 from scheduler.bounds.words import unmet_report
-from scheduler.config import MAX_ASSIGNMENT_ROWS
+from scheduler.config import MAX_ASSIGNMENT_ROWS, Weights
 from scheduler.errors import InputIssue, InstanceError
 from scheduler.instance import DAYS, Instance
 from scheduler.io.cells import frame_csv
@@ -37,6 +37,7 @@ from scheduler.io.textfile import read_csv, read_json
 from scheduler.result import Lesson, Result
 
 UNMET_COLUMNS = ["school_id", "class", "missing"]
+UNMET_REASON = "reason"
 TIMETABLES = "timetables"
 # What a previous run leaves in an output folder: these files at the top, and in these folders
 # only files of these kinds (grids; calendar feeds and the instance they were made from).
@@ -172,14 +173,30 @@ def _csv(df: pd.DataFrame) -> str:
 
 
 def unmet_csv(unmet: pd.DataFrame) -> str:
-    """``school_id, class, missing`` for every row with something missing (header only if none);
-    text that would start a spreadsheet formula starts with ``'``."""
+    """``school_id, class, missing, reason`` for every row with something missing (header only
+    if none); the reason is empty when the frame has none. Text that would start a
+    spreadsheet formula starts with ``'``."""
     absent = [c for c in UNMET_COLUMNS if c not in unmet.columns]
     if absent:
         raise ValueError(f"unmet frame lacks columns {absent}")
     rows = unmet.loc[unmet["missing"] > 0, UNMET_COLUMNS].copy()
     rows["missing"] = rows["missing"].astype(int)
+    # The reason comes last: a documented extension, the first columns stay as they were.
+    reason = unmet["reason"] if "reason" in unmet.columns else pd.Series("", index=unmet.index)
+    rows[UNMET_REASON] = reason.loc[rows.index].fillna("").astype(str)
     return frame_csv(rows)
+
+
+def _with_reasons(
+    instance: Instance, result: Result, unmet: pd.DataFrame
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    # Every solve says why each class is short and each ALT under floor
+    # (scheduler.explain; docs/explain.md), unless the caller gave the reasons.
+    if UNMET_REASON in unmet.columns:
+        return unmet, {}
+    from scheduler.explain.timetable import written_reasons
+
+    return written_reasons(instance, result.lessons, unmet.loc[unmet["missing"] > 0])
 
 
 def _plain(value: Any) -> Any:
@@ -200,10 +217,27 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def report_dict(instance: Instance, result: Result, score_kpis: dict[str, Any]) -> dict[str, Any]:
-    """The content of ``report.json``: solver statistics, penalties, KPIs and instance counts."""
+def report_dict(
+    instance: Instance,
+    result: Result,
+    score_kpis: dict[str, Any],
+    floor_reasons: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The content of ``report.json``: solver statistics, penalties, KPIs, instance counts and
+    the penalty breakdown per ALT, school and class (``scheduler.explain.penalties``), an ALT
+    under floor with its ``reason`` when ``floor_reasons`` gives one."""
+    from scheduler.explain.penalties import breakdown
+
     gap = result.gap
-    extension: dict[str, Any] = {}
+    weights = Weights.model_validate({**Weights.default().model_dump(), **result.weights})
+    costs = breakdown(instance, result.assignments, weights).as_dict()
+    reasons = floor_reasons or {}
+    for rec in costs["alts"]:
+        if reasons.get(rec["alt_id"]):
+            rec["reason"] = reasons[rec["alt_id"]]
+    # A re-plan's counts (--previous): kept, moved and added lessons, per ALT and school.
+    extension: dict[str, Any] = {} if result.replan is None else {"changes": result.replan}
+    # The unmet lessons against the coverage bound, when the caller computed it.
     if result.most_lessons is not None:
         unmet = instance.need() - len(result.lessons)
         extension["coverage_bound"] = unmet_report(unmet, instance.need(), result.most_lessons)
@@ -220,6 +254,7 @@ def report_dict(instance: Instance, result: Result, score_kpis: dict[str, Any]) 
             "weights": dict(sorted(result.weights.items())),
             "notes": list(result.notes),
             "kpis": score_kpis,
+            "breakdown": costs,
             "instance": {
                 "branch": instance.settings.branch,
                 "schools": len(instance.schools),
@@ -232,9 +267,14 @@ def report_dict(instance: Instance, result: Result, score_kpis: dict[str, Any]) 
     )
 
 
-def report_json(instance: Instance, result: Result, score_kpis: dict[str, Any]) -> str:
+def report_json(
+    instance: Instance,
+    result: Result,
+    score_kpis: dict[str, Any],
+    floor_reasons: dict[str, str] | None = None,
+) -> str:
     """``report.json`` text: sorted keys, indent 2, UTF-8 characters kept as they are."""
-    data = report_dict(instance, result, score_kpis)
+    data = report_dict(instance, result, score_kpis, floor_reasons)
     return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
@@ -260,8 +300,9 @@ def _write_all(
 ) -> None:
     lessons = list(result.lessons)
     _write(folder / "assignments.csv", _csv(result.assignments))
+    unmet, floor_reasons = _with_reasons(instance, result, unmet)
     _write(folder / "unmet.csv", unmet_csv(unmet))
-    _write(folder / "report.json", report_json(instance, result, score_kpis))
+    _write(folder / "report.json", report_json(instance, result, score_kpis, floor_reasons))
     grids = folder / TIMETABLES
     grids.mkdir()
     used: set[str] = set()
@@ -573,7 +614,9 @@ def write_outputs(
     score_kpis
         KPIs of the validator's score, stored under ``kpis`` in ``report.json``.
     unmet
-        ``school_id, class, missing`` rows; rows with ``missing`` 0 are left out.
+        ``school_id, class, missing`` rows; rows with ``missing`` 0 are left out. Without a
+        ``reason`` column, the reasons are found here (:mod:`scheduler.explain`), and so are
+        those of the ALTs under floor, written into ``report.json``.
     out_dir
         The output folder. If it exists it must be empty or hold only altsched outputs
         (:func:`refusal`).

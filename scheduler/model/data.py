@@ -7,9 +7,13 @@ functions read like the rules they state.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from scheduler.instance import DAYS, Day, Instance, Period, SchoolClass, Settings
 from scheduler.result import Lesson
+
+if TYPE_CHECKING:
+    from scheduler.model.pins import Replan
 
 ClassKey = tuple[str, str]  # (school_id, class)
 
@@ -32,6 +36,8 @@ class Prepared:
     # Weekly lessons each ALT already gives outside this model's visits (set by the region
     # LNS for the ALTs it keeps fixed; empty for a whole-branch model).
     fixed_load: dict[str, int] = field(default_factory=dict)
+    # The previous timetable a re-plan stays close to (scheduler.model.pins); None otherwise.
+    replan: Replan | None = None
     # (usable periods of any needy class, lessons the classes can take) per school-day,
     # filled on first use by :meth:`room`.
     _room: dict[tuple[str, Day], tuple[int, int]] = field(default_factory=dict, repr=False)

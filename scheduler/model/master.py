@@ -24,6 +24,7 @@ from scheduler.config import Weights
 from scheduler.instance import DAYS, Day, Instance
 from scheduler.model import goals, visit_rules
 from scheduler.model.data import Prepared, too_close
+from scheduler.model.pins import add_pins, keep_previous
 
 LinearExpr = cp_model.LinearExprT
 Visit = tuple[str, str, Day]  # (alt_id, school_id, day)
@@ -78,6 +79,7 @@ def build_master(prep: Prepared, weights: Weights) -> Master:
     # (visit_capacity), so it needs no constraint of its own.
     periods_fit_co_teachers(m)
     travel_between_schools(m)
+    add_pins(m)  # pins.csv: every pin is kept (scheduler.model.pins)
     # Soft goals, in priority order.
     unmet_lessons(m)
     lessons_under_floor(m)
@@ -86,6 +88,7 @@ def build_master(prep: Prepared, weights: Weights) -> Master:
     load_spread(m)
     day_peaks(m)
     continuity_floor(m)
+    keep_previous(m)  # with a previous timetable: its lessons not kept (scheduler.model.pins)
     m.model.minimize(
         sum(getattr(weights, k) * t for k, t in [*m.terms.items(), *m.floors.items()])
     )

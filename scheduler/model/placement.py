@@ -23,8 +23,10 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from scheduler.instance import Day
+from scheduler.model.cpsat import new_solver
 from scheduler.model.data import ClassKey, Links, Prepared, lesson_at, too_close
 from scheduler.model.interrupt import run
+from scheduler.model.pins import keep_misses, place_pins
 from scheduler.result import Lesson
 
 Visit = tuple[str, str, Day]
@@ -166,22 +168,21 @@ def _solve_cluster(
         if len(vs) > 1:
             model.add_at_most_one(vs)
     _travel(prep, model, cluster, one_at_a_time)
+    place_pins(prep, model, x, cluster)
     extra = _continuity(model, of_alt_class)
+    # With a previous timetable, each of its lessons moved weighs `keep` continuity steps.
+    misses, keep = keep_misses(prep, x)
     # Lexicographic: placed lessons, then continuity, then early periods.
     order = sum(v * pnum for (_, _, _, pnum), v in x.items())
     big = 1 + sum(pnum for (_, _, _, pnum) in x)
-    goal = extra * big + order
+    goal = extra * big + order + keep * big * misses
     if maximize:
-        goal -= (big * (len(x) + 1)) * sum(x.values())
+        goal -= (big * (len(x) + 1) * (1 + keep)) * sum(x.values())
     model.minimize(goal)
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.random_seed = 0
     # A deterministic time limit keeps the answer the same on every machine; the deadline
     # only matters when the whole solve is about to run out of time.
-    solver.parameters.max_deterministic_time = effort
-    if deadline is not None:
-        solver.parameters.max_time_in_seconds = max(0.05, deadline - time.monotonic())
+    seconds = None if deadline is None else max(0.05, deadline - time.monotonic())
+    solver = new_solver(seconds=seconds, workers=1, seed=0, effort=effort)
     status = run(solver, model, stoppable=False)
     if status == cp_model.INFEASIBLE:
         return INFEASIBLE

@@ -1,1 +1,2 @@
-"""Re-planning a published term timetable: cover for an absent ALT (:mod:`.cover`)."""
+"""Re-planning during a term: pins every solve keeps (:mod:`.pins`), a new timetable kept
+close to the previous one (:mod:`.previous`) and cover for an absent ALT (:mod:`.cover`)."""

@@ -22,6 +22,7 @@ from scheduler.config import Weights
 from scheduler.instance import DAYS, Day, Period
 from scheduler.model.data import ClassKey, Prepared, too_close
 from scheduler.model.master import visit_capacity
+from scheduler.replan.pins import replan_start
 from scheduler.result import Lesson
 from scheduler.search.regions import objective_of
 
@@ -34,6 +35,8 @@ def greedy(
     """A valid timetable built without search; with a ``plan`` (weekly lessons per ALT-school
     pair), the plan is followed first. With a valid ``start`` timetable, its lessons are kept
     and the greedy only adds lessons that still fit (:func:`fill`)."""
+    # Pins first, and on a re-plan the previous timetable's lessons that still fit.
+    start = replan_start(prep, start)
     inst = prep.instance
     st = inst.settings
     possible = set(prep.visits)

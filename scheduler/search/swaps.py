@@ -41,6 +41,8 @@ class DaySwaps:
         self.floor = {a.alt_id: inst.min_lessons(a) for a in inst.alts}
         self.day_top = {a.alt_id: inst.max_lessons_per_day(a) for a in inst.alts}
         self.w = weights.model_dump()
+        # A swap hands a day to another ALT: ALTs with pins keep theirs (pins.csv).
+        self.pinned = {p.alt_id for p in inst.pins}
 
     def index(self, lessons: list[Lesson]) -> Week:
         """``lessons`` indexed for swaps."""
@@ -60,7 +62,9 @@ class DaySwaps:
         school in ``frozen_schools``. Returns the objective's change (0 or negative), the
         schools and the ALTs whose lessons changed.
         """
-        frozen = set(frozen_alts)
+        frozen = set(frozen_alts) | self.pinned
+        if alt in frozen:
+            return 0, set(), set()
         closed = set(frozen_schools)
         gained, schools, alts = 0, set(), set()
         improved = True
