@@ -373,6 +373,7 @@ def test_no_shortage_keeps_the_generous_bytes(tmp_path: Path, shortage: float | 
     [
         (7, {"alts.csv"}),  # weekly ceilings: only the ALTs' contracts change
         (1, {"alts.csv", "travel.csv"}),  # a region: contracts and the river's commutes
+        (2, {"alts.csv"}),  # visit days: days off, calibrated on the visit bound's LP
     ],
 )
 def test_short_branch_same_seed_same_bytes(tmp_path: Path, seed: int, changed: set[str]) -> None:
@@ -533,6 +534,7 @@ def test_large_schools_taking_one_alt_a_day_are_short_by_the_share(
     ]
     assert changed and set(changed) == {(2, 1)}
     assert inst.alts == generous.alts
+    assert generate_branch(n, seed, shortage=share, mix=("ALTs per school-day",)) == drawn
     # The maximum flow counts one ALT a day times the largest visit, so it sees it exactly.
     assert coverage_bound(prepare(inst)) == inst.need() - short.short_by
     assert reference_issues(inst) == [] and warnings_for(inst) == []
