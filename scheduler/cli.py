@@ -189,6 +189,8 @@ def solve_command(
     OUT.new; 2: bad input or --out refused. Ctrl-C or SIGTERM stop the search and the best
     timetable is written; the command then ends by that signal (130 or 143 in a shell).
     """
+    from scheduler.bounds.coverage import AFTER_SOLVE_S, best_bound
+    from scheduler.bounds.words import unmet_in_words
     from scheduler.budget import Budget, writing_reserve
     from scheduler.calendar.ical import write_feeds
     from scheduler.config import Settings, SolverParams, Weights
@@ -202,6 +204,7 @@ def solve_command(
         tidy_siblings,
         write_outputs,
     )
+    from scheduler.model.data import prepare
     from scheduler.replan.previous import (
         changes_table,
         dropped_summary,
@@ -274,6 +277,10 @@ def solve_command(
         # What the solve learnt on the way (out of time with lessons left, Ctrl-C, ...).
         show_notes([n for n in result.notes if n not in shown])
         scored = score(inst, result.assignments, wts)
+        if result.status in ("OPTIMAL", "FEASIBLE"):  # the most any timetable gives, in words
+            wait = 0.0 if guard.received else AFTER_SOLVE_S  # Ctrl-C: the flow bound only
+            most = best_bound(prepare(inst), inst.need() - len(result.lessons), wait)
+            result = result.model_copy(update={"most_lessons": most})
 
         def add_feeds(folder: Path) -> None:
             write_feeds(inst, result.assignments, folder)
@@ -291,6 +298,9 @@ def solve_command(
         budget.mark("write")
         console.print(summary_table(inst, result, scored.per_alt))
         console.print(headline(result, scored.kpis["coverage"]))
+        if result.most_lessons is not None:
+            unmet = inst.need() - len(result.lessons)
+            console.print(unmet_in_words(unmet, inst.need(), result.most_lessons).capitalize())
         if result.status == "INFEASIBLE":  # say why, never a bare INFEASIBLE (docs/explain.md)
             from scheduler.explain import why_infeasible
 
