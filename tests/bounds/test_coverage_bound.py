@@ -21,7 +21,7 @@ from scheduler.model.data import prepare
 from scheduler.reference.naive import solve_naive
 from scheduler.result import lessons_frame
 from scheduler.validate import check
-from tests.test_calendar_cli import run
+from tests.cli.test_calendar_cli import run
 from tests.tiny import alt, bells, branch, klass, only, school
 
 
