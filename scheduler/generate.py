@@ -812,12 +812,34 @@ class _ShortAlts:
         demand, too few ALTs reach all of it, an ALT cut off would reach no school, or the
         ALTs cut off could not give the rest of the city its lessons.
         """
-        if 2 * REGION_SHARE * short_by > self.inst.need():
+        inst = self.inst
+        if 2 * REGION_SHARE * short_by > inst.need():
             return None
-        inst, rng = self.inst, self.rng
+        seed_school, region, need = self._draw_region(short_by)
+        target = need - short_by
+        kept = self._region_keepers(seed_school, region, target)
+        given = sum(self.cap(a) for a in kept.values())
+        if given < target or not self._rest_covered(region, kept, need):
+            return None
+        reaching = [a for a in inst.alts if any(inst.reachable(a, s) for s in region)]
+        self.taken["region"] = sum(self.cap(a) for a in reaching) - given
+        self.ceilings(given - target, kept)
+        self._cut_off(region, kept)
+        names = ", ".join(s.school_id for s in region[:3]) + (" ..." if len(region) > 3 else "")
+        return [
+            f"{len(region)} schools near {seed_school.name} ({names}) need {need} lessons, "
+            f"the {len(kept)} ALTs who reach them give at most {target}",
+            f"the whole is not short: all ALTs together give at most {self.capacity()} "
+            f"of {inst.need()}",
+        ]
+
+    def _draw_region(self, short_by: int) -> tuple[School, list[School], int]:
+        """A school drawn in the outer half of the city, the schools nearest it taken until
+        they need ``REGION_SHARE * short_by`` lessons, and their need."""
+        inst = self.inst
         lat0, lon0 = _mean_spot(inst)
         far = sorted(inst.schools, key=lambda s: -haversine_km(lat0, lon0, s.lat, s.lon))
-        seed_school = rng.choice(far[: max(1, len(far) // 2)])
+        seed_school = self.rng.choice(far[: max(1, len(far) // 2)])
         by_distance = sorted(
             inst.schools,
             key=lambda s: haversine_km(seed_school.lat, seed_school.lon, s.lat, s.lon),
@@ -832,8 +854,14 @@ class _ShortAlts:
                 break
             region.append(school)
             need += need_of[school.school_id]
-        target = need - short_by
-        # ALTs nearest the region first; kept while they still fall short of the target.
+        return seed_school, region, need
+
+    def _region_keepers(
+        self, seed_school: School, region: Sequence[School], target: int
+    ) -> dict[str, Alt]:
+        """ALTs for both levels reaching all of the region, nearest first, kept while they
+        still fall short of ``target``."""
+        inst = self.inst
         both = [a for a in inst.alts if a.levels == LEVELS_BOTH]
         both.sort(
             key=lambda a: haversine_km(seed_school.lat, seed_school.lon, a.home_lat, a.home_lon)
@@ -844,19 +872,24 @@ class _ShortAlts:
                 break
             if all(inst.reachable(alt, s) for s in region):
                 kept[alt.alt_id] = self.alts[alt.alt_id]
-        given = sum(self.cap(a) for a in kept.values())
-        if given < target:
-            return None
+        return kept
+
+    def _rest_covered(self, region: Sequence[School], kept: dict[str, Alt], need: int) -> bool:
+        """Whether the ALTs cut off can give the rest of the city its lessons, each reaching
+        some school there."""
+        inst = self.inst
         inside = {s.school_id for s in region}
         rest = [a for a in inst.alts if a.alt_id not in kept]
-        if sum(self.cap(a) for a in rest) < inst.need() - need or not all(
+        if sum(self.cap(a) for a in rest) < inst.need() - need:
+            return False
+        return all(
             any(inst.reachable(a, s) for s in inst.schools if s.school_id not in inside)
             for a in rest
-        ):
-            return None
-        reaching = [a for a in inst.alts if any(inst.reachable(a, s) for s in region)]
-        self.taken["region"] = sum(self.cap(a) for a in reaching) - given
-        self.ceilings(given - target, kept)
+        )
+
+    def _cut_off(self, region: Sequence[School], kept: dict[str, Alt]) -> None:
+        """Travel rows putting the region beyond the commute limit of every ALT not kept."""
+        inst = self.inst
         limit = inst.settings.max_commute_minutes + ACROSS_MINUTES
         for alt in inst.alts:
             if alt.alt_id in kept:
@@ -865,13 +898,6 @@ class _ShortAlts:
                 if inst.reachable(alt, school):
                     row = {"from": alt.alt_id, "to": school.school_id, "minutes": limit}
                     self.travel.append(Travel.model_validate(row))
-        names = ", ".join(s.school_id for s in region[:3]) + (" ..." if len(region) > 3 else "")
-        return [
-            f"{len(region)} schools near {seed_school.name} ({names}) need {need} lessons, "
-            f"the {len(kept)} ALTs who reach them give at most {target}",
-            f"the whole is not short: all ALTs together give at most {self.capacity()} "
-            f"of {inst.need()}",
-        ]
 
     def visit_days_short(self, short_by: int) -> tuple[list[str], int] | None:
         """Give ALTs days off while their weekly ceilings stay, until the visits they can
