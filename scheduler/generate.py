@@ -473,25 +473,15 @@ def _dated_events(
     """Dated blocked rows: opening and closing ceremonies, then the events of EVENTS whose
     months fall inside the term.
     """
-    holidays = {h for h, _ in jpholiday.between(term_start, term_end)}
-    school_days = [
-        term_start + timedelta(i)
-        for i in range((term_end - term_start).days + 1)
-        if (term_start + timedelta(i)).weekday() < 5 and term_start + timedelta(i) not in holidays
-    ]
+    school_days = _school_days(term_start, term_end)
     if not school_days:
         return []
-    citywide: dict[str, date] = {}
-    for kind in EVENTS:
-        fits = [i for i, x in enumerate(school_days[1:-1], 1) if x.month in kind.months]
-        if kind.citywide and fits:
-            citywide[kind.name + kind.level] = school_days[rng.choice(fits)]
+    citywide = _citywide_dates(rng, school_days)
     out: list[Blocked] = []
     for d in drafts:
-        sid = d.school_id
         # The opening and closing ceremonies fill the first and last day of the term.
         for day in sorted({school_days[0], school_days[-1]}):
-            out.append(Blocked(school_id=sid, day=day))
+            out.append(Blocked(school_id=d.school_id, day=day))
         for kind in EVENTS:
             if kind.level != d.level or rng.random() >= kind.chance:
                 continue
@@ -499,26 +489,54 @@ def _dated_events(
                 when = citywide.get(kind.name + kind.level)
                 dates = [when] if when else []
             else:
-                fits = [
-                    i
-                    for i, x in enumerate(school_days[1 : -kind.days], 1)
-                    if x.month in kind.months
-                ]
-                first = rng.choice(fits) if fits else None
-                dates = [] if first is None else school_days[first : first + kind.days]
-            for day in dates:
-                if kind.grade is None:
-                    out.append(Blocked(school_id=sid, day=day, periods=kind.periods))
-                else:
-                    out += [
-                        Blocked(school_id=sid, class_=f"{g}-{k}", day=day, periods=kind.periods)
-                        for g, k, _ in d.classes
-                        if g == kind.grade
-                    ]
+                dates = _event_dates(rng, kind, school_days)
+            out += _event_rows(d, kind, dates)
     return out
 
 
-# ---- ALTs ------------------------------------------------------------------------------------
+def _school_days(term_start: date, term_end: date) -> list[date]:
+    """Weekdays of the term that are not national holidays."""
+    holidays = {h for h, _ in jpholiday.between(term_start, term_end)}
+    return [
+        term_start + timedelta(i)
+        for i in range((term_end - term_start).days + 1)
+        if (term_start + timedelta(i)).weekday() < 5 and term_start + timedelta(i) not in holidays
+    ]
+
+
+def _citywide_dates(rng: random.Random, school_days: Sequence[date]) -> dict[str, date]:
+    """One date per citywide event kind (keyed by name and level) inside the term."""
+    citywide: dict[str, date] = {}
+    for kind in EVENTS:
+        fits = [i for i, x in enumerate(school_days[1:-1], 1) if x.month in kind.months]
+        if kind.citywide and fits:
+            citywide[kind.name + kind.level] = school_days[rng.choice(fits)]
+    return citywide
+
+
+def _event_dates(rng: random.Random, kind: EventKind, school_days: Sequence[date]) -> list[date]:
+    """The consecutive school days of one school's event, starting on a drawn day of its
+    months (never the first or last day of the term), or none when no day fits."""
+    fits = [i for i, x in enumerate(school_days[1 : -kind.days], 1) if x.month in kind.months]
+    first = rng.choice(fits) if fits else None
+    return [] if first is None else list(school_days[first : first + kind.days])
+
+
+def _event_rows(d: _Draft, kind: EventKind, dates: Sequence[date]) -> list[Blocked]:
+    """Blocked rows of an event on ``dates``: for the school, or for each class of its grade."""
+    out: list[Blocked] = []
+    for day in dates:
+        if kind.grade is None:
+            out.append(Blocked(school_id=d.school_id, day=day, periods=kind.periods))
+        else:
+            out += [
+                Blocked(school_id=d.school_id, class_=f"{g}-{k}", day=day, periods=kind.periods)
+                for g, k, _ in d.classes
+                if g == kind.grade
+            ]
+    return out
+
+
 def _draw_alts(
     rng: random.Random,
     n: int,
