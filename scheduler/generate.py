@@ -783,6 +783,26 @@ class _ShortAlts:
         if 2 * short_by > need:
             return None
         before, taken_before = dict(self.alts), dict(self.taken)
+        self._leave_junior_high(target)
+        rest = {a.alt_id: a for a in self.alts.values() if "junior_high" in a.levels}
+        self.ceilings(self.capacity("junior_high") - target, rest)
+        if self.capacity() < inst.need():
+            # The ceilings cut ALTs who teach elementary too, so the whole became short (a
+            # branch of one or two ALTs): the level is not short alone, so fall back.
+            self.alts, self.taken = before, taken_before
+            return None
+        return [
+            f"junior-high classes need {need} lessons, ALTs qualified for junior high give "
+            f"at most {self.capacity('junior_high')}",
+            f"the whole is not short: all ALTs together give at most {self.capacity()} "
+            f"of {inst.need()}",
+        ]
+
+    def _leave_junior_high(self, target: int) -> None:
+        """Make ALTs of both levels elementary-only, in a drawn order, while the junior-high
+        capacity stays at least ``target`` and every junior high keeps a qualified ALT in
+        reach."""
+        inst = self.inst
         jhs = [s for s in inst.schools if s.level == "junior_high"]
         reach = {a.alt_id: {s.school_id for s in jhs if inst.reachable(a, s)} for a in inst.alts}
         qualified = [a for a in self.alts.values() if "junior_high" in a.levels]
@@ -803,19 +823,6 @@ class _ShortAlts:
             self.taken["junior-high level"] += self.cap(alt)
             for sid in reach[alt_id]:
                 count[sid] -= 1
-        rest = {a.alt_id: a for a in self.alts.values() if "junior_high" in a.levels}
-        self.ceilings(self.capacity("junior_high") - target, rest)
-        if self.capacity() < inst.need():
-            # The ceilings cut ALTs who teach elementary too, so the whole became short (a
-            # branch of one or two ALTs): the level is not short alone, so fall back.
-            self.alts, self.taken = before, taken_before
-            return None
-        return [
-            f"junior-high classes need {need} lessons, ALTs qualified for junior high give "
-            f"at most {self.capacity('junior_high')}",
-            f"the whole is not short: all ALTs together give at most {self.capacity()} "
-            f"of {inst.need()}",
-        ]
 
     def region_short(self, short_by: int) -> list[str] | None:
         """Cut a region off by a river: the ALTs living nearest to it still reach it, the
