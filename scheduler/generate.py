@@ -257,14 +257,7 @@ def generate_branch(
         The instance (its reference checks pass; every ALT and every class with need has a
         qualified partner within the commute limit) and its :class:`Shortage`, or ``None``.
     """
-    if n_alts < 1:
-        raise ValueError(f"n_alts must be at least 1, got {n_alts}")
-    if not 0 <= shortage <= MAX_SHORTAGE:
-        raise ValueError(f"shortage must be within 0-{MAX_SHORTAGE:g}, got {shortage}")
-    if mix is not None and mix not in SHORTAGE_MIXES:
-        raise ValueError(f"mix must be one of {SHORTAGE_MIXES}, got {mix}")
-    if term_start is not None and term_end is not None and term_end < term_start:
-        raise ValueError(f"term_end {term_end} is before term_start {term_start}")
+    _check_arguments(n_alts, shortage, mix, term_start, term_end)
     rng = random.Random(seed)
     has_term = term_start is not None and term_end is not None
     settings = Settings(
@@ -276,10 +269,47 @@ def generate_branch(
     drafts = _draw_schools(rng, n_alts, centre, radius)
     _tune_need(rng, drafts, round(LESSONS_PER_ALT * n_alts))
 
-    schools = [_school(d) for d in drafts]
     bells_of = {d.school_id: _bells(rng, d) for d in drafts}
-    bells = [b for d in drafts for b in bells_of[d.school_id]]
-    classes = [
+    blocked = [b for d in drafts for b in _weekly_blocks(rng, d, bells_of[d.school_id][-1].days)]
+    if term_start is not None and term_end is not None:
+        blocked += _dated_events(rng, drafts, term_start, term_end)
+    alts = _draw_alts(rng, n_alts, drafts, centre, radius, settings)
+    inst = Instance(
+        settings=settings,
+        schools=tuple(_school(d) for d in drafts),
+        bells=tuple(b for d in drafts for b in bells_of[d.school_id]),
+        classes=tuple(_classes(drafts)),
+        alts=tuple(alts),
+        blocked=tuple(blocked),
+    )
+    if shortage == 0:
+        # No further draws: the generous branch stays byte-identical for every seed.
+        return GeneratedBranch(inst, None)
+    return _short_handed(rng, inst, shortage, mix)
+
+
+def _check_arguments(
+    n_alts: int,
+    shortage: float,
+    mix: tuple[str, ...] | None,
+    term_start: date | None,
+    term_end: date | None,
+) -> None:
+    """Raise ValueError for arguments of :func:`generate_branch` out of range."""
+    if n_alts < 1:
+        raise ValueError(f"n_alts must be at least 1, got {n_alts}")
+    if not 0 <= shortage <= MAX_SHORTAGE:
+        raise ValueError(f"shortage must be within 0-{MAX_SHORTAGE:g}, got {shortage}")
+    if mix is not None and mix not in SHORTAGE_MIXES:
+        raise ValueError(f"mix must be one of {SHORTAGE_MIXES}, got {mix}")
+    if term_start is not None and term_end is not None and term_end < term_start:
+        raise ValueError(f"term_end {term_end} is before term_start {term_start}")
+
+
+def _classes(drafts: Sequence[_Draft]) -> list[SchoolClass]:
+    """The classes of the drafts; the co-teacher is the grade's JTE at a junior high, the
+    homeroom teacher at an elementary school."""
+    return [
         SchoolClass(
             school_id=d.school_id,
             class_=f"{g}-{k}",
@@ -291,22 +321,6 @@ def generate_branch(
         for d in drafts
         for g, k, n in d.classes
     ]
-    blocked = [b for d in drafts for b in _weekly_blocks(rng, d, bells_of[d.school_id][-1].days)]
-    if term_start is not None and term_end is not None:
-        blocked += _dated_events(rng, drafts, term_start, term_end)
-    alts = _draw_alts(rng, n_alts, drafts, centre, radius, settings)
-    inst = Instance(
-        settings=settings,
-        schools=tuple(schools),
-        bells=tuple(bells),
-        classes=tuple(classes),
-        alts=tuple(alts),
-        blocked=tuple(blocked),
-    )
-    if shortage == 0:
-        # No further draws: the generous branch stays byte-identical for every seed.
-        return GeneratedBranch(inst, None)
-    return _short_handed(rng, inst, shortage, mix)
 
 
 def city_radius_km(n_alts: int) -> float:
