@@ -659,53 +659,17 @@ def _short_handed(
     short = _ShortAlts(inst, rng)
     # A level or a region that cannot be short by this much alone (a large share, a tiny
     # branch) falls back to the weekly ceilings, which the Shortage then names.
-    if mix == ("junior-high level",) and (level := short.junior_high_short(short_by)):
-        # The last few lessons come off junior-high ALTs' ceilings: still the level binding.
-        detail = level
-        binding = ["junior-high level"]
-        taken = [short.taken["junior-high level"] + short.taken["weekly ceilings"]]
-    elif mix == ("region",) and (region := short.region_short(short_by)):
-        detail = region
-        binding = ["region"]
-        taken = [short.taken["region"] + short.taken["weekly ceilings"]]
-    elif mix == ("visit days",) and (visits := short.visit_days_short(short_by)):
-        # Days off cost whole visits: the shortfall is the visit bound's, a day's lessons
-        # at most above the share asked (docs/generator.md, "The visit bound").
-        detail, short_by = visits
-        binding = ["visit days"]
-        taken = [short.taken["visit days"]]
-    elif mix == ("ALTs per school-day",) and (one := short.one_alt_a_day(short_by)):
-        detail = one
-        binding = ["ALTs per school-day"]
-        taken = [short.taken["ALTs per school-day"]]
+    alone = short.limit_alone(mix, short_by)
+    if alone is not None:
+        limit, detail, short_by = alone
+        binding = [limit]
+        taken = [short.taken[limit]]
+        if limit in ("junior-high level", "region"):
+            # The last few lessons come off their ALTs' ceilings: still that limit binding.
+            taken = [short.taken[limit] + short.taken["weekly ceilings"]]
     else:
-        cut = short.capacity() - (demand - short_by)
-        if "days off" in mix:
-            short.days_off(cut // 2 if "weekly ceilings" in mix else cut)
-        if mix == ("days off",):
-            # The last few lessons (less than a day off) come off the part-week contracts.
-            part_week = {
-                k: a
-                for k, a in short.alts.items()
-                if len(a.unavailable) > len(inst.alt_by_id[k].unavailable)
-            }
-            before = short.taken["weekly ceilings"]
-            # With no day off given (one day would take more than the whole cut, as on a
-            # one-ALT branch) there is no part-week contract: the ceilings below take it all.
-            if part_week:
-                short.ceilings(short.capacity() - (demand - short_by), part_week)
-            short.taken["days off"] += short.taken["weekly ceilings"] - before
-            short.taken["weekly ceilings"] = before
-        short.ceilings(short.capacity() - (demand - short_by), short.alts)
-        # A limit is named binding only when it took capacity away.
-        binding = [k for k in ("weekly ceilings", "days off") if short.taken[k]]
+        binding, detail = short.ceilings_and_days_off(mix, demand - short_by)
         taken = [short.taken[k] for k in binding]
-        detail = [f"the ALTs give at most {short.capacity()} lessons a week"]
-        if short.taken["days off"]:
-            n_off = sum(len(a.unavailable) for a in short.alts.values())
-            # Fewer days are fewer visits (one school a day), which the flow bound does not
-            # count: a timetable may leave a few more unmet (docs/generator.md).
-            detail.append(f"{n_off} ALT-days off, so fewer visit days too")
     alts = tuple(short.alts[a.alt_id] for a in inst.alts)
     schools = tuple(short.schools[s.school_id] for s in inst.schools)
     out = inst.model_copy(update={"alts": alts, "schools": schools, "travel": tuple(short.travel)})
@@ -776,6 +740,61 @@ class _ShortAlts:
             self.alts[alt_id] = alt.model_copy(update={"max_lessons": top, "min_lessons": floor})
             self.taken["weekly ceilings"] += 1
             heapq.heappush(heap, (-top, i, alt_id))
+
+    def limit_alone(
+        self, mix: tuple[str, ...], short_by: int
+    ) -> tuple[str, list[str], int] | None:
+        """Make a mix of one level, region, visit-day or school-day limit binding alone:
+        its name, its detail and the lessons short; ``None`` when it cannot be (or for
+        another mix)."""
+        if mix == ("junior-high level",) and (level := self.junior_high_short(short_by)):
+            return "junior-high level", level, short_by
+        if mix == ("region",) and (region := self.region_short(short_by)):
+            return "region", region, short_by
+        if mix == ("visit days",) and (visits := self.visit_days_short(short_by)):
+            # Days off cost whole visits: the shortfall is the visit bound's, a day's lessons
+            # at most above the share asked (docs/generator.md, "The visit bound").
+            return "visit days", *visits
+        if mix == ("ALTs per school-day",) and (one := self.one_alt_a_day(short_by)):
+            return "ALTs per school-day", one, short_by
+        return None
+
+    def ceilings_and_days_off(
+        self, mix: tuple[str, ...], supply: int
+    ) -> tuple[list[str], list[str]]:
+        """Cut the capacity to ``supply`` by days off (half of the cut when ceilings share
+        it) and then weekly ceilings; the limits that took capacity and the detail."""
+        cut = self.capacity() - supply
+        if "days off" in mix:
+            self.days_off(cut // 2 if "weekly ceilings" in mix else cut)
+        if mix == ("days off",):
+            self._part_week_ceilings(supply)
+        self.ceilings(self.capacity() - supply, self.alts)
+        # A limit is named binding only when it took capacity away.
+        binding = [k for k in ("weekly ceilings", "days off") if self.taken[k]]
+        detail = [f"the ALTs give at most {self.capacity()} lessons a week"]
+        if self.taken["days off"]:
+            n_off = sum(len(a.unavailable) for a in self.alts.values())
+            # Fewer days are fewer visits (one school a day), which the flow bound does not
+            # count: a timetable may leave a few more unmet (docs/generator.md).
+            detail.append(f"{n_off} ALT-days off, so fewer visit days too")
+        return binding, detail
+
+    def _part_week_ceilings(self, supply: int) -> None:
+        """Take the last few lessons (less than a day off) off the part-week contracts,
+        counted as days off."""
+        part_week = {
+            k: a
+            for k, a in self.alts.items()
+            if len(a.unavailable) > len(self.inst.alt_by_id[k].unavailable)
+        }
+        before = self.taken["weekly ceilings"]
+        # With no day off given (one day would take more than the whole cut, as on a
+        # one-ALT branch) there is no part-week contract: the ceilings after take it all.
+        if part_week:
+            self.ceilings(self.capacity() - supply, part_week)
+        self.taken["days off"] += self.taken["weekly ceilings"] - before
+        self.taken["weekly ceilings"] = before
 
     def junior_high_short(self, short_by: int) -> list[str] | None:
         """Make ALTs elementary-only until those qualified for junior high can give
