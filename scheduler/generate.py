@@ -395,23 +395,33 @@ def _vary(rng: random.Random, base: int, lo: int, hi: int) -> int:
 def _tune_need(rng: random.Random, drafts: list[_Draft], target: int) -> None:
     """Nudge single classes until the total need is within NEED_TOLERANCE of the target."""
     tol = max(1, math.floor(NEED_TOLERANCE * target))
-    jh = [c for d in drafts if d.level == "junior_high" for c in d.classes]
-    es_low = [c for d in drafts if d.level == "elementary" for c in d.classes if c[0] <= 2]
-    es_high = [c for d in drafts if d.level == "elementary" for c in d.classes if c[0] >= 5]
-    rng.shuffle(jh)
-    rng.shuffle(es_low)
-    rng.shuffle(es_high)
+    ups, downs = _nudges(rng, drafts)
     diff = target - sum(d.need for d in drafts)
-    # Up: a junior-high class gets a second lesson, then a lower-grade class its first.
-    # Down: the reverse, and as a last resort a grade 5-6 class drops to one lesson.
-    ups = [(c, 1, 2) for c in jh] + [(c, 0, 1) for c in es_low]
-    downs = [(c, 2, 1) for c in jh] + [(c, 1, 0) for c in es_low] + [(c, 2, 1) for c in es_high]
     for c, old, new in ups if diff > 0 else downs:
         if abs(diff) <= tol:
             break
         if c[2] == old:
             c[2] = new
             diff -= new - old
+
+
+def _nudges(
+    rng: random.Random, drafts: list[_Draft]
+) -> tuple[list[tuple[list[int], int, int]], list[tuple[list[int], int, int]]]:
+    """The (class, lessons before, lessons after) changes that raise the need, and those that
+    lower it, each in the order tried."""
+    jh = [c for d in drafts if d.level == "junior_high" for c in d.classes]
+    es = [c for d in drafts if d.level == "elementary" for c in d.classes]
+    es_low = [c for c in es if c[0] <= 2]
+    es_high = [c for c in es if c[0] >= 5]
+    rng.shuffle(jh)
+    rng.shuffle(es_low)
+    rng.shuffle(es_high)
+    # Up: a junior-high class gets a second lesson, then a lower-grade class its first.
+    # Down: the reverse, and as a last resort a grade 5-6 class drops to one lesson.
+    ups = [(c, 1, 2) for c in jh] + [(c, 0, 1) for c in es_low]
+    downs = [(c, 2, 1) for c in jh] + [(c, 1, 0) for c in es_low] + [(c, 2, 1) for c in es_high]
+    return ups, downs
 
 
 def _school(d: _Draft) -> School:
