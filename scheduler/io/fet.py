@@ -79,133 +79,174 @@ def fet_xml(instance: Instance, assignments: pd.DataFrame, *, strict: bool = Tru
         When the timetable breaks a hard rule, or an ALT visits two schools in one day.
     """
     _refuse_unexportable(instance, assignments, strict)
-    inst = instance
-    n_hours = max((b.period for b in inst.bells), default=1)
-    root = ET.Element("fet", version=FET_VERSION)
-    _text(root, "Mode", "Official")
-    _text(root, "Institution_Name", inst.settings.branch or "ALT branch")
-    _text(root, "Comments", "Exported by altsched export-fet: hours are period numbers.")
+    doc = _FetDocument(instance)
+    doc.days_and_hours()
+    doc.teachers()
+    doc.students()
+    pinned = doc.activities(assignments)
+    doc.time_constraints(pinned)
+    return doc.text()
 
-    days = ET.SubElement(root, "Days_List")
-    _text(days, "Number_of_Days", str(len(DAYS)))
-    for d in DAYS:
-        _text(ET.SubElement(days, "Day"), "Name", d)
-    hours = ET.SubElement(root, "Hours_List")
-    _text(hours, "Number_of_Hours", str(n_hours))
-    for p in range(1, n_hours + 1):
-        _text(ET.SubElement(hours, "Hour"), "Name", hour_name(p))
 
-    subjects = ET.SubElement(root, "Subjects_List")
-    _named(subjects, "Subject", SUBJECT)
-    ET.SubElement(root, "Activity_Tags_List")
+class _FetDocument:
+    """The ``.fet`` tree of a branch, built list by list in the order FET writes them."""
 
-    co_teachers = sorted(
-        {co_teacher_name(c.school_id, c.co_teacher) for c in inst.classes if c.co_teacher}
-    )
-    clash = set(co_teachers) & set(inst.alt_by_id)
-    if clash:
-        raise InstanceError(
-            [
-                InputIssue("alts.csv", None, "alt_id", name, "is also a co-teacher name in FET")
-                for name in sorted(clash)
-            ]
+    def __init__(self, inst: Instance) -> None:
+        self.inst = inst
+        self.n_hours = max((b.period for b in inst.bells), default=1)
+        self.root = ET.Element("fet", version=FET_VERSION)
+        _text(self.root, "Mode", "Official")
+        _text(self.root, "Institution_Name", inst.settings.branch or "ALT branch")
+        _text(self.root, "Comments", "Exported by altsched export-fet: hours are period numbers.")
+
+    def days_and_hours(self) -> None:
+        """The weekdays, the period numbers as hours, the one subject and no tags."""
+        days = ET.SubElement(self.root, "Days_List")
+        _text(days, "Number_of_Days", str(len(DAYS)))
+        for d in DAYS:
+            _text(ET.SubElement(days, "Day"), "Name", d)
+        hours = ET.SubElement(self.root, "Hours_List")
+        _text(hours, "Number_of_Hours", str(self.n_hours))
+        for p in range(1, self.n_hours + 1):
+            _text(ET.SubElement(hours, "Hour"), "Name", hour_name(p))
+        subjects = ET.SubElement(self.root, "Subjects_List")
+        _named(subjects, "Subject", SUBJECT)
+        ET.SubElement(self.root, "Activity_Tags_List")
+
+    def teachers(self) -> None:
+        """The ALTs, then the co-teachers; refused when a co-teacher's FET name is an ALT's."""
+        inst = self.inst
+        co_teachers = sorted(
+            {co_teacher_name(c.school_id, c.co_teacher) for c in inst.classes if c.co_teacher}
         )
-    teachers = ET.SubElement(root, "Teachers_List")
-    for name in [a.alt_id for a in inst.alts] + co_teachers:
-        t = _named(teachers, "Teacher", name)
-        _text(t, "Target_Number_of_Hours", "0")
-        ET.SubElement(t, "Qualified_Subjects")
-
-    students = ET.SubElement(root, "Students_List")
-    for s in inst.schools:
-        year = _named(students, "Year", s.school_id, students="0")
-        _text(year, "Number_of_Categories", "0")
-        _text(year, "Separator", " ")
-        for c in inst.classes_of.get(s.school_id, []):
-            _named(year, "Group", group_name(s.school_id, c.class_), students="0")
-
-    activities = ET.SubElement(root, "Activities_List")
-    pinned: list[tuple[int, Day, list[int]]] = []
-    for i, (alt_id, school_id, class_, day) in enumerate(_ordered(assignments), start=1):
-        c = inst.class_by_key[(school_id, class_)]
-        act = ET.SubElement(activities, "Activity")
-        _text(act, "Teacher", alt_id)
-        if c.co_teacher:
-            _text(act, "Teacher", co_teacher_name(school_id, c.co_teacher))
-        _text(act, "Subject", SUBJECT)
-        _text(act, "Students", group_name(school_id, class_))
-        for tag, value in (
-            ("Duration", "1"),
-            ("Total_Duration", "1"),
-            ("Id", str(i)),
-            ("Activity_Group_Id", "0"),
-            ("Active", "true"),
-            ("Comments", ""),
-        ):
-            _text(act, tag, value)
-        usable = [p.period for p in inst.usable_periods(school_id, class_, day)]
-        pinned.append((i, day, usable))
-
-    ET.SubElement(root, "Buildings_List")
-    ET.SubElement(root, "Rooms_List")
-
-    time_list = ET.SubElement(root, "Time_Constraints_List")
-    _constraint(time_list, "ConstraintBasicCompulsoryTime")
-    for a in inst.alts:
-        if a.unavailable:
-            off = [(d, p) for d in DAYS if d in a.unavailable for p in range(1, n_hours + 1)]
-            _not_available(
-                time_list, "ConstraintTeacherNotAvailableTimes", "Teacher", a.alt_id, off
+        clash = set(co_teachers) & set(inst.alt_by_id)
+        if clash:
+            raise InstanceError(
+                [
+                    InputIssue(
+                        "alts.csv", None, "alt_id", name, "is also a co-teacher name in FET"
+                    )
+                    for name in sorted(clash)
+                ]
             )
-    for c in inst.classes:
-        closed = [
-            (d, p)
-            for d in DAYS
-            for usable in [{q.period for q in inst.usable_periods(c.school_id, c.class_, d)}]
-            for p in range(1, n_hours + 1)
-            if p not in usable
-        ]
-        if closed:
-            _not_available(
+        teachers = ET.SubElement(self.root, "Teachers_List")
+        for name in [a.alt_id for a in inst.alts] + co_teachers:
+            t = _named(teachers, "Teacher", name)
+            _text(t, "Target_Number_of_Hours", "0")
+            ET.SubElement(t, "Qualified_Subjects")
+
+    def students(self) -> None:
+        """A year per school, a group per class."""
+        students = ET.SubElement(self.root, "Students_List")
+        for s in self.inst.schools:
+            year = _named(students, "Year", s.school_id, students="0")
+            _text(year, "Number_of_Categories", "0")
+            _text(year, "Separator", " ")
+            for c in self.inst.classes_of.get(s.school_id, []):
+                _named(year, "Group", group_name(s.school_id, c.class_), students="0")
+
+    def activities(self, assignments: pd.DataFrame) -> list[tuple[int, Day, list[int]]]:
+        """One activity per lesson, then the (empty) buildings and rooms; returns each
+        activity's id, day and usable periods for its pin."""
+        inst = self.inst
+        activities = ET.SubElement(self.root, "Activities_List")
+        pinned: list[tuple[int, Day, list[int]]] = []
+        for i, (alt_id, school_id, class_, day) in enumerate(_ordered(assignments), start=1):
+            c = inst.class_by_key[(school_id, class_)]
+            act = ET.SubElement(activities, "Activity")
+            _text(act, "Teacher", alt_id)
+            if c.co_teacher:
+                _text(act, "Teacher", co_teacher_name(school_id, c.co_teacher))
+            _text(act, "Subject", SUBJECT)
+            _text(act, "Students", group_name(school_id, class_))
+            for tag, value in (
+                ("Duration", "1"),
+                ("Total_Duration", "1"),
+                ("Id", str(i)),
+                ("Activity_Group_Id", "0"),
+                ("Active", "true"),
+                ("Comments", ""),
+            ):
+                _text(act, tag, value)
+            usable = [p.period for p in inst.usable_periods(school_id, class_, day)]
+            pinned.append((i, day, usable))
+        ET.SubElement(self.root, "Buildings_List")
+        ET.SubElement(self.root, "Rooms_List")
+        return pinned
+
+    def time_constraints(self, pinned: Sequence[tuple[int, Day, list[int]]]) -> None:
+        """Not-available times, daily maxima and the day pins; then the space list."""
+        time_list = ET.SubElement(self.root, "Time_Constraints_List")
+        _constraint(time_list, "ConstraintBasicCompulsoryTime")
+        self._not_available_times(time_list)
+        self._daily_maxima(time_list)
+        for activity_id, day, usable in pinned:
+            _pin(time_list, activity_id, day, usable)
+        space = ET.SubElement(self.root, "Space_Constraints_List")
+        _constraint(space, "ConstraintBasicCompulsorySpace")
+
+    def _not_available_times(self, time_list: ET.Element) -> None:
+        # ALTs: their days off; classes: every period that is not usable on its day.
+        inst, hours = self.inst, range(1, self.n_hours + 1)
+        for a in inst.alts:
+            if a.unavailable:
+                off = [(d, p) for d in DAYS if d in a.unavailable for p in hours]
+                _not_available(
+                    time_list, "ConstraintTeacherNotAvailableTimes", "Teacher", a.alt_id, off
+                )
+        for c in inst.classes:
+            closed = [
+                (d, p)
+                for d in DAYS
+                for usable in [{q.period for q in inst.usable_periods(c.school_id, c.class_, d)}]
+                for p in hours
+                if p not in usable
+            ]
+            if closed:
+                _not_available(
+                    time_list,
+                    "ConstraintStudentsSetNotAvailableTimes",
+                    "Students",
+                    group_name(c.school_id, c.class_),
+                    closed,
+                )
+
+    def _daily_maxima(self, time_list: ET.Element) -> None:
+        for a in self.inst.alts:
+            _constraint(
                 time_list,
-                "ConstraintStudentsSetNotAvailableTimes",
-                "Students",
-                group_name(c.school_id, c.class_),
-                closed,
+                "ConstraintTeacherMaxHoursDaily",
+                Teacher_Name=a.alt_id,
+                Maximum_Hours_Daily=str(self.inst.max_lessons_per_day(a)),
             )
-    for a in inst.alts:
         _constraint(
             time_list,
-            "ConstraintTeacherMaxHoursDaily",
-            Teacher_Name=a.alt_id,
-            Maximum_Hours_Daily=str(inst.max_lessons_per_day(a)),
+            "ConstraintStudentsMaxHoursDaily",
+            Maximum_Hours_Daily=str(self.inst.settings.max_class_lessons_per_day),
         )
-    _constraint(
+
+    def text(self) -> str:
+        """The document, tab-indented, after an XML declaration."""
+        ET.indent(self.root, space="\t")
+        body = ET.tostring(self.root, encoding="unicode", short_empty_elements=False)
+        return '<?xml version="1.0" encoding="UTF-8"?>\n\n' + body + "\n"
+
+
+def _pin(time_list: ET.Element, activity_id: int, day: Day, usable: Sequence[int]) -> None:
+    """Pin an activity to its day: its preferred starting times are the usable periods."""
+    el = _constraint(
         time_list,
-        "ConstraintStudentsMaxHoursDaily",
-        Maximum_Hours_Daily=str(inst.settings.max_class_lessons_per_day),
+        "ConstraintActivityPreferredStartingTimes",
+        Activity_Id=str(activity_id),
+        Number_of_Preferred_Starting_Times=str(len(usable)),
+        tail=False,
     )
-    for activity_id, day, usable in pinned:
-        el = _constraint(
-            time_list,
-            "ConstraintActivityPreferredStartingTimes",
-            Activity_Id=str(activity_id),
-            Number_of_Preferred_Starting_Times=str(len(usable)),
-            tail=False,
-        )
-        for p in usable:
-            slot = ET.SubElement(el, "Preferred_Starting_Time")
-            _text(slot, "Preferred_Starting_Day", day)
-            _text(slot, "Preferred_Starting_Hour", hour_name(p))
-        _text(el, "Active", "true")
-        _text(el, "Comments", "")
-
-    space = ET.SubElement(root, "Space_Constraints_List")
-    _constraint(space, "ConstraintBasicCompulsorySpace")
-
-    ET.indent(root, space="\t")
-    body = ET.tostring(root, encoding="unicode", short_empty_elements=False)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n\n' + body + "\n"
+    for p in usable:
+        slot = ET.SubElement(el, "Preferred_Starting_Time")
+        _text(slot, "Preferred_Starting_Day", day)
+        _text(slot, "Preferred_Starting_Hour", hour_name(p))
+    _text(el, "Active", "true")
+    _text(el, "Comments", "")
 
 
 def write_fet(
