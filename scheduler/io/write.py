@@ -112,22 +112,55 @@ def school_grid(instance: Instance, lessons: Sequence[Lesson], school_id: str) -
     """
     school = instance.school_by_id.get(school_id)
     here = [ls for ls in lessons if ls.school_id == school_id]
+    times, exists = _school_periods(instance, school_id) if school else ({}, set())
+    for ls in here:
+        times.setdefault(ls.period, [_span(ls.start, ls.end)])
+    periods = sorted(times)
+    need = sum(c.alt_lessons for c in instance.classes_of.get(school_id, []))
+    level = LEVEL_NAMES.get(school.level, school.level) if school else "school"
+    return Grid(
+        title=f"{school.name} ({school_id})" if school else school_id,
+        subtitle=f"{level.capitalize()}; {len(here)} of {need} ALT lessons a week",
+        label_columns=("period", "time"),
+        labels=tuple((str(p), " / ".join(times[p])) for p in periods),
+        cells=_freeze(_school_cells(instance, here, periods)),
+        closed=_school_closed(instance, school_id, periods, exists),
+        empty_note="No periods and no lessons.",
+    )
+
+
+def _school_periods(
+    instance: Instance, school_id: str
+) -> tuple[dict[int, list[str]], set[tuple[int, int]]]:
+    """The bell times of each period number (one per distinct time, in weekday order) and
+    the (period number, day index) pairs that exist at the school."""
     times: dict[int, list[str]] = {}
     exists: set[tuple[int, int]] = set()
     for j, day in enumerate(DAYS):
-        for p in instance.periods(school_id, day) if school else []:
+        for p in instance.periods(school_id, day):
             span = _span(p.start, p.end)
             if span not in times.setdefault(p.period, []):
                 times[p.period].append(span)
             exists.add((p.period, j))
-    for ls in here:
-        times.setdefault(ls.period, [_span(ls.start, ls.end)])
-    periods = sorted(times)
+    return times, exists
+
+
+def _school_cells(
+    instance: Instance, here: Sequence[Lesson], periods: Sequence[int]
+) -> list[list[list[Entry]]]:
+    """The school's lessons by period row and day, by class then ALT within a cell."""
     cells: list[list[list[Entry]]] = [[[] for _ in DAYS] for _ in periods]
     for ls in sorted(here, key=lambda x: (_class_order(x.class_), x.alt_id)):
         alt = instance.alt_by_id.get(ls.alt_id)
         entry = Entry(f"{ls.class_} {alt.name if alt else ls.alt_id}")
         cells[periods.index(ls.period)][DAYS.index(ls.day)].append(entry)
+    return cells
+
+
+def _school_closed(
+    instance: Instance, school_id: str, periods: Sequence[int], exists: set[tuple[int, int]]
+) -> dict[tuple[int, int], str]:
+    """Cells with no such period that day, or blocked for the whole school every week."""
     blocked = _school_blocked(instance, school_id)
     closed: dict[tuple[int, int], str] = {}
     for i, number in enumerate(periods):
@@ -136,17 +169,7 @@ def school_grid(instance: Instance, lessons: Sequence[Lesson], school_id: str) -
                 closed[(i, j)] = "no period"
             elif (day, None) in blocked or (day, number) in blocked:
                 closed[(i, j)] = "blocked"
-    need = sum(c.alt_lessons for c in instance.classes_of.get(school_id, []))
-    level = LEVEL_NAMES.get(school.level, school.level) if school else "school"
-    return Grid(
-        title=f"{school.name} ({school_id})" if school else school_id,
-        subtitle=f"{level.capitalize()}; {len(here)} of {need} ALT lessons a week",
-        label_columns=("period", "time"),
-        labels=tuple((str(p), " / ".join(times[p])) for p in periods),
-        cells=_freeze(cells),
-        closed=closed,
-        empty_note="No periods and no lessons.",
-    )
+    return closed
 
 
 def _school_blocked(instance: Instance, school_id: str) -> set[tuple[str, int | None]]:
