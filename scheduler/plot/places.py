@@ -31,6 +31,34 @@ def school_map(result: Result, instance: Instance, ax: Axes | None = None) -> Ax
     """
     ax = axes(ax, (8, 8))
     short = set(scored(result, instance).unmet["school_id"])
+    _schools(ax, instance, short)
+    alts = instance.alts
+    ax.scatter(
+        [a.home_lon for a in alts],
+        [a.home_lat for a in alts],
+        marker="^",
+        s=50,
+        c=HOME_COLOUR,
+        label="ALT home",
+        zorder=4,
+    )
+    _teaching_lines(ax, result, instance)
+    if len(instance.schools) + len(alts) <= MAX_LABELS:
+        _labels(ax, instance)
+    lats = [s.lat for s in instance.schools] + [a.home_lat for a in alts]
+    if lats:
+        mean = sum(lats) / len(lats)
+        ax.set_aspect(1 / max(math.cos(math.radians(mean)), 0.01), adjustable="datalim")
+    ax.autoscale_view()
+    _legend(ax, bool(short))
+    ax.set_xlabel("longitude")
+    ax.set_ylabel("latitude")
+    ax.set_title("Schools, ALT homes and who teaches where")
+    return ax
+
+
+def _schools(ax: Axes, instance: Instance, short: set[str]) -> None:
+    """A scatter per level, schools in ``short`` with a thick red edge."""
     for level, marker in MARKERS.items():
         here = [s for s in instance.schools if s.level == level]
         if not here:
@@ -46,16 +74,10 @@ def school_map(result: Result, instance: Instance, ax: Axes | None = None) -> Ax
             label=LEVEL_LABELS[level],
             zorder=3,
         )
-    alts = instance.alts
-    ax.scatter(
-        [a.home_lon for a in alts],
-        [a.home_lat for a in alts],
-        marker="^",
-        s=50,
-        c=HOME_COLOUR,
-        label="ALT home",
-        zorder=4,
-    )
+
+
+def _teaching_lines(ax: Axes, result: Result, instance: Instance) -> None:
+    """A line from each ALT's home to each school they teach at, wider for more lessons."""
     pairs = Counter((ls.alt_id, ls.school_id) for ls in result.lessons)
     segments, widths = [], []
     for (alt_id, school_id), n in sorted(pairs.items()):
@@ -67,32 +89,33 @@ def school_map(result: Result, instance: Instance, ax: Axes | None = None) -> Ax
     ax.add_collection(
         LineCollection(segments, linewidths=widths, colors=LINE_COLOUR, alpha=0.7, zorder=2)
     )
-    places = len(instance.schools) + len(alts)
-    if places <= MAX_LABELS:
-        for s in instance.schools:
-            ax.annotate(
-                s.school_id,
-                (s.lon, s.lat),
-                xytext=(4, 4),
-                textcoords="offset points",
-                fontsize="x-small",
-            )
-        for a in alts:
-            ax.annotate(
-                a.alt_id,
-                (a.home_lon, a.home_lat),
-                xytext=(4, -9),
-                textcoords="offset points",
-                fontsize="x-small",
-                color=HOME_COLOUR,
-            )
-    lats = [s.lat for s in instance.schools] + [a.home_lat for a in alts]
-    if lats:
-        mean = sum(lats) / len(lats)
-        ax.set_aspect(1 / max(math.cos(math.radians(mean)), 0.01), adjustable="datalim")
-    ax.autoscale_view()
-    handles, _labels = ax.get_legend_handles_labels()
-    if short:
+
+
+def _labels(ax: Axes, instance: Instance) -> None:
+    """School ids above right of their markers, ALT ids below right of their homes."""
+    for s in instance.schools:
+        ax.annotate(
+            s.school_id,
+            (s.lon, s.lat),
+            xytext=(4, 4),
+            textcoords="offset points",
+            fontsize="x-small",
+        )
+    for a in instance.alts:
+        ax.annotate(
+            a.alt_id,
+            (a.home_lon, a.home_lat),
+            xytext=(4, -9),
+            textcoords="offset points",
+            fontsize="x-small",
+            color=HOME_COLOUR,
+        )
+
+
+def _legend(ax: Axes, any_short: bool) -> None:
+    """The scatters' legend, the red edge (when a school is short) and the lines."""
+    handles, _names = ax.get_legend_handles_labels()
+    if any_short:
         handles.append(
             Line2D(
                 [],
@@ -107,7 +130,3 @@ def school_map(result: Result, instance: Instance, ax: Axes | None = None) -> Ax
         )
     handles.append(Line2D([], [], color=LINE_COLOUR, label="teaches there"))
     ax.legend(handles=handles, fontsize="small", loc="best")
-    ax.set_xlabel("longitude")
-    ax.set_ylabel("latitude")
-    ax.set_title("Schools, ALT homes and who teaches where")
-    return ax
