@@ -492,9 +492,11 @@ def changes_command(
     from scheduler.calendar.changes import changes_csv, changes_text, diff, write_messages
     from scheduler.calendar.store import open_store
     from scheduler.errors import InputIssue
-    from scheduler.io.write import write_text_atomic
+    from scheduler.io.write import check_file_target, write_text_atomic
     from scheduler.text import visible
 
+    if csv is not None:
+        check_file_target("--csv", csv)
     with open_store(store) as st:
         numbers = [v.version for v in st.versions()]
         if not numbers:
@@ -573,10 +575,15 @@ def cover_command(
     from scheduler.calendar.store import open_store
     from scheduler.calendar.term import load_calendar_instance
     from scheduler.io.cells import frame_csv
-    from scheduler.io.write import write_text_atomic
+    from scheduler.io.write import check_file_target, write_text_atomic
     from scheduler.replan import cover_run as cr
     from scheduler.replan.cover import CoverWeights
 
+    # Before anything is listed or recorded: a cover is recorded only with its files written.
+    if csv is not None:
+        check_file_target("--csv", csv, ("--json", json_file))
+    if json_file is not None:
+        check_file_target("--json", json_file)
     day1 = cr.parse_date("--date", first)
     day2 = cr.parse_date("--to", last) if last is not None else day1
     choices = cr.parse_choices(choose or [])
@@ -1010,6 +1017,7 @@ def explain_command(
         say(show.capacity_lines(reasons))
         return
     table, lessons, recorded = show.read_timetable(directory)
+    show.check_same_branch(inst, table, directory)
     broken = check(inst, table)
     if broken:
         rules = f"{len(broken)} hard rule{'s' if len(broken) != 1 else ''}"
