@@ -1028,6 +1028,11 @@ def explain_command(
         wts = Weights.from_toml(weights)
     if restricting:
         assert alt is not None
+        if out is not None and out.resolve() == directory.resolve():
+            # The what-if is a hypothesis: it must never take the place of the timetable it is
+            # compared with (which the OUT.new rule alone would allow when equally complete).
+            why = "is DIR, the timetable the what-if is compared with; name another folder"
+            raise InstanceError([InputIssue("--out", None, None, str(out), why)])
         restriction = Restriction(
             alt, max_schools, tuple(without_school or ()), tuple(day_off or ())
         )

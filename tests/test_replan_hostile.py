@@ -189,3 +189,21 @@ def test_a_school_pinned_to_more_alts_than_its_days_hold_is_refused_by_counting(
 def test_pins_the_week_holds_are_still_accepted() -> None:
     inst = _spread(1, 5)  # five schools, five days: one a day fits
     assert pin_issues(_pinned(inst, [("A1", s.school_id) for s in inst.schools])) == []
+
+
+def test_explain_what_if_never_writes_over_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inst = tmp_path / "branch.json"
+    inst.write_text(instance().model_dump_json(by_alias=True), encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    assignments(instance()).to_csv(out / "assignments.csv", index=False)
+    before = (out / "assignments.csv").read_bytes()
+    again = tmp_path / "out" / "."  # the same folder, spelled otherwise
+    code, text, err = run(monkeypatch, capsys, "explain", inst, out, "--alt", "A2",
+                          "--max-schools", "1", "--time-limit", "1", "--out", again)  # fmt: skip
+    assert code == 2, text + err
+    assert "--out" in text + err and "is DIR" in text + err
+    assert (out / "assignments.csv").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["branch.json", "out"]
