@@ -127,7 +127,7 @@ def main() -> None:
         "objective, the bound a valid lower bound of the whole problem (continuity bounded "
         "by its floor). Greedy objective is the constructive start (its unmet lessons in "
         "brackets). The machine was shared with other jobs, so times are indicative. "
-        "Branches above `solve.LARGE_BRANCH_VISITS` candidate visits (gen30: 5684) are solved "
+        "Branches above `[search] large_branch_visits` candidate visits (gen30: 5684) are solved "
         "by the region LNS, not the master; their rows measure that path.\n\n" + table(rows)
     )
     OUT.write_text(text, encoding="utf-8")

@@ -1,6 +1,7 @@
 """A scenario sweep three ways: one after another, in worker processes, on a Dask LocalCluster.
 
     python bench/sweep.py --alts 60 --seed 1 --time-limit 20 --processes 2 --repeat 2
+    python bench/sweep.py --deterministic --repeat 1 --out bench/results/sweep_deterministic.md
 
 Generates the branch as ``altsched generate --alts N --seed S DIR`` does, derives eight
 scenarios from it, solves them with one CP-SAT worker and a fixed seed each (a) one after
@@ -8,8 +9,10 @@ another in this process (``--repeat`` times, to show how much a time-limited sea
 between two runs of the same mode), (b) in ``--processes`` worker processes and (c) on a
 ``dask.distributed.LocalCluster`` of as many single-threaded workers, and writes the wall
 times and a per-scenario comparison of the KPIs to ``bench/results/sweep.md`` (all rows in
-``sweep.csv``). Every timetable is checked by the independent validator. Not a test: nothing
-here runs under pytest.
+``sweep.csv``). With ``--deterministic`` each scenario is solved in deterministic mode
+(docs/settings.md): the search is limited in work units, not wall seconds, so the three
+ways must give the same KPIs per scenario. Every timetable is checked by the independent
+validator. Not a test: nothing here runs under pytest.
 """
 
 from __future__ import annotations
@@ -93,11 +96,13 @@ def report(
         "",
         f"Written by `bench/sweep.py --alts {args.alts} --seed {args.seed} "
         f"--time-limit {args.time_limit:g} --processes {args.processes} "
-        f"--repeat {args.repeat}`. Branch: "
+        f"--repeat {args.repeat}{' --deterministic' if args.deterministic else ''}`. Branch: "
         f"`altsched generate --alts {args.alts} --seed {args.seed}` ({len(base.alts)} ALTs, "
         f"{len(base.schools)} schools, {base.need()} lessons a week). Eight scenarios, each "
         f"solved with a {args.time_limit:g} s time limit, one CP-SAT worker and seed "
-        f"{args.solver_seed}; every timetable checked by the independent validator.",
+        f"{args.solver_seed} "
+        + ("in deterministic mode (a work limit, not wall seconds)" if args.deterministic else "")
+        + "; every timetable checked by the independent validator.",
         "",
         f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"{platform.system()}; shared with other work while this ran (load average "
@@ -151,12 +156,23 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=2, help="runs of the one-after-another sweep"
     )
+    parser.add_argument(
+        "--deterministic",
+        action="store_true",
+        help="limit each search in work units (same KPIs whatever the machine's load)",
+    )
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
 
     base = branch(args.alts, args.seed)
     scenarios = variants(base)
-    solve = {"time_limit": args.time_limit, "seed": args.solver_seed, "cpsat_workers": 1}
+    solve: dict[str, object] = {
+        "time_limit": args.time_limit,
+        "seed": args.solver_seed,
+        "cpsat_workers": 1,
+    }
+    if args.deterministic:
+        solve["deterministic"] = True
     walls: dict[str, float] = {}
     tables: dict[str, pd.DataFrame] = {}
     modes: dict[str, dict[str, object]] = {"one after another": {"processes": 0}}

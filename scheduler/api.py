@@ -11,9 +11,9 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from scheduler.config import SolverParams, Weights
+from scheduler.config import Settings, SolverParams, Weights
 from scheduler.errors import InstanceWarning
 
 if TYPE_CHECKING:
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from scheduler.solve import Method
 
 WeightsLike = Weights | Mapping[str, int] | str | Path | None
+SettingsLike = Settings | Mapping[str, Mapping[str, Any]] | str | Path | None
 
 
 def load(path: str | Path) -> Instance:
@@ -60,6 +61,21 @@ def weights_of(weights: WeightsLike) -> Weights:
     return Weights.model_validate({**Weights.default().model_dump(), **dict(weights)})
 
 
+def settings_of(settings: SettingsLike) -> Settings:
+    """Search settings from what a notebook has at hand: ``None`` gives the defaults, a
+    mapping of tables overrides some keys (``{"search": {"step_seconds": 0.5}}``), a path
+    reads the ``[search]`` and ``[bounds]`` tables of a TOML file."""
+    if settings is None:
+        return Settings.default()
+    if isinstance(settings, Settings):
+        return settings
+    if isinstance(settings, str | Path):
+        return Settings.from_toml(Path(settings))
+    base = Settings.default().model_dump()
+    given = {k: {**base.get(k, {}), **dict(v)} for k, v in settings.items()}
+    return Settings.model_validate({**base, **given})
+
+
 def params_of(
     params: SolverParams | None = None,
     *,
@@ -67,10 +83,17 @@ def params_of(
     workers: int | None = None,
     seed: int | None = None,
     log: bool | None = None,
+    deterministic: bool | None = None,
 ) -> SolverParams:
     """Solver parameters: ``params`` (or the defaults) with the given values replacing theirs."""
     base = (params or SolverParams.default()).model_dump()
-    given = {"time_limit": time_limit, "workers": workers, "seed": seed, "log": log}
+    given = {
+        "time_limit": time_limit,
+        "workers": workers,
+        "seed": seed,
+        "log": log,
+        "deterministic": deterministic,
+    }
     return SolverParams.model_validate(
         {**base, **{k: v for k, v in given.items() if v is not None}}
     )
@@ -86,6 +109,8 @@ def solve(
     params: SolverParams | None = None,
     method: Method = "cpsat",
     log: bool | None = None,
+    deterministic: bool | None = None,
+    settings: SettingsLike = None,
     previous: Result | str | Path | None = None,
 ) -> Result:
     """Solve a branch and return its timetable.
@@ -106,6 +131,14 @@ def solve(
         ``cpsat`` (default) or ``greedy`` (a person's school-by-school fill, no search).
     log
         Print CP-SAT's search log (default: ``params``' setting, else off).
+    deterministic
+        The same timetable on every run of the same branch, seed and settings: one worker,
+        every search limited in work units; the time limit only guards the run
+        (docs/settings.md, "Deterministic mode"). Default: ``params``' setting, else off.
+    settings
+        :class:`~scheduler.config.Settings`, a mapping of ``{"search": {...}, "bounds":
+        {...}}`` keys to change, or a TOML file with ``[search]``/``[bounds]`` tables; the
+        defaults when ``None``.
     previous
         A previous timetable to stay close to (a result, or an earlier output folder): its
         lessons are kept where possible, at ``weights.changed_lesson`` per change, and
@@ -120,11 +153,25 @@ def solve(
     from scheduler.replan.previous import previous_of, read_previous
     from scheduler.solve import solve as solve_pipeline
 
-    chosen = params_of(params, time_limit=time_limit, workers=workers, seed=seed, log=log)
+    chosen = params_of(
+        params,
+        time_limit=time_limit,
+        workers=workers,
+        seed=seed,
+        log=log,
+        deterministic=deterministic,
+    )
     before = None
     if isinstance(previous, str | Path):
         before = read_previous(Path(previous), instance)
     elif previous is not None:
         before = previous_of(instance, previous)
-    result = solve_pipeline(instance, weights_of(weights), chosen, method=method, previous=before)
+    result = solve_pipeline(
+        instance,
+        weights_of(weights),
+        chosen,
+        method=method,
+        settings=settings_of(settings),
+        previous=before,
+    )
     return result.for_instance(instance)

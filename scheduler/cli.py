@@ -160,6 +160,20 @@ def solve_command(
         bool,
         typer.Option("--force", help="Replace --out even by fewer lessons or no timetable."),
     ] = False,
+    settings: Annotated[
+        Path | None,
+        typer.Option(
+            "--settings", help="TOML file of search settings ([search] and [bounds] tables)."
+        ),
+    ] = None,
+    deterministic: Annotated[
+        bool,
+        typer.Option(
+            "--deterministic",
+            help="The same timetable on every run: one worker, limits in work units "
+            "(the time limit only guards the run).",
+        ),
+    ] = False,
     previous: Annotated[
         Path | None,
         typer.Option(
@@ -175,9 +189,11 @@ def solve_command(
     OUT.new; 2: bad input or --out refused. Ctrl-C or SIGTERM stop the search and the best
     timetable is written; the command then ends by that signal (130 or 143 in a shell).
     """
+    from scheduler.bounds.coverage import AFTER_SOLVE_S, best_bound
+    from scheduler.bounds.words import unmet_in_words
     from scheduler.budget import Budget, writing_reserve
     from scheduler.calendar.ical import write_feeds
-    from scheduler.config import SolverParams, Weights
+    from scheduler.config import Settings, SolverParams, Weights
     from scheduler.io.read import load_instance
     from scheduler.io.write import (
         held_lessons,
@@ -188,6 +204,7 @@ def solve_command(
         tidy_siblings,
         write_outputs,
     )
+    from scheduler.model.data import prepare
     from scheduler.replan.previous import (
         changes_table,
         dropped_summary,
@@ -202,7 +219,14 @@ def solve_command(
     inst, warnings = load_instance(instance)
     print_warnings(warnings)
     wts = Weights.default() if weights is None else Weights.from_toml(weights)
-    params = SolverParams.default(time_limit=time_limit, workers=workers, seed=seed, log=log)
+    tuning = Settings.default() if settings is None else Settings.from_toml(settings)
+    params = SolverParams.default(
+        time_limit=time_limit,
+        workers=workers,
+        seed=seed,
+        log=log,
+        deterministic=deterministic or None,
+    )
     # Rows of the previous timetable that no longer make sense are said, not refused.
     before = None if previous is None else read_previous(previous, inst)
     if before is not None:
@@ -248,11 +272,15 @@ def solve_command(
     with guarded(say_signal) as guard:
         result = solve(
             inst, wts, params, method=method.value, on_progress=show_progress, on_notes=show_notes,
-            budget=budget, previous=before,
+            budget=budget, settings=tuning, previous=before,
         )  # fmt: skip
         # What the solve learnt on the way (out of time with lessons left, Ctrl-C, ...).
         show_notes([n for n in result.notes if n not in shown])
         scored = score(inst, result.assignments, wts)
+        if result.status in ("OPTIMAL", "FEASIBLE"):  # the most any timetable gives, in words
+            wait = 0.0 if guard.received else AFTER_SOLVE_S  # Ctrl-C: the flow bound only
+            most = best_bound(prepare(inst), inst.need() - len(result.lessons), wait)
+            result = result.model_copy(update={"most_lessons": most})
 
         def add_feeds(folder: Path) -> None:
             write_feeds(inst, result.assignments, folder)
@@ -270,6 +298,9 @@ def solve_command(
         budget.mark("write")
         console.print(summary_table(inst, result, scored.per_alt))
         console.print(headline(result, scored.kpis["coverage"]))
+        if result.most_lessons is not None:
+            unmet = inst.need() - len(result.lessons)
+            console.print(unmet_in_words(unmet, inst.need(), result.most_lessons).capitalize())
         if result.status == "INFEASIBLE":  # say why, never a bare INFEASIBLE (docs/explain.md)
             from scheduler.explain import why_infeasible
 

@@ -6,7 +6,7 @@ import os
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -68,23 +68,7 @@ class Weights(BaseModel):
 
         Raises :class:`InstanceError` naming the file, key and value on bad input.
         """
-        from scheduler.io.textfile import read_text  # imports this module's limits
-
-        try:
-            text = read_text(path)
-        except OSError as e:
-            raise InstanceError(
-                [InputIssue(path.name, None, None, None, f"cannot be read: {e}")]
-            ) from e
-        try:
-            data = tomllib.loads(text)
-        except RecursionError:
-            why = "is nested too deeply to be read"
-            raise InstanceError([InputIssue(path.name, None, None, None, why)]) from None
-        except ValueError as e:  # TOMLDecodeError, and a number of 4,300+ digits
-            raise InstanceError(
-                [InputIssue(path.name, None, None, None, f"cannot be read: {e}")]
-            ) from e
+        data = _read_toml(path)
         given = data.get("weights", data)
         if not isinstance(given, dict):
             why = "must be a table of goal = weight, e.g. unmet_lesson = 1000"
@@ -92,22 +76,53 @@ class Weights(BaseModel):
         try:
             return cls.model_validate({**_defaults()["weights"], **given})
         except ValidationError as e:
-            raise InstanceError(
-                [
-                    InputIssue(
-                        path.name,
-                        None,
-                        ".".join(map(str, err["loc"])),
-                        str(err.get("input")),
-                        err["msg"].lower(),
-                    )
-                    for err in e.errors()
-                ]
-            ) from e
+            raise InstanceError(_issues(path, e)) from e
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    """A user's TOML file, read within the file limits; :class:`InstanceError` naming the
+    file when it cannot be read or parsed."""
+    from scheduler.io.textfile import read_text  # imports this module's limits
+
+    try:
+        text = read_text(path)
+    except OSError as e:
+        raise InstanceError(
+            [InputIssue(path.name, None, None, None, f"cannot be read: {e}")]
+        ) from e
+    try:
+        return tomllib.loads(text)
+    except RecursionError:
+        why = "is nested too deeply to be read"
+        raise InstanceError([InputIssue(path.name, None, None, None, why)]) from None
+    except ValueError as e:  # TOMLDecodeError, and a number of 4,300+ digits
+        raise InstanceError(
+            [InputIssue(path.name, None, None, None, f"cannot be read: {e}")]
+        ) from e
+
+
+def _issues(path: Path, error: ValidationError, prefix: str = "") -> list[InputIssue]:
+    """One issue per wrong value of a validated file: the file, the key and the value."""
+    return [
+        InputIssue(
+            path.name,
+            None,
+            prefix + ".".join(map(str, err["loc"])),
+            str(err.get("input")),
+            err["msg"].lower(),
+        )
+        for err in error.errors()
+    ]
 
 
 class SolverParams(BaseModel):
-    """CP-SAT parameters a user may set from the command line."""
+    """CP-SAT parameters a user may set from the command line.
+
+    ``deterministic``: the same timetable on every run of the same branch, seed and
+    settings (docs/settings.md, "Deterministic mode"): one worker, and every search limited
+    by CP-SAT's deterministic time (work units) instead of the wall clock, which only
+    guards the whole search.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -115,10 +130,14 @@ class SolverParams(BaseModel):
     workers: int = Field(ge=0, le=MAX_WORKERS)
     seed: int = Field(ge=0, le=MAX_SEED)
     log: bool = False
+    deterministic: bool = False
 
     @property
     def threads(self) -> int:
-        """CP-SAT workers to run: ``workers``, or one per core when it is 0."""
+        """CP-SAT workers to run: one in deterministic mode, else ``workers``, or one per
+        core when it is 0."""
+        if self.deterministic:
+            return 1
         return self.workers or os.cpu_count() or 1
 
     @classmethod
@@ -126,3 +145,118 @@ class SolverParams(BaseModel):
         """Defaults of ``defaults.toml``, with the given non-None overrides."""
         given = {k: v for k, v in overrides.items() if v is not None}
         return cls.model_validate({**_defaults()["solver"], **given})
+
+
+Share = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
+Seconds = Annotated[float, Field(ge=0, le=MAX_TIME_LIMIT, allow_inf_nan=False)]
+Ratio = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+Count = Annotated[int, Field(ge=1, le=1_000_000)]
+
+
+class SearchSettings(BaseModel):
+    """How the search spends its time: the ``[search]`` table of ``defaults.toml``, where
+    each key is explained (docs/settings.md)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # Which path a branch takes.
+    large_branch_visits: int = Field(ge=0, le=10**9)
+    # The small branch: the master, then region steps.
+    master_share: Share
+    closing_until: Share
+    first_level_share: Share
+    probe_share: Share
+    probe_seconds: Seconds
+    placement_reserve_share: Share
+    placement_reserve_seconds: Seconds
+    hint_seconds: Seconds
+    # The large branch: the plan, the start, the restart from the programme.
+    plan_per_prepare: float = Field(ge=0, le=1_000, allow_inf_nan=False)
+    restart_left: Ratio
+    # Region steps.
+    region_schools: Count
+    region_near_alts: Count
+    step_seconds: Seconds
+    plan_steps: Ratio
+    chain_steps: Ratio
+    short_seed_share: Ratio
+    stuck_steps: Count
+    most_growth: Count
+    place_effort: Seconds
+    master_place_effort: Seconds
+    lanes: Count
+    disjoint_tries: Count
+    replace_schools: Count
+    # The start from the programme.
+    group_weights: tuple[Ratio, ...] = Field(min_length=1)
+    max_group_alts: Count
+    pair_weight: Ratio
+    group_base_seconds: Seconds
+    group_seconds_per_alt: Seconds
+    group_most_seconds: Seconds
+    # The end of the search.
+    overrun_share: Ratio
+    overrun_seconds: Seconds
+    # Deterministic mode: CP-SAT work units the search gets per second of its time limit,
+    # and how far past its deadline (a share of the limit) the wall clock stops it.
+    work_per_second: float = Field(gt=0, le=1_000, allow_inf_nan=False)
+    guard_share: float = Field(ge=0, le=100, allow_inf_nan=False)
+
+
+class BoundSettings(BaseModel):
+    """How the lower bounds spend their time: the ``[bounds]`` table of ``defaults.toml``
+    (docs/settings.md)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    pattern_share: Share
+    closing_share: Share
+    closing_gap: Ratio
+    closing_growth: float = Field(ge=1, le=1_000, allow_inf_nan=False)
+    closing_choices: Count
+    closing_realise_seconds: Seconds
+    week_give_up: Ratio
+
+
+class Settings(BaseModel):
+    """The tuning of the search and of the bounds; defaults in ``defaults.toml``, a user's
+    file overrides some keys (:meth:`from_toml`). The defaults are what the benchmarks in
+    docs/benchmarks.md were measured with."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    search: SearchSettings
+    bounds: BoundSettings
+
+    @classmethod
+    def default(cls) -> Settings:
+        """The settings of ``defaults.toml``."""
+        data = _defaults()
+        return cls.model_validate({"search": data["search"], "bounds": data["bounds"]})
+
+    @classmethod
+    def from_toml(cls, path: Path) -> Settings:
+        """Defaults overridden by the ``[search]`` and ``[bounds]`` tables of a TOML file
+        (``[weights]``, ``[solver]`` and ``[cover]`` may sit beside them, left to their readers).
+
+        Raises :class:`InstanceError` naming the file, key and value on bad input.
+        """
+        data = _read_toml(path)
+        strangers = sorted(set(data) - {"search", "bounds", "weights", "solver", "cover"})
+        if strangers or not {"search", "bounds"} & set(data):
+            key = strangers[0] if strangers else None
+            why = "must hold a [search] or [bounds] table of setting = value"
+            if strangers:
+                why = "is not a table of settings (expected [search] or [bounds])"
+            raise InstanceError([InputIssue(path.name, None, key, None, why)])
+        merged: dict[str, Any] = {}
+        for table in ("search", "bounds"):
+            given = data.get(table, {})
+            if not isinstance(given, dict):
+                why = f"must be a table of setting = value, e.g. [{table}]"
+                raise InstanceError([InputIssue(path.name, None, table, str(given), why)])
+            merged[table] = {**_defaults()[table], **given}
+        try:
+            return cls.model_validate(merged)
+        except ValidationError as e:
+            raise InstanceError(_issues(path, e)) from e

@@ -6,9 +6,10 @@ middle of the 20-25 contract range. It is a pure function of its arguments: one
 ``random.Random(seed)`` drives every draw, so the same seed gives the same instance (and the
 same bytes once written). ``docs/generator.md`` lists each distribution and its source.
 
-With ``shortage`` > 0 the same branch is drawn and then the ALTs' limits of a mix the seed
-picks (weekly ceilings, days off, the junior-high level, a region) are tightened until the
-lessons they can give fall that share short of demand; :class:`Shortage` says which bind.
+With ``shortage`` > 0 the same branch is drawn and then the limits of a mix the seed picks
+(weekly ceilings, days off, the junior-high level, a region, visit days, ALTs per school-day)
+are tightened until the lessons they can give fall that share short of demand;
+:class:`Shortage` says which bind.
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ SHORTAGE_MIXES: tuple[tuple[str, ...], ...] = (
     ("weekly ceilings", "days off"),
     ("junior-high level",),
     ("region",),
+    ("visit days",),
+    ("ALTs per school-day",),
 )
 REGION_SHARE = 3  # the short region needs about three times the lessons it is short of
 ACROSS_MINUTES = 30  # added to the commute limit: the river crossing puts a region out of reach
@@ -138,8 +141,11 @@ class Shortage:
 
     ``demand`` is the lessons the classes ask for; ``short_by`` is ``round(share * demand)``,
     at least 1: the lessons the binding limits leave ungiven as the generator counts them
-    (weekly ceilings, days off, ALTs qualified for a level or reaching a region; reach and
-    periods could take more, and on the generated branches checked they do not).
+    (weekly ceilings, days off, ALTs qualified for a level or reaching a region, large schools
+    taking one ALT a day; reach and periods could take more, and on the generated branches
+    checked they do not). For visit days it is what the visit bound
+    (:func:`scheduler.bounds.coverage.visit_coverage_bound`) leaves ungiven, whole days off
+    making it up to a day's lessons more than the share asked.
     ``taken`` gives, per binding limit, the lessons of capacity it removed from the generous
     branch; ``detail`` says it in users' words.
     """
@@ -217,6 +223,7 @@ def generate_branch(
     centre: tuple[float, float] = CITY_CENTRE,
     branch: str | None = None,
     shortage: float = 0.0,
+    mix: tuple[str, ...] | None = None,
 ) -> GeneratedBranch:
     """Draw a realistic branch with ``n_alts`` ALTs, generous or short-handed.
 
@@ -240,6 +247,9 @@ def generate_branch(
         above 0 the same
         branch is drawn and then the limits of a mix in :data:`SHORTAGE_MIXES`, picked by the
         seed, are tightened until demand exceeds what they leave by that share.
+    mix
+        One of :data:`SHORTAGE_MIXES` to use instead of the seed's (benchmarks cover every
+        mix this way); the seed's draw is still made, so the other draws stay the same.
 
     Returns
     -------
@@ -251,6 +261,8 @@ def generate_branch(
         raise ValueError(f"n_alts must be at least 1, got {n_alts}")
     if not 0 <= shortage <= MAX_SHORTAGE:
         raise ValueError(f"shortage must be within 0-{MAX_SHORTAGE:g}, got {shortage}")
+    if mix is not None and mix not in SHORTAGE_MIXES:
+        raise ValueError(f"mix must be one of {SHORTAGE_MIXES}, got {mix}")
     if term_start is not None and term_end is not None and term_end < term_start:
         raise ValueError(f"term_end {term_end} is before term_start {term_start}")
     rng = random.Random(seed)
@@ -294,7 +306,7 @@ def generate_branch(
     if shortage == 0:
         # No further draws: the generous branch stays byte-identical for every seed.
         return GeneratedBranch(inst, None)
-    return _short_handed(rng, inst, shortage)
+    return _short_handed(rng, inst, shortage, mix)
 
 
 def city_radius_km(n_alts: int) -> float:
@@ -603,9 +615,13 @@ def _place_homes(
 
 
 # ---- short-handed branches -------------------------------------------------------------------
-def _short_handed(rng: random.Random, inst: Instance, share: float) -> GeneratedBranch:
-    """Tighten the limits of a mix the seed picks until demand exceeds them by ``share``."""
-    mix = rng.choice(SHORTAGE_MIXES)
+def _short_handed(
+    rng: random.Random, inst: Instance, share: float, chosen: tuple[str, ...] | None
+) -> GeneratedBranch:
+    """Tighten the limits of a mix the seed picks (or ``chosen``) until demand exceeds
+    them by ``share``."""
+    drawn = rng.choice(SHORTAGE_MIXES)
+    mix = chosen or drawn
     demand = inst.need()
     short_by = max(1, round(share * demand))
     short = _ShortAlts(inst, rng)
@@ -620,6 +636,16 @@ def _short_handed(rng: random.Random, inst: Instance, share: float) -> Generated
         detail = region
         binding = ["region"]
         taken = [short.taken["region"] + short.taken["weekly ceilings"]]
+    elif mix == ("visit days",) and (visits := short.visit_days_short(short_by)):
+        # Days off cost whole visits: the shortfall is the visit bound's, a day's lessons
+        # at most above the share asked (docs/generator.md, "The visit bound").
+        detail, short_by = visits
+        binding = ["visit days"]
+        taken = [short.taken["visit days"]]
+    elif mix == ("ALTs per school-day",) and (one := short.one_alt_a_day(short_by)):
+        detail = one
+        binding = ["ALTs per school-day"]
+        taken = [short.taken["ALTs per school-day"]]
     else:
         cut = short.capacity() - (demand - short_by)
         if "days off" in mix:
@@ -632,7 +658,10 @@ def _short_handed(rng: random.Random, inst: Instance, share: float) -> Generated
                 if len(a.unavailable) > len(inst.alt_by_id[k].unavailable)
             }
             before = short.taken["weekly ceilings"]
-            short.ceilings(short.capacity() - (demand - short_by), part_week)
+            # With no day off given (one day would take more than the whole cut, as on a
+            # one-ALT branch) there is no part-week contract: the ceilings below take it all.
+            if part_week:
+                short.ceilings(short.capacity() - (demand - short_by), part_week)
             short.taken["days off"] += short.taken["weekly ceilings"] - before
             short.taken["weekly ceilings"] = before
         short.ceilings(short.capacity() - (demand - short_by), short.alts)
@@ -646,7 +675,8 @@ def _short_handed(rng: random.Random, inst: Instance, share: float) -> Generated
             # count: a timetable may leave a few more unmet (docs/generator.md).
             detail.append(f"{n_off} ALT-days off, so fewer visit days too")
     alts = tuple(short.alts[a.alt_id] for a in inst.alts)
-    out = inst.model_copy(update={"alts": alts, "travel": tuple(short.travel)})
+    schools = tuple(short.schools[s.school_id] for s in inst.schools)
+    out = inst.model_copy(update={"alts": alts, "schools": schools, "travel": tuple(short.travel)})
     return GeneratedBranch(
         out, Shortage(share, demand, short_by, tuple(binding), tuple(taken), tuple(detail))
     )
@@ -660,8 +690,11 @@ class _ShortAlts:
         self.inst = inst
         self.rng = rng
         self.alts = {a.alt_id: a for a in inst.alts}
-        self.taken = {"weekly ceilings": 0, "days off": 0, "junior-high level": 0, "region": 0}
+        self.taken = dict.fromkeys(
+            ("weekly ceilings", "days off", "junior-high level", "region", "visit days"), 0
+        ) | {"ALTs per school-day": 0}
         self.travel: list[Travel] = []
+        self.schools = {s.school_id: s for s in inst.schools}
 
     def cap(self, alt: Alt) -> int:
         """Most lessons the ALT can give in a week: ceiling, or daily maximum times days."""
@@ -719,7 +752,8 @@ class _ShortAlts:
         ALTs are taken off junior high in a drawn order, skipping any whose leaving would
         leave a junior high with no qualified ALT in reach, so the level is short by
         capacity, not by a school no one can reach. The branch as a whole keeps its ceilings.
-        ``None``, and nothing changed, when the level would lose more than half its need.
+        ``None``, and nothing changed, when the level would lose more than half its need, or
+        when the cut would make the whole short too (one or two ALTs teaching both levels).
         """
         inst = self.inst
         need = sum(
@@ -730,6 +764,7 @@ class _ShortAlts:
         target = need - short_by
         if 2 * short_by > need:
             return None
+        before, taken_before = dict(self.alts), dict(self.taken)
         jhs = [s for s in inst.schools if s.level == "junior_high"]
         reach = {a.alt_id: {s.school_id for s in jhs if inst.reachable(a, s)} for a in inst.alts}
         qualified = [a for a in self.alts.values() if "junior_high" in a.levels]
@@ -752,6 +787,11 @@ class _ShortAlts:
                 count[sid] -= 1
         rest = {a.alt_id: a for a in self.alts.values() if "junior_high" in a.levels}
         self.ceilings(self.capacity("junior_high") - target, rest)
+        if self.capacity() < inst.need():
+            # The ceilings cut ALTs who teach elementary too, so the whole became short (a
+            # branch of one or two ALTs): the level is not short alone, so fall back.
+            self.alts, self.taken = before, taken_before
+            return None
         return [
             f"junior-high classes need {need} lessons, ALTs qualified for junior high give "
             f"at most {self.capacity('junior_high')}",
@@ -829,6 +869,122 @@ class _ShortAlts:
         return [
             f"{len(region)} schools near {seed_school.name} ({names}) need {need} lessons, "
             f"the {len(kept)} ALTs who reach them give at most {target}",
+            f"the whole is not short: all ALTs together give at most {self.capacity()} "
+            f"of {inst.need()}",
+        ]
+
+    def visit_days_short(self, short_by: int) -> tuple[list[str], int] | None:
+        """Give ALTs days off while their weekly ceilings stay, until the visits they can
+        still make (one school a day, a visit holding what that school's day can take) hold
+        ``short_by`` lessons fewer than demand, as the visit bound counts them.
+
+        Days off are taken in a drawn order, every ALT's first before anyone's second, and
+        the fewest that reach the share are kept (found by bisection on the bound, which only
+        falls as days go). The maximum flow does not see this limit; the shortfall is the
+        bound's ``demand - visit_coverage_bound``, so it can exceed ``short_by`` by up to a
+        day's lessons. ``None``, and nothing changed, when two days off each are not enough.
+        """
+        inst, rng = self.inst, self.rng
+        order = list(self.alts)
+        rng.shuffle(order)
+        rounds: list[list[tuple[str, Day]]] = [[] for _ in range(MAX_DAYS_OFF)]
+        for alt_id in order:
+            alt = self.alts[alt_id]
+            free = [d for d in DAYS if d not in alt.unavailable]
+            for r, day in enumerate(rng.sample(free, max(0, MAX_DAYS_OFF - len(alt.unavailable)))):
+                rounds[r].append((alt_id, day))
+        offs = [pair for r in rounds for pair in r]
+        target = inst.need() - short_by
+        lo, hi = 0, len(offs)
+        known = {lo: inst.need(), hi: self._visit_bound(offs[:hi])}
+        if known[hi] > target:
+            return None
+        step = 0
+        while hi - lo > 1:  # the fewest days off whose bound is at most the target
+            # The bound falls about linearly once days off bite, so the line between the
+            # two ends guesses well; every other step halves, so a bad guess costs little.
+            step += 1
+            if step % 2:
+                slope = (known[lo] - target) / max(1, known[lo] - known[hi])
+                mid = min(hi - 1, max(lo + 1, lo + round(slope * (hi - lo))))
+            else:
+                mid = (lo + hi) // 2
+            known[mid] = self._visit_bound(offs[:mid])
+            lo, hi = (lo, mid) if known[mid] <= target else (mid, hi)
+        self.alts = self._with_days_off(offs[:hi])
+        bound = known[hi]
+        self.taken["visit days"] = inst.need() - bound
+        return [
+            f"{hi} ALT-days off with weekly ceilings kept: one school a day, the visits left "
+            f"hold at most {bound} of {inst.need()} lessons",
+            f"the whole has lessons to spare: all ALTs together give at most {self.capacity()}",
+        ], inst.need() - bound
+
+    def _with_days_off(self, offs: Sequence[tuple[str, Day]]) -> dict[str, Alt]:
+        off: dict[str, set[Day]] = {}
+        for alt_id, day in offs:
+            off.setdefault(alt_id, set(self.alts[alt_id].unavailable)).add(day)
+        return {
+            k: a.model_copy(update={"unavailable": tuple(d for d in DAYS if d in off[k])})
+            if k in off
+            else a
+            for k, a in self.alts.items()
+        }
+
+    def _visit_bound(self, offs: Sequence[tuple[str, Day]]) -> int:
+        # Imported here: the generator is used without the bounds (tests, demos) and the
+        # bounds import the model.
+        from scheduler.bounds.coverage import visit_coverage_bound
+        from scheduler.model.data import prepare
+
+        alts = self._with_days_off(offs)
+        inst = self.inst.model_copy(update={"alts": tuple(alts[a.alt_id] for a in self.inst.alts)})
+        # No time limit: the branch drawn must not depend on the machine's speed.
+        return visit_coverage_bound(prepare(inst), time_limit=None)
+
+    def one_alt_a_day(self, short_by: int) -> list[str] | None:
+        """Let large schools take one ALT a day instead of two, in a drawn order, while the
+        lessons they then cannot take stay within ``short_by``, until they are ``short_by``.
+
+        A school taking one ALT a day takes at most, each day, what one visit holds (the
+        daily maximum, the periods some needy class can use, the classes that can take a
+        lesson), so the lessons it loses are its need minus the sum of those: exact in the
+        maximum flow. The ALTs keep their ceilings, so the rest of the branch has lessons to
+        spare. ``None``, and nothing changed, when no choice of schools loses exactly
+        ``short_by`` (the large schools of a generated branch lose about 1 % of demand in
+        all, so shares above that fall back).
+        """
+        from scheduler.model.data import prepare
+
+        inst, rng = self.inst, self.rng
+        prep = prepare(inst)
+        daily = inst.settings.max_lessons_per_day
+        loss: dict[str, int] = {}
+        for school in inst.schools:
+            if school.max_alts_per_day < 2 or school.school_id not in prep.needy:
+                continue
+            need = sum(c.alt_lessons for c in prep.needy[school.school_id])
+            one = sum(min(daily, *prep.room(school.school_id, d)) for d in DAYS)
+            if need > one:
+                loss[school.school_id] = need - one
+        order = sorted(loss)
+        rng.shuffle(order)
+        left = short_by
+        chosen = []
+        for sid in order:
+            if loss[sid] <= left:
+                chosen.append(sid)
+                left -= loss[sid]
+        if left:
+            return None
+        for sid in chosen:
+            self.schools[sid] = self.schools[sid].model_copy(update={"max_alts_per_day": 1})
+            self.taken["ALTs per school-day"] += loss[sid]
+        names = ", ".join(chosen[:3]) + (" ..." if len(chosen) > 3 else "")
+        some = "1 large school" if len(chosen) == 1 else f"{len(chosen)} large schools"
+        return [
+            f"{some} ({names}) take{'s' if len(chosen) == 1 else ''} one ALT a day, so "
+            f"{short_by} lessons fewer than their classes need",
             f"the whole is not short: all ALTs together give at most {self.capacity()} "
             f"of {inst.need()}",
         ]

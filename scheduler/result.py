@@ -72,6 +72,9 @@ class Result(BaseModel):
     penalties: dict[str, int] = Field(default_factory=dict)
     weights: dict[str, int] = Field(default_factory=dict)  # the weights the solve minimised
     notes: tuple[str, ...] = ()
+    # Most lessons any timetable can give, when the caller computed a coverage bound
+    # (scheduler.bounds.coverage.best_bound); report.json says it in words.
+    most_lessons: int | None = None
     progress: tuple[tuple[float, float, float], ...] = ()  # (seconds, objective, bound)
     # With a previous timetable: what was kept and changed (scheduler.replan.previous.summary).
     replan: dict[str, Any] | None = None

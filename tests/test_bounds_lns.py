@@ -19,16 +19,18 @@ from scheduler.bounds.flow import (
     objective_lower_bound,
 )
 from scheduler.bounds.week_bound import CLOSE_ENOUGH, week_bound
-from scheduler.config import SolverParams, Weights
+from scheduler.config import Settings, SolverParams, Weights
 from scheduler.generate import generate
 from scheduler.instance import Instance
 from scheduler.model.data import prepare
 from scheduler.model.placement import counts_of
 from scheduler.result import lessons_frame
 from scheduler.search.greedy import greedy
-from scheduler.search.regions import LnsSettings, improve, objective_of
+from scheduler.search.regions import improve, objective_of
 from scheduler.search.week_plan import flow_week
 from scheduler.validate import check, score
+
+SEARCH = Settings.default().search
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -78,7 +80,7 @@ def test_lns_keeps_a_valid_timetable_and_never_gets_worse(planned: bool) -> None
         t0 + 12,
         t0,
         lambda _s, o, _b: seen.append(o),
-        LnsSettings(step_seconds=1.0),
+        SEARCH.model_copy(update={"step_seconds": 1.0}),
         plan=flow_week(VisitIndex.of(prep), weights) if planned else None,
     )
     assert check(inst, lessons_frame(best)) == []
@@ -101,7 +103,7 @@ def test_regions_solved_side_by_side_share_no_school_and_no_alt(planned: bool) -
     weights = Weights.default()
     plan = flow_week(VisitIndex.of(prep), weights) if planned else None
     best = greedy(prep, plan)
-    search = RegionSearch(prep, LnsSettings(), random.Random(7), plan)
+    search = RegionSearch(prep, SEARCH, random.Random(7), plan)
     pairs = 0
     for grow in (1, 1, 2, 3) * 10:
         # As the lanes draw: a region, then one apart from it (or none after 20 draws).
@@ -123,20 +125,20 @@ def test_schools_the_search_has_not_placed_are_placed_again_for_continuity() -> 
     # apart from the regions other lanes are searching.
     import random
 
-    from scheduler.search.regions import REPLACE_SCHOOLS, RegionSearch
+    from scheduler.search.regions import RegionSearch
 
     inst = generate(30, 2)
     prep = prepare(inst)
     weights = Weights.default()
     plan = flow_week(VisitIndex.of(prep), weights)
     best = greedy(prep, plan)
-    search = RegionSearch(prep, LnsSettings(), random.Random(7), plan)
+    search = RegionSearch(prep, SEARCH, random.Random(7), plan)
     taken = [search.region(best, 1)]
     assert search.unsettled(best, set(), taken) is None  # lessons are short: cover first
     pick = search.unsettled(best, set(), taken, stuck=True)
     assert pick is not None
     schools, alts = pick
-    assert 0 < len(schools) <= REPLACE_SCHOOLS
+    assert 0 < len(schools) <= SEARCH.replace_schools
     assert {ls.alt_id for ls in best if ls.school_id in schools} == alts
     assert not set(schools) & set(taken[0][0]) and not alts & taken[0][1]
     changed, placed = search.place_again(best, schools, SolverParams.default(workers=1))
@@ -252,21 +254,23 @@ def test_large_branch_with_two_schools_a_day_searches_one_and_keeps_its_own_boun
     # Region steps lost at two schools a day (120 ALTs, 30 s: 16 lessons unmet against none
     # at one school a day), so the search keeps to one school a day, whose timetables are
     # valid for the branch; the bound must still be the branch's own, which is lower.
-    import scheduler.solve as solve_module
+    import scheduler.search.large as large_module
+    from scheduler.search.regions import Lanes
+    from scheduler.solve import solve
 
     inst = generate(30, 2)
     st_ = inst.settings.model_copy(update={"max_schools_per_day": 2})
     inst = inst.model_copy(update={"settings": st_})
     seen: list[int] = []
-    real = solve_module.improve
 
-    def spy(prep, *args, **kwargs):  # type: ignore[no-untyped-def]
-        seen.append(prep.settings.max_schools_per_day)
-        return real(prep, *args, **kwargs)
+    class Spy(Lanes):
+        def __init__(self, prep, *args, **kwargs):  # type: ignore[no-untyped-def]
+            seen.append(prep.settings.max_schools_per_day)
+            super().__init__(prep, *args, **kwargs)
 
-    monkeypatch.setattr(solve_module, "improve", spy)
+    monkeypatch.setattr(large_module, "Lanes", Spy)
     weights = Weights.default()
-    result = solve_module.solve(inst, weights, SolverParams.default(time_limit=4, workers=1))
+    result = solve(inst, weights, SolverParams.default(time_limit=4, workers=1))
     assert seen == [1]
     # The bound is the cheap one or that of weeks without their days, both over the branch
     # as it is (two schools a day), never a one-school-a-day bound. A converged run stops

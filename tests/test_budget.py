@@ -15,6 +15,7 @@ from tiny import alt, bells, branch, klass, school
 from typer.testing import CliRunner
 
 import scheduler.cli as cli
+import scheduler.search.large as large_module
 import scheduler.solve as solve_module
 from scheduler.budget import (
     SAFETY,
@@ -24,11 +25,17 @@ from scheduler.budget import (
     term_weekdays,
     writing_reserve,
 )
-from scheduler.config import SolverParams, Weights
+from scheduler.config import Settings, SolverParams, Weights
 from scheduler.instance import Instance
 from scheduler.io.read import load_instance
 from scheduler.result import Result
+from scheduler.search.small import SmallSearch
 from scheduler.validate import check, read_assignments, score
+
+# Every branch takes the large path.
+LARGE = Settings.default().model_copy(
+    update={"search": Settings.default().search.model_copy(update={"large_branch_visits": 0})}
+)
 
 
 class FakeClock:
@@ -151,11 +158,13 @@ def test_the_process_started_before_now() -> None:
     assert now - started < time.clock_gettime(time.CLOCK_BOOTTIME) + 1
 
 
-def _solve(inst: Instance, budget: Budget, limit: float = 5.0) -> Result:
+def _solve(
+    inst: Instance, budget: Budget, limit: float = 5.0, settings: Settings | None = None
+) -> Result:
     """Solve with a budget and check what every solve in the tests must show."""
     weights = Weights.default()
     params = SolverParams.default(time_limit=limit, workers=1, seed=0)
-    result = solve_module.solve(inst, weights, params, budget=budget)
+    result = solve_module.solve(inst, weights, params, budget=budget, settings=settings)
     assert check(inst, result.assignments) == []
     assert result.objective == score(inst, result.assignments, weights).objective
     return result
@@ -178,13 +187,13 @@ def test_the_search_gets_what_the_budget_leaves(monkeypatch: pytest.MonkeyPatch)
     # 5 s limit, at least 3 s of it reserved (2.5 s x SAFETY) and 1 s already spent before
     # the solve: the search's own limit is what is left, at most 1 s, not the 5 s given.
     given: list[float] = []
-    real = solve_module._solve_small
+    real = SmallSearch.run
 
-    def spy(job: Any) -> Result:
-        given.append(job.params.time_limit)
-        return real(job)
+    def spy(self: SmallSearch) -> Result:
+        given.append(self.job.params.time_limit)
+        return real(self)
 
-    monkeypatch.setattr(solve_module, "_solve_small", spy)
+    monkeypatch.setattr(SmallSearch, "run", spy)
     budget = Budget(5.0, 2.5, started=time.monotonic() - 1.0)
     _solve(_branch(3), budget)
     [limit] = given
@@ -204,8 +213,7 @@ def test_the_large_path_skips_what_the_time_no_longer_allows(
 ) -> None:
     # The large path's bounds and plan come out of the limit too: a step that outlasts it
     # (slow here on purpose) leaves the best start so far, at once, with the cheap bound.
-    monkeypatch.setattr(solve_module, "LARGE_BRANCH_VISITS", 0)
-    real = getattr(solve_module, slow_step)
+    real = getattr(large_module, slow_step)
     plans: list[int] = []
 
     def slow(*args: Any, **kwargs: Any) -> Any:
@@ -216,11 +224,11 @@ def test_the_large_path_skips_what_the_time_no_longer_allows(
         plans.append(1)
         return real_plan(*args, **kwargs)
 
-    monkeypatch.setattr(solve_module, slow_step, slow)
-    real_plan = solve_module.flow_week
-    monkeypatch.setattr(solve_module, "flow_week", counted)
+    monkeypatch.setattr(large_module, slow_step, slow)
+    real_plan = large_module.flow_week
+    monkeypatch.setattr(large_module, "flow_week", counted)
     budget = Budget(1.0)
-    result = _solve(_branch(3), budget, limit=1.0)
+    result = _solve(_branch(3), budget, limit=1.0, settings=LARGE)
     assert result.progress == ()
     assert result.bound is not None
     assert bool(plans) is planned
@@ -239,9 +247,8 @@ def test_the_large_path_skips_what_the_time_no_longer_allows(
 def test_the_large_path_plans_only_when_the_plan_fits(
     monkeypatch: pytest.MonkeyPatch, limit: float, planned: bool
 ) -> None:
-    # The bounds and the plan take about PLAN_PER_PREPARE (3) times what preparing took.
-    monkeypatch.setattr(solve_module, "LARGE_BRANCH_VISITS", 0)
-    real_prepare, real_bound = solve_module.prepare, solve_module.objective_lower_bound
+    # The bounds and the plan take about plan_per_prepare (3) times what preparing took.
+    real_prepare, real_bound = solve_module.prepare, large_module.objective_lower_bound
     bounds: list[int] = []
 
     def slow(*args: Any) -> Any:
@@ -253,22 +260,22 @@ def test_the_large_path_plans_only_when_the_plan_fits(
         return real_bound(*args)
 
     monkeypatch.setattr(solve_module, "prepare", slow)
-    monkeypatch.setattr(solve_module, "objective_lower_bound", counted)
-    result = _solve(_branch(3), Budget(limit), limit=limit)
+    monkeypatch.setattr(large_module, "objective_lower_bound", counted)
+    result = _solve(_branch(3), Budget(limit), limit=limit, settings=LARGE)
     assert bool(bounds) is planned
     assert any("left no time for a search" in n for n in result.notes) is not planned
 
 
 def test_a_search_that_runs_past_its_deadline_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
     # A step that cannot be cut short (here: a search that sleeps) ends 1.5 s late.
-    real = solve_module._solve_small
+    real = SmallSearch.run
 
-    def late(job: Any) -> Result:
-        result = real(job)
-        time.sleep(max(0.0, job.budget.search_deadline + 1.5 - time.monotonic()))
+    def late(self: SmallSearch) -> Result:
+        result = real(self)
+        time.sleep(max(0.0, self.job.budget.search_deadline + 1.5 - time.monotonic()))
         return result
 
-    monkeypatch.setattr(solve_module, "_solve_small", late)
+    monkeypatch.setattr(SmallSearch, "run", late)
     result = _solve(_branch(3), Budget(1.0), limit=1.0)
     assert any("after its deadline (1 s limit)" in n for n in result.notes)
 

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import jpholiday
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from scheduler.bounds.coverage import visit_coverage_bound
 from scheduler.bounds.flow import coverage_bound
 from scheduler.cli import app
 from scheduler.config import SolverParams
@@ -372,6 +373,7 @@ def test_no_shortage_keeps_the_generous_bytes(tmp_path: Path, shortage: float | 
     [
         (7, {"alts.csv"}),  # weekly ceilings: only the ALTs' contracts change
         (1, {"alts.csv", "travel.csv"}),  # a region: contracts and the river's commutes
+        (2, {"alts.csv"}),  # visit days: days off, calibrated on the visit bound's LP
     ],
 )
 def test_short_branch_same_seed_same_bytes(tmp_path: Path, seed: int, changed: set[str]) -> None:
@@ -425,14 +427,25 @@ def test_the_flow_bound_sees_the_shortage(share: float, seed: int) -> None:
     seed=st.integers(0, 2**32),
     share=st.floats(0.005, 0.3),
 )
+# One ALT for both levels: the junior-high mix would make the whole short, so it falls back.
+@example(n=1, seed=238, share=0.125)
+# One ALT and the days-off mix: a day off would take more than the cut, so none is given.
+@example(n=1, seed=477, share=0.0625)
 def test_any_short_branch_is_clean_and_short_by_its_share(n: int, seed: int, share: float) -> None:
     # Large shares and tiny branches included: a level or region that cannot be short alone
     # falls back to the weekly ceilings, and no ALT is left without a school.
     drawn = generate_branch(n, seed, shortage=share)
     inst, short = drawn.instance, drawn.shortage
-    assert short is not None and short.short_by == max(1, round(share * inst.need()))
+    asked = max(1, round(share * inst.need()))
+    assert short is not None
+    if short.binding == ("visit days",):
+        # Whole days off: short by the share asked, or by up to a day's lessons more.
+        assert asked <= short.short_by <= asked + inst.settings.max_lessons_per_day, short
+    else:
+        assert short.short_by == asked
     assert reference_issues(inst) == [] and warnings_for(inst) == []
-    unmet = inst.need() - coverage_bound(prepare(inst))
+    # The visit bound: the flow bound does not see visit days (one school a day).
+    unmet = inst.need() - visit_coverage_bound(prepare(inst))
     assert abs(unmet - short.short_by) <= 0.1 * short.short_by + 2, short
 
 
@@ -480,6 +493,17 @@ def test_what_the_shortage_says_binds_is_true(seed: int) -> None:
         )
         assert _capacity(inst) > inst.need()
         assert [a.alt_id for a in inst.alts] == [a.alt_id for a in generous.alts]
+    elif short.binding == ("visit days",):
+        # Days off with the ceilings kept: lessons to spare, visits not. The flow bound lets
+        # an ALT split a day between schools and sees less; the visit bound sees it all.
+        assert _capacity(inst) >= inst.need() - short.short_by
+        assert all(len(a.unavailable) <= 2 for a in inst.alts)
+        assert [inst.max_lessons(a) for a in inst.alts] == [
+            generous.max_lessons(a) for a in generous.alts
+        ]
+        prep = prepare(inst)
+        assert coverage_bound(prep) > inst.need() - short.short_by
+        assert visit_coverage_bound(prep) == inst.need() - short.short_by
     else:
         assert _capacity(inst) == inst.need() - short.short_by
         days_off = sum(len(a.unavailable) for a in inst.alts)
@@ -492,6 +516,37 @@ def test_what_the_shortage_says_binds_is_true(seed: int) -> None:
             if len(a.unavailable) > len(g.unavailable):
                 assert inst.max_lessons(a) <= 5 * (5 - len(a.unavailable)), a
     assert short.describe().startswith("short by ~5% (")
+
+
+@pytest.mark.parametrize(("n", "seed", "share"), [(30, 2, 0.005), (60, 3, 0.005)])
+def test_large_schools_taking_one_alt_a_day_are_short_by_the_share(
+    n: int, seed: int, share: float
+) -> None:
+    drawn = generate_branch(n, seed, shortage=share, mix=("ALTs per school-day",))
+    inst, short = drawn.instance, drawn.shortage
+    assert short is not None and short.binding == ("ALTs per school-day",)
+    generous = generate(n, seed)
+    # Only schools change, from two ALTs a day to one; the ALTs keep their contracts.
+    changed = [
+        (g.max_alts_per_day, s.max_alts_per_day)
+        for s, g in zip(inst.schools, generous.schools, strict=True)
+        if s != g
+    ]
+    assert changed and set(changed) == {(2, 1)}
+    assert inst.alts == generous.alts
+    assert generate_branch(n, seed, shortage=share, mix=("ALTs per school-day",)) == drawn
+    # The maximum flow counts one ALT a day times the largest visit, so it sees it exactly.
+    assert coverage_bound(prepare(inst)) == inst.need() - short.short_by
+    assert reference_issues(inst) == [] and warnings_for(inst) == []
+
+
+def test_a_chosen_mix_keeps_the_other_draws() -> None:
+    # The seed's draw of a mix is still made, so the branch is the seed's with that mix.
+    drawn = generate_branch(30, 3, shortage=0.02, mix=("region",))
+    assert drawn.shortage is not None and drawn.shortage.binding == ("region",)
+    assert drawn.instance.schools == generate(30, 3).schools
+    with pytest.raises(ValueError, match="mix"):
+        generate_branch(5, 1, shortage=0.02, mix=("nothing",))
 
 
 def test_the_seed_varies_the_binding_limits() -> None:
@@ -538,14 +593,15 @@ def test_generate_refuses_a_shortage_out_of_range(share: float) -> None:
 
 
 def test_cli_says_what_binds(tmp_path: Path) -> None:
-    cmd = ["generate", "--alts", "30", "--seed", "2", "--shortage", "2%", str(tmp_path / "b")]
+    # Seed 3 draws the weekly ceilings: quick to draw (visit days take a few LP solves).
+    cmd = ["generate", "--alts", "30", "--seed", "3", "--shortage", "2%", str(tmp_path / "b")]
     result = CliRunner().invoke(app, cmd)
     assert result.exit_code == 0, result.output
-    short = generate_branch(30, 2, shortage=0.02).shortage
+    short = generate_branch(30, 3, shortage=0.02).shortage
     assert short is not None
     assert short.describe() in result.output.replace("\n", "")
     assert "binding: " in result.output
-    assert load_instance(tmp_path / "b")[0] == generate(30, 2, shortage=0.02)
+    assert load_instance(tmp_path / "b")[0] == generate(30, 3, shortage=0.02)
 
 
 @pytest.mark.parametrize("value", ["5", "abc", "-2%"])  # no %, words, negative

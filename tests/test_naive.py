@@ -1,5 +1,6 @@
 """The naive period-level CP-SAT model: hand-known optima on tiny branches, the same optimum
-as the default method, and every timetable checked by the validator (``solved`` does that)."""
+as the default method, and every timetable checked by the validator (``solved`` and
+``naive_solved`` do that)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,26 @@ from collections.abc import Callable
 import pytest
 from tiny import alt, bells, branch, klass, only, school, solved
 
-from scheduler.config import Weights
+from scheduler.config import SolverParams, Weights
 from scheduler.instance import Blocked, Instance, Travel
+from scheduler.reference.naive import solve_reference
+from scheduler.result import Result
+from scheduler.validate import check, score
+
+
+def naive_solved(
+    inst: Instance, weights: Weights | None = None, time_limit: float = 10.0
+) -> Result:
+    """The naive model's timetable, checked as ``solved`` checks the default method's: no
+    hard rule broken, and the objective the validator's recomputation."""
+    w = weights or Weights.default()
+    params = SolverParams.default(time_limit=time_limit, workers=2, seed=0)
+    result = solve_reference(inst, w, params)
+    violations = check(inst, result.assignments)
+    assert violations == [], [str(v) for v in violations]
+    assert result.objective == score(inst, result.assignments, w).objective
+    assert result.method == "naive"
+    return result
 
 
 def _two_schools_one_day(minutes: int) -> Instance:
@@ -91,7 +110,7 @@ HAND_CASES: list[tuple[str, Callable[[], Instance], Weights, int]] = [
 def test_naive_reaches_the_hand_optimum(
     name: str, make: Callable[[], Instance], weights: Weights, expected: int
 ) -> None:
-    result = solved(make(), weights, method="naive")
+    result = naive_solved(make(), weights)
     assert result.status == "OPTIMAL"
     assert result.objective == expected
     assert result.bound is not None and result.bound <= expected + 1e-6
@@ -137,7 +156,7 @@ SAME_OPTIMUM: list[tuple[str, Callable[[], Instance]]] = [
 @pytest.mark.parametrize(("name", "make"), SAME_OPTIMUM, ids=[c[0] for c in SAME_OPTIMUM])
 def test_naive_and_default_prove_the_same_optimum(name: str, make: Callable[[], Instance]) -> None:
     inst = make()
-    naive = solved(inst, method="naive", time_limit=20)
+    naive = naive_solved(inst, time_limit=20)
     default = solved(inst, method="cpsat", time_limit=20)
     assert naive.status == default.status == "OPTIMAL"
     assert naive.objective == default.objective
@@ -146,7 +165,7 @@ def test_naive_and_default_prove_the_same_optimum(name: str, make: Callable[[], 
 def test_naive_every_term_counts() -> None:
     # The mixed branch at default weights must pay something in every family it can; a model
     # that dropped a term would report an objective below the validator's and fail `solved`.
-    result = solved(_mixed_branch(), method="naive", time_limit=20)
+    result = naive_solved(_mixed_branch(), time_limit=20)
     assert result.penalties["alt_school"] > 0
     assert result.penalties["commute_minute"] > 0
     assert result.penalties["day_peak"] > 0

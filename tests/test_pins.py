@@ -14,8 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import scheduler.solve as solve_module
-from scheduler.config import SolverParams, Weights
+from scheduler.config import Settings, SolverParams, Weights
 from scheduler.errors import InstanceError
 from scheduler.generate import generate
 from scheduler.instance import Instance, Pin
@@ -219,6 +218,15 @@ def random_pins(inst: Instance, rng: random.Random, count: int) -> tuple[Pin, ..
     return tuple(out)
 
 
+def large_path(monkeypatch: pytest.MonkeyPatch, large: bool) -> None:
+    """Solves with the default settings take the large path (every branch) or the small one
+    (a branch this size): the ``[search] large_branch_visits`` setting."""
+    default = Settings.default()
+    search = default.search.model_copy(update={"large_branch_visits": 0 if large else 2_500})
+    chosen = default.model_copy(update={"search": search})
+    monkeypatch.setattr(Settings, "default", staticmethod(lambda: chosen))
+
+
 @settings(
     max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -230,7 +238,7 @@ def test_random_pins_from_a_valid_timetable_are_kept(
     inst = inst.model_copy(update={"pins": random_pins(inst, random.Random(seed), count)})
     assert pin_issues(inst) == []
     # The large path on a small branch: the same region search a 100-ALT branch runs.
-    monkeypatch.setattr(solve_module, "LARGE_BRANCH_VISITS", 0 if large else 2_500)
+    large_path(monkeypatch, large)
     for method in ("greedy", "cpsat"):
         result = solve(
             inst, Weights.default(), SolverParams.default(time_limit=1, workers=1, seed=0),
@@ -257,7 +265,7 @@ def test_two_schools_pinned_on_one_day_are_kept_on_both_paths(
         {"alt_id": "A1", "school_id": "S", "day": "Mon"},
         {"alt_id": "A1", "school_id": "T", "day": "Mon"},
     )
-    monkeypatch.setattr(solve_module, "LARGE_BRANCH_VISITS", 0 if large else 2_500)
+    large_path(monkeypatch, large)
     result = solved(inst, time_limit=2)
     assert {ls.school_id for ls in result.lessons if (ls.alt_id, ls.day) == ("A1", "Mon")} == {
         "S",

@@ -2,7 +2,7 @@
 
 Tiny branches with the answer known; an unchanged branch gives the previous timetable back
 on the small path (the demo) and on the large path (a generated branch past
-``LARGE_BRANCH_VISITS``); the command line writes changes.csv and the report's counts.
+``[search] large_branch_visits``); the command line writes changes.csv and the report's counts.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from scheduler.config import SolverParams, Weights
+from scheduler.config import Settings, SolverParams, Weights
 from scheduler.errors import InstanceError
 from scheduler.generate import generate
 from scheduler.instance import Instance
@@ -23,7 +23,7 @@ from scheduler.io.tables import write_instance
 from scheduler.model.data import prepare
 from scheduler.replan.previous import Previous, previous_of, read_previous
 from scheduler.result import Lesson, Result, lessons_frame
-from scheduler.solve import LARGE_BRANCH_VISITS, solve
+from scheduler.solve import solve
 from scheduler.validate import check, score
 from tests.test_calendar_cli import run
 from tests.test_pins import two_alts
@@ -117,9 +117,9 @@ def test_the_demo_unchanged_comes_back_identical() -> None:
 
 
 def test_a_large_branch_unchanged_comes_back_identical() -> None:
-    # Past LARGE_BRANCH_VISITS, so the region search runs from the previous timetable.
+    # Past [search] large_branch_visits, so the region search runs from the previous timetable.
     inst = generate(20, 1)
-    assert len(prepare(inst).visits) > LARGE_BRANCH_VISITS
+    assert len(prepare(inst).visits) > Settings.default().search.large_branch_visits
     params = SolverParams.default(time_limit=1, workers=1, seed=0)
     first = solve(inst, Weights.default(), params, method="greedy")
     inst = settled(inst, first.lessons)

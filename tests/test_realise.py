@@ -1,5 +1,5 @@
 """A timetable from the converged programme (scheduler.search.from_programme), and the region
-search going on from it (lns.improve's restart)."""
+search going on from it (the restart a Guide hands to the region steps)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scheduler.bounds.week_bound import week_bound
-from scheduler.config import SolverParams, Weights
+from scheduler.config import Settings, SolverParams, Weights
 from scheduler.generate import generate
 from scheduler.model.data import prepare
 from scheduler.result import Lesson, lessons_frame
 from scheduler.search import from_programme as rz
 from scheduler.search.greedy import greedy
-from scheduler.search.regions import improve, objective_of
+from scheduler.search.regions import Guide, improve, objective_of
 from scheduler.validate import check
 
 ALTS = [f"A{i}" for i in range(12)]
@@ -37,12 +37,8 @@ def test_groups_share_nothing_and_hold_everyone_with_a_pair(
 ) -> None:
     # Groups are solved side by side and their answers joined: no ALT and no school may be
     # in two of them, and every ALT and school the programme pairs must be in one.
-    old = rz.MAX_GROUP_ALTS
-    rz.MAX_GROUP_ALTS = most
-    try:
-        found = rz.groups(support, SCHOOLS, ALTS)
-    finally:
-        rz.MAX_GROUP_ALTS = old
+    cfg = Settings.default().search.model_copy(update={"max_group_alts": most})
+    found = rz.groups(support, SCHOOLS, ALTS, cfg)
     schools = [s for ss, _aa in found for s in ss]
     alts = [a for _ss, aa in found for a in aa]
     assert len(schools) == len(set(schools)) and len(alts) == len(set(alts))
@@ -88,13 +84,14 @@ def test_a_restart_worse_than_the_search_never_makes_the_answer_worse() -> None:
             poor.append(ls)
     asked: list[float] = []
 
-    def restart() -> list[Lesson] | None:
-        asked.append(time.monotonic())
-        return poor if len(asked) == 3 else None
+    class Restart(Guide):
+        def restart(self) -> list[Lesson] | None:
+            asked.append(time.monotonic())
+            return poor if len(asked) == 3 else None
 
     params = SolverParams(time_limit=4, workers=2, seed=1)
     t0 = time.monotonic()
-    lessons, objective, _steps = improve(prep, weights, params, start, t0 + 4, t0, restart=restart)
+    lessons, objective, _steps = improve(prep, weights, params, start, t0 + 4, t0, guide=Restart())
     assert len(asked) >= 3  # polled until it handed over, then no more
     assert objective == objective_of(prep, lessons, weights)
     assert objective <= objective_of(prep, start, weights)
@@ -122,5 +119,10 @@ def test_while_a_restart_may_come_only_one_lane_steps(monkeypatch) -> None:  # t
     monkeypatch.setattr(lns.RegionSearch, "step", counted)
     params = SolverParams(time_limit=3, workers=2, seed=1)
     t0 = time.monotonic()
-    improve(prep, Weights.default(), params, greedy(prep), t0 + 3, t0, pending=lambda: True)
+
+    class Pending(Guide):
+        def pending(self) -> bool:
+            return True
+
+    improve(prep, Weights.default(), params, greedy(prep), t0 + 3, t0, guide=Pending())
     assert most[0] == 1

@@ -11,12 +11,12 @@ from test_solve_property import branches
 from tiny import alt, bells, branch, klass, school
 
 from scheduler.bounds.flow import VisitIndex, coverage_bound
-from scheduler.config import Weights
+from scheduler.config import Settings, Weights
 from scheduler.instance import DAYS, Instance
 from scheduler.model.data import alt_week_capacity, prepare
 from scheduler.result import Lesson, lessons_frame
 from scheduler.search.greedy import greedy, plan_days
-from scheduler.search.regions import LnsSettings, RegionSearch, _plan_region
+from scheduler.search.regions import RegionSearch, _plan_region
 from scheduler.search.week_plan import flow_week
 from scheduler.validate import check
 
@@ -115,7 +115,7 @@ def test_a_plan_step_frees_both_ends_of_a_crossed_pair() -> None:
     where = {s: (inst.school_by_id[s].lat, inst.school_by_id[s].lon) for s in prep.needy}
     for seed in range(5):
         region, free = _plan_region(
-            crossed, planned, where, LnsSettings(), random.Random(seed), []
+            crossed, planned, where, Settings.default().search, random.Random(seed), []
         )
         assert set(region) == {"North", "South"} and free == {"N", "S"}
 
@@ -155,15 +155,15 @@ def test_a_chain_step_reaches_an_alt_with_room_through_a_full_one() -> None:
     inst, full = _chained(with_room=True)
     prep = prepare(inst)
     for seed in range(8):
-        search = RegionSearch(prep, LnsSettings(), random.Random(seed), None)
+        search = RegionSearch(prep, Settings.default().search, random.Random(seed), None)
         assert search.chain_region(full, ["J"]) == (["J", "E"], {"X", "Y"})
     inst, full = _chained(with_room=False)
-    search = RegionSearch(prepare(inst), LnsSettings(), random.Random(0), None)
+    search = RegionSearch(prepare(inst), Settings.default().search, random.Random(0), None)
     assert search.chain_region(full, ["J"]) is None
 
 
 def test_a_new_plan_replaces_the_planned_alts_of_every_school() -> None:
     prep = prepare(_crossed())
-    search = RegionSearch(prep, LnsSettings(), random.Random(0), {("N", "North"): 5})
+    search = RegionSearch(prep, Settings.default().search, random.Random(0), {("N", "North"): 5})
     search.use_plan({("S", "North"): 3, ("N", "South"): 2})
     assert search.planned == {"North": {"S"}, "South": {"N"}}

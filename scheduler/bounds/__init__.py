@@ -2,6 +2,9 @@
 
 - ``flow``: the lesson network, the most lessons any timetable can give (maximum flow) and
   the cheap bound by ALT and by school, at any size.
+- ``coverage``: the most lessons, counting visits (a linear relaxation), for short-handed
+  branches where the flow is loose.
+- ``words``: that bound in users' words ("25 lessons unmet; no timetable can give more").
 - ``week_bound``: column generation over weeks that forget their days, at any size; run
   beside the large-branch search, whose plan and restart it also feeds.
 - ``patterns``: column generation over each ALT's whole weekly patterns (small branches,

@@ -34,6 +34,7 @@ from ortools.sat.python import cp_model
 from scheduler.bounds.patterns import LP_TOLERANCE, SCALE, LastRound
 from scheduler.bounds.week_dp import Signature
 from scheduler.config import Weights
+from scheduler.model.cpsat import new_solver
 from scheduler.model.data import Prepared
 from scheduler.model.interrupt import run
 
@@ -177,9 +178,7 @@ class Closing:
             # Proving that nothing cheaper exists is much faster than finding an optimum.
             self.model.add(self.objective <= math.ceil(below) - 1)
             self.below = below
-        solver = cp_model.CpSolver()
-        solver.parameters.num_workers = max(1, threads)
-        solver.parameters.max_time_in_seconds = max(0.1, deadline - t0)
+        solver = new_solver(seconds=max(0.1, deadline - t0), workers=threads)
         status = run(solver, self.model)
         proven = math.inf if status == cp_model.INFEASIBLE else solver.best_objective_bound
         proven = min(proven, self.below)  # every choice costing less was searched

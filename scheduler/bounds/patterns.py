@@ -36,6 +36,7 @@ from ortools.sat.python import cp_model
 from scheduler.bounds.week_dp import Prices, SchoolVectors, Signature, WeekCosts, WeekDP
 from scheduler.config import Weights
 from scheduler.instance import DAYS, Day
+from scheduler.model.cpsat import new_solver
 from scheduler.model.data import Prepared
 from scheduler.model.interrupt import interrupted, run
 from scheduler.model.master import (
@@ -622,12 +623,10 @@ class _Pricer:
     ) -> tuple[float, list[_Week]] | None:
         model, price = self.cpsat_objective(prices, exact)
         model.minimize(price)
-        solver = cp_model.CpSolver()
-        solver.parameters.num_workers = 1
         seconds = deadline - time.monotonic()
         if seconds <= 0:
             return None
-        solver.parameters.max_time_in_seconds = seconds
+        solver = new_solver(seconds=seconds)
         # Every improving week the search passes through is a column too: fewer rounds.
         found = _Weeks(self)
         status = run(solver, model, found)

@@ -888,13 +888,14 @@ class BackgroundBound:
         starts: Iterable[Sequence[Lesson]],
         floor: int,
         index: VisitIndex | None = None,
+        give_up: float = 0.5,
     ) -> None:
         self.value = floor
         self._done = threading.Event()
         self._result: WeekBound | None = None
         self._error: BaseException | None = None
         starts = [list(s) for s in starts]
-        cutoff = time.monotonic() + (deadline - time.monotonic()) / 2
+        cutoff = time.monotonic() + (deadline - time.monotonic()) * give_up
 
         def stop() -> bool:
             return self._done.is_set() or (time.monotonic() > cutoff and self.value <= floor)

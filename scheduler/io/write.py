@@ -26,6 +26,7 @@ from urllib.parse import quote, unquote
 import pandas as pd
 
 from scheduler import signals
+from scheduler.bounds.words import unmet_report
 from scheduler.config import MAX_ASSIGNMENT_ROWS, Weights
 from scheduler.errors import InputIssue, InstanceError
 from scheduler.instance import DAYS, Instance
@@ -235,10 +236,14 @@ def report_dict(
         if reasons.get(rec["alt_id"]):
             rec["reason"] = reasons[rec["alt_id"]]
     # A re-plan's counts (--previous): kept, moved and added lessons, per ALT and school.
-    changes = {} if result.replan is None else {"changes": result.replan}
+    extension: dict[str, Any] = {} if result.replan is None else {"changes": result.replan}
+    # The unmet lessons against the coverage bound, when the caller computed it.
+    if result.most_lessons is not None:
+        unmet = instance.need() - len(result.lessons)
+        extension["coverage_bound"] = unmet_report(unmet, instance.need(), result.most_lessons)
     return _plain(
         {
-            **changes,
+            **extension,
             "status": result.status,
             "method": result.method,
             "objective": result.objective,

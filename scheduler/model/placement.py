@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from scheduler.instance import Day
+from scheduler.model.cpsat import new_solver
 from scheduler.model.data import ClassKey, Links, Prepared, lesson_at, too_close
 from scheduler.model.interrupt import run
 from scheduler.model.pins import keep_misses, place_pins
@@ -178,14 +179,10 @@ def _solve_cluster(
     if maximize:
         goal -= (big * (len(x) + 1) * (1 + keep)) * sum(x.values())
     model.minimize(goal)
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.random_seed = 0
     # A deterministic time limit keeps the answer the same on every machine; the deadline
     # only matters when the whole solve is about to run out of time.
-    solver.parameters.max_deterministic_time = effort
-    if deadline is not None:
-        solver.parameters.max_time_in_seconds = max(0.05, deadline - time.monotonic())
+    seconds = None if deadline is None else max(0.05, deadline - time.monotonic())
+    solver = new_solver(seconds=seconds, workers=1, seed=0, effort=effort)
     status = run(solver, model, stoppable=False)
     if status == cp_model.INFEASIBLE:
         return INFEASIBLE

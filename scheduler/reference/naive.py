@@ -21,11 +21,12 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from scheduler.config import SolverParams, Weights
-from scheduler.instance import DAYS, Day, Period
+from scheduler.instance import DAYS, Day, Instance, Period
 from scheduler.model import goals, visit_rules
+from scheduler.model.cpsat import new_solver
 from scheduler.model.data import ClassKey, Prepared, too_close
-from scheduler.model.interrupt import run
-from scheduler.result import Lesson, Status
+from scheduler.model.interrupt import run, watching
+from scheduler.result import Lesson, Result, Status
 
 X = tuple[str, ClassKey, Day, int]  # (alt_id, class, day, period)
 Visit = tuple[str, str, Day]  # (alt_id, school_id, day)
@@ -409,11 +410,8 @@ def solve_naive(
     t0 = time.monotonic()
     m = build_naive(prep, weights)
     add_hint(m, hint)
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.5, params.time_limit - (time.monotonic() - t0))
-    solver.parameters.num_workers = params.threads
-    solver.parameters.random_seed = params.seed
-    solver.parameters.log_search_progress = params.log
+    seconds = max(0.5, params.time_limit - (time.monotonic() - t0))
+    solver = new_solver(params, seconds, log=True)
     progress = _Progress(t0, on_progress)
     status = run(solver, m.model, progress)  # Ctrl-C keeps the best
     if status == cp_model.INFEASIBLE:  # only through a bug: teaching nothing is feasible
@@ -436,4 +434,35 @@ def solve_naive(
         round(solver.objective_value),
         max(0.0, solver.best_objective_bound),
         progress.trace,
+    )
+
+
+def solve_reference(
+    instance: Instance,
+    weights: Weights | None = None,
+    params: SolverParams | None = None,
+    on_progress: ProgressFn | None = None,
+) -> Result:
+    """The naive model's timetable of ``instance`` as a :class:`Result` (method ``naive``),
+    built as :func:`scheduler.solve.solve` builds its own: hinted with the greedy start,
+    within ``params.time_limit`` from now, Ctrl-C keeping the best so far. For the
+    benchmarks and tests; users solve with :func:`scheduler.solve.solve`."""
+    from scheduler.model.data import prepare
+    from scheduler.model.diagnose import capacity_notes
+    from scheduler.search.greedy import greedy
+    from scheduler.search.job import result_of
+
+    weights = weights or Weights.default()
+    params = params or SolverParams.default()
+    t0 = time.monotonic()
+    prep = prepare(instance)
+    notes = capacity_notes(prep)
+    start = greedy(prep)
+    left = max(0.01, params.time_limit - (time.monotonic() - t0))
+    with watching():
+        status, lessons, objective, bound, trace = solve_naive(
+            prep, weights, params.model_copy(update={"time_limit": left}), start, on_progress
+        )
+    return result_of(
+        instance, weights, status, "naive", lessons, objective, bound, t0, notes, trace
     )

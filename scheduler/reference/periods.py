@@ -16,6 +16,7 @@ from collections import defaultdict
 from ortools.sat.python import cp_model
 
 from scheduler.instance import DAYS, Day, Period
+from scheduler.model.cpsat import new_solver
 from scheduler.model.data import ClassKey, Links, Prepared, lesson_at, period_of, too_close
 from scheduler.model.interrupt import run
 from scheduler.result import Lesson
@@ -118,10 +119,7 @@ def _cpsat(prep: Prepared, d: Day, comp: list[Choice]) -> list[Lesson] | str | N
             for s2, p2, b2 in items[i + 1 :]:
                 if s1 != s2 and too_close(inst, s1, p1, s2, p2):
                     model.add_bool_or([b1.Not(), b2.Not()])
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.random_seed = 0
-    solver.parameters.max_deterministic_time = 5.0
+    solver = new_solver(workers=1, seed=0, effort=5.0)
     status = run(solver, model, stoppable=False)
     if status == cp_model.INFEASIBLE:
         return None

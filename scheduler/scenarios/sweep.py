@@ -334,6 +334,7 @@ def compare(
     processes: int | None = None,
     client: Any = None,
     progress: bool = True,
+    deterministic: bool | None = None,
 ) -> Comparison:
     """Solve every scenario with the same solver parameters and compare their KPIs.
 
@@ -358,6 +359,10 @@ def compare(
         scenarios run on that cluster instead (``processes`` is then ignored).
     progress
         Show a progress bar (a tick per finished scenario, time left).
+    deterministic
+        Solve each scenario in deterministic mode (one CP-SAT worker, limits in work
+        units): the same KPIs on every run of the sweep, on any machine and however many
+        scenarios share it (docs/scenarios.md).
 
     Returns
     -------
@@ -374,7 +379,7 @@ def compare(
     items = as_scenarios(scenarios)
     base = weights_of(weights)
     each = [s.weights or base for s in items]
-    chosen = params_of(params, time_limit=time_limit, seed=seed)
+    chosen = params_of(params, time_limit=time_limit, seed=seed, deterministic=deterministic)
     own_client = isinstance(client, str)
     if own_client:
         from distributed import Client

@@ -3,13 +3,12 @@
 The programme's optimum says who teaches where for the week, with weights: many pairs of
 an ALT and a school carry weight 1, the rest are split between a few weeks of the same ALT
 (often half and half along a chain: an ALT shares a school with the next ALT, who shares
-another with the next). Its pairs of enough weight fall apart into many small groups (at
-120 ALTs about a hundred, none above eight ALTs), each a few ALTs and the schools they
-share and nobody else's. Each group is solved on its own by a region step of
-:mod:`scheduler.search.regions` from nothing (visits and counts by CP-SAT over the pairs the
-programme uses, then classes and periods), the groups' answers, which share no ALT and no
-school, join into one valid timetable, and the greedy fill gives what they left where it
-fits.
+another with the next). Its pairs of enough weight fall apart into many small groups, each
+a few ALTs and the schools they share and nobody else's. Each group is solved on its own by
+a region step of :mod:`scheduler.search.regions` from nothing (visits and counts by CP-SAT
+over the pairs the programme uses, then classes and periods), the groups' answers, which
+share no ALT and no school, join into one valid timetable, and the greedy fill gives what
+they left where it fits.
 
 It gives a few dozen lessons less than the need (the days the programme forgets, and the
 chains cut into groups) and far fewer pairs and commute minutes than any start the greedy
@@ -24,40 +23,39 @@ from collections import defaultdict
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
-from scheduler.config import SolverParams, Weights
+from scheduler.config import SearchSettings, Settings, SolverParams, Weights
 from scheduler.model.data import Links, Prepared
 from scheduler.model.interrupt import interrupted
 from scheduler.result import Lesson
 from scheduler.search.greedy import fill
-from scheduler.search.regions import LnsSettings, RegionSearch, objective_of
+from scheduler.search.regions import RegionSearch, objective_of
 
 Pair = tuple[str, str]  # (ALT, school)
 Group = tuple[list[str], set[str]]  # schools, ALTs
 
-# A pair joins the groups when the programme's weeks give it at least this weight; a group
-# with more ALTs than MAX_GROUP_ALTS is split again at the next weight, and so on. Measured
-# at generate(120, 1): at 0.01 one group held 75 ALTs and 125 schools (its step found
-# nothing in time), at 0.2 one held 43; at 1/3 the largest held 6 ALTs and 9 schools. At
-# generate(120, 3), 1/3 leaves a chain of 38 ALTs: CP-SAT finds nothing for it in 1 s
-# from nothing and 824 of its 840 lessons in 10 s, so it is split.
-WEIGHTS = (1 / 3, 1 / 2, 2 / 3, 0.9)
-MAX_GROUP_ALTS = 8
-# A group's ALTs visit only schools the programme pairs them with at least this weight
-# (or that joined them to the group).
-PAIR_WEIGHT = 0.05
-# A group's step gets this many seconds, plus PER_ALT for each of its ALTs, at most
-# MOST_SECONDS (a group of one ALT and one school is proven optimal in milliseconds).
-BASE_SECONDS = 0.3
-PER_ALT = 0.3
-MOST_SECONDS = 2.5
+# The thresholds and times are settings ([search] group_*, max_group_alts, pair_weight):
+# a pair joins the groups when the programme's weeks give it at least the first of
+# ``group_weights``; a group with more ALTs than ``max_group_alts`` is split again at the
+# next weight, and so on (a group of 75 ALTs finds nothing in a step's time; one of 6 is
+# solved in a fraction of a second). A group's step gets ``group_base_seconds`` plus
+# ``group_seconds_per_alt`` for each of its ALTs, at most ``group_most_seconds`` (a group of
+# one ALT and one school is proven optimal in milliseconds).
 
 
-def groups(support: Mapping[Pair, float], schools: list[str], alts: list[str]) -> list[Group]:
+def groups(
+    support: Mapping[Pair, float],
+    schools: list[str],
+    alts: list[str],
+    cfg: SearchSettings | None = None,
+) -> list[Group]:
     """The programme's pairs of enough weight (``support``: pair -> weight), in groups that
     share no ALT and no school, the largest first. A school or an ALT of ``schools`` and
     ``alts`` left out of every group joins the group of its heaviest pair (or a new one),
     so every school and ALT with a pair in ``support`` is in exactly one group."""
-    out = _split(support, [p for p, w in support.items() if w >= WEIGHTS[0]], 0)
+    cfg = cfg or Settings.default().search
+    levels = cfg.group_weights
+    first = [p for p, w in support.items() if w >= levels[0]]
+    out = _split(support, first, levels, cfg.max_group_alts)
     where: dict[str, int] = {}
     for k, (ss, aa) in enumerate(out):
         where |= {f"S:{s}": k for s in ss} | {f"A:{a}": k for a in aa}
@@ -81,9 +79,11 @@ def groups(support: Mapping[Pair, float], schools: list[str], alts: list[str]) -
     )
 
 
-def _split(support: Mapping[Pair, float], pairs: list[Pair], level: int) -> list[Group]:
-    """``pairs`` in connected groups; one with too many ALTs again from its pairs of the
-    next weight."""
+def _split(
+    support: Mapping[Pair, float], pairs: list[Pair], levels: tuple[float, ...], most: int
+) -> list[Group]:
+    """``pairs`` in connected groups; one with more than ``most`` ALTs again from its pairs
+    of the next weight of ``levels``."""
     links = Links()
     for a, s in pairs:
         links.link(f"A:{a}", f"S:{s}")
@@ -97,9 +97,9 @@ def _split(support: Mapping[Pair, float], pairs: list[Pair], level: int) -> list
         aa.add(a)
     out: list[Group] = []
     for ps, ss, aa in found.values():
-        if len(aa) > MAX_GROUP_ALTS and level + 1 < len(WEIGHTS):
-            heavier = [p for p in ps if support[p] >= WEIGHTS[level + 1]]
-            out += _split(support, heavier, level + 1)
+        if len(aa) > most and len(levels) > 1:
+            heavier = [p for p in ps if support[p] >= levels[1]]
+            out += _split(support, heavier, levels[1:], most)
         else:
             out.append((sorted(ss), aa))
     return out
@@ -119,22 +119,25 @@ def realise(
     params: SolverParams,
     support: Mapping[Pair, float],
     deadline: float,
+    cfg: SearchSettings | None = None,
 ) -> list[Lesson]:
     """The timetable of every group of the programme's pairs solved on its own, side by side
     on ``params.threads`` threads, until ``deadline`` (groups not reached give nothing),
     then the lessons still missing given where they fit (:func:`scheduler.search.greedy.fill`)."""
-    search = RegionSearch(prep, LnsSettings(), random.Random(params.seed), None)
-    found = groups(support, search.schools, [a.alt_id for a in prep.instance.alts])
+    cfg = cfg or Settings.default().search
+    search = RegionSearch(prep, cfg, random.Random(params.seed), None)
+    found = groups(support, search.schools, [a.alt_id for a in prep.instance.alts], cfg)
     one = params.model_copy(update={"workers": 1})
     # Load spread is left out: the other groups' ALTs have no lessons in a group's model,
     # so it would price the group's busiest ALT against an empty week.
     alone = weights.model_copy(update={"load_spread": 0})
     # The models stay the size of the programme's choice, not of everyone's reach.
-    paired = {p for p, w in support.items() if w >= PAIR_WEIGHT}
+    paired = {p for p, w in support.items() if w >= cfg.pair_weight}
 
     def solve(group: Group) -> list[Lesson]:
         schools, alts = group
-        seconds = min(MOST_SECONDS, BASE_SECONDS + PER_ALT * len(alts))
+        seconds = cfg.group_base_seconds + cfg.group_seconds_per_alt * len(alts)
+        seconds = min(cfg.group_most_seconds, seconds)
         seconds = min(seconds, deadline - time.monotonic())
         if seconds <= 0 or interrupted():
             return []
@@ -145,8 +148,7 @@ def realise(
 
     with ThreadPoolExecutor(max_workers=max(1, params.threads)) as pool:
         lessons = [ls for group in pool.map(solve, found) for ls in group]
-    # Lessons the groups could not give, given by whoever still has room where they fit
-    # (generate(120, 3): 99 lessons short, 42 after it, in 0.1 s).
+    # Lessons the groups could not give, given by whoever still has room where they fit.
     filled = fill(prep, lessons, weights)
     better = objective_of(prep, filled, weights) < objective_of(prep, lessons, weights)
     return filled if better else lessons

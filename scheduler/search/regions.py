@@ -20,58 +20,56 @@ import random
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from ortools.sat.python import cp_model
 
-from scheduler.config import SolverParams, Weights
+from scheduler.config import SearchSettings, Settings, SolverParams, Weights
 from scheduler.instance import haversine_km
+from scheduler.model.cpsat import new_solver
 from scheduler.model.data import Prepared
 from scheduler.model.interrupt import interrupted, run
 from scheduler.model.master import build_master
 from scheduler.model.pins import replan_cost
 from scheduler.model.placement import Counts, Visit, clusters, counts_of, place
 from scheduler.result import Lesson
+from scheduler.search.job import Clock, ProgressFn
 from scheduler.search.swaps import DaySwaps, Week
 
-ProgressFn = Callable[[float, float, float], None]
-
-# Share of steps that free a plan region when a plan is given.
-PLAN_STEPS = 0.5
-# While lessons are missing, share of the other steps that free a chain of moves ending at
-# an ALT with room (:meth:`RegionSearch.chain_region`).
-CHAIN_STEPS = 0.5
-# Steps without progress before a region grows by one more base size.
-STUCK_STEPS = 10
-# Deterministic seconds per placed cluster in a step. Continuity comes out the same as with
-# the full effort (generate(120, 1), greedy visits: 3 at 2.0, 0.5 and 0.2); the rest of the
-# effort goes to proving the earliest periods, which a step does not need.
-PLACE_EFFORT = 0.3
-# Lanes run steps side by side, on regions that share no school and no ALT, each with its
-# share of the threads: a step's time is nearly all CP-SAT and placement (which run outside
-# the GIL), and a small region gains little from a second worker. A lane starts its next
-# step as soon as its last one is judged, without waiting for the others.
-LANES = 2
-# Draws a further lane gets to find a region apart from the ones already taken.
-DISJOINT_TRIES = 20
-# Schools a re-placing step (:meth:`RegionSearch.unsettled`) places anew at most.
-REPLACE_SCHOOLS = 6
+Pick = tuple[list[str], set[str]]  # a region: its schools, the ALTs free to move in it
+# A lane stops this long (seconds, or work units in deterministic mode) before the deadline:
+# a step begun later would end past it.
+LAST_STEP = 0.5
 
 
-@dataclass(frozen=True)
-class LnsSettings:
-    """Sizes of a region and of one step."""
+class Guide:
+    """What steers the region steps from outside, asked between steps. This one steers
+    nothing and reports each better timetable to ``on_progress`` (with bound 0); the large
+    path's search (:class:`scheduler.search.large.LargeSearch`) hands over the programme's
+    plan and a restart."""
 
-    # Measured (2 cores, 60 s, from the plan-following start): small, quick steps win; at
-    # 120 ALTs seeds 1 / 2, 6/3/0.3 s 38,110 / 36,917, 8/4/0.5 s 41,281 / 41,050, 4/2/0.2 s
-    # 40,589 / 39,250, 12/6/1 s 44,830 / 41,600; at 250 ALTs seed 1, 6/3/0.3 s 106,229 and
-    # 8/4/0.5 s 105,811. (From the plain greedy start, at 250 ALTs 8/4/0.5 s left 156 lessons
-    # unmet, 6/3/0.3 s 166, 12/6/1 s 204, 20/8/2 s 238.)
-    schools: int = 6  # schools freed around the seed
-    near_alts: int = 3  # ALTs living nearest the seed (and as many with spare capacity)
-    step_seconds: float = 0.3
+    def __init__(self, on_progress: ProgressFn | None = None, t0: float = 0.0) -> None:
+        self.on_progress = on_progress
+        self.t0 = t0
+
+    def report(self, seconds: float, objective: float) -> None:
+        """A better timetable, ``seconds`` after the start."""
+        if self.on_progress:
+            self.on_progress(seconds, objective, 0.0)
+
+    def plan(self) -> Mapping[tuple[str, str], int] | None:
+        """A better plan of who teaches where to follow from now on, or None."""
+        return None
+
+    def restart(self) -> list[Lesson] | None:
+        """A timetable to go on from instead, handed over at most once, or None."""
+        return None
+
+    def pending(self) -> bool:
+        """Whether a restart may still come: only the first lane steps meanwhile."""
+        return False
 
 
 def improve(
@@ -82,119 +80,21 @@ def improve(
     deadline: float,
     t0: float,
     on_progress: ProgressFn | None = None,
-    settings: LnsSettings | None = None,
+    settings: SearchSettings | None = None,
     plan: Mapping[tuple[str, str], int] | None = None,
-    replan: Callable[[], Mapping[tuple[str, str], int] | None] | None = None,
-    restart: Callable[[], list[Lesson] | None] | None = None,
-    pending: Callable[[], bool] | None = None,
+    guide: Guide | None = None,
 ) -> tuple[list[Lesson], int, int]:
-    """Improve a valid timetable region by region until ``deadline`` (a monotonic time).
-
-    With a weekly ``plan`` of who teaches where (:func:`scheduler.search.week_plan.flow_week`),
-    some steps free the schools and ALTs between the timetable and the plan instead of a
-    geographic region; ``replan``, polled between steps, may hand over a better plan once
-    (the converged bound's pairs: :attr:`scheduler.bounds.week_bound.WeekBound.plan`);
-    ``restart``, polled the same way, may hand over once a timetable to go on from instead
-    (:func:`scheduler.search.from_programme.realise`), even a worse one: the other lanes wait while
-    it is built, and the best timetable before it is kept should the search not pass it;
-    while ``pending()`` says one may still come, only the first lane steps (the cores go to
-    what builds it).
-    With two threads or more, several lanes run steps side by side on regions that share no
-    school and no ALT (see :data:`LANES`). Returns the best timetable, its objective and the
-    number of accepted steps.
-    """
-    search = RegionSearch(prep, settings or LnsSettings(), random.Random(params.seed), plan)
-    lanes = max(1, min(LANES, params.threads))
-    step_params = params.model_copy(update={"workers": max(1, params.threads // lanes)})
-    state = _Lanes(list(start), objective_of(prep, start, weights))
-    state.reported = state.best_obj
-    state.dirty = {a.alt_id for a in prep.instance.alts}
-    swaps = DaySwaps(prep, weights)
-    if on_progress:
-        on_progress(time.monotonic() - t0, state.best_obj, 0.0)
-
-    def lane(first: bool) -> None:
-        while True:
-            with state.changed:
-                if not first and pending is not None and not state.restarted and pending():
-                    if time.monotonic() >= deadline - 0.5 or interrupted() or state.failed:
-                        return
-                    state.changed.wait(timeout=0.1)
-                    continue
-                better = replan() if replan is not None else None
-                if better is not None and better is not search.plan:
-                    search.use_plan(better)
-                # Built under the lock: the other lanes wait (their steps would be judged
-                # against a timetable about to be left).
-                fresh = restart() if restart is not None and not state.restarted else None
-                if fresh is not None:
-                    _restart(state, fresh, prep, weights)
-                if time.monotonic() < deadline - 0.5 and _swap_step(
-                    state, swaps, search, weights, t0, on_progress
-                ):
-                    continue
-                pick, again = None, False
-                while pick is None:
-                    if (
-                        time.monotonic() >= deadline - 0.5
-                        or not search.schools
-                        or interrupted()
-                        or state.failed
-                    ):
-                        return
-                    # Stuck on the last missing lessons: they need a longer chain of moves,
-                    # so the region and its time grow (up to 3x) until a step is accepted.
-                    grow = min(3, 1 + state.since // (STUCK_STEPS * lanes))
-                    taken = list(state.running.values())
-                    pick = search.unsettled(state.best, state.settled, taken, stuck=grow > 1)
-                    again = pick is not None
-                    if pick is None:
-                        pick = search.apart(state.best, grow, taken)
-                    if pick is None:  # every region drawn overlaps a running one
-                        state.changed.wait(timeout=0.05)
-                key = object()
-                state.running[key] = pick
-                current, generation = state.best, state.generation
-                seconds = min(search.cfg.step_seconds * grow, deadline - time.monotonic())
-            found = None
-            try:
-                if again:
-                    found = search.place_again(current, pick[0], step_params)
-                else:
-                    found = search.step(
-                        current, pick, weights=weights, params=step_params, seconds=seconds
-                    )
-            except BaseException:
-                state.failed = True
-                raise
-            finally:
-                with state.changed:
-                    del state.running[key]
-                    state.since += 1
-                    # A step begun before a restart answers for a timetable left behind.
-                    if generation == state.generation:
-                        if again:  # placed anew from the same visits: nothing more there
-                            state.settled.update(pick[0])
-                        if found is not None:
-                            _commit(state, found, prep, weights, t0, on_progress)
-                    state.changed.notify_all()
-
-    try:
-        if lanes == 1:
-            lane(True)
-        else:
-            with ThreadPoolExecutor(max_workers=lanes) as pool:
-                for done in [pool.submit(lane, k == 0) for k in range(lanes)]:
-                    done.result()
-    finally:  # Ctrl-C (scheduler.model.interrupt) stops the running searches: best is kept
-        state.failed = True
-    if state.kept is not None and state.kept_obj < state.best_obj:  # a restart not made up for
-        return state.kept, state.kept_obj, state.accepted
-    return state.best, state.best_obj, state.accepted
+    """Improve a valid timetable region by region until ``deadline`` (a monotonic time):
+    :class:`Lanes` on the wall clock. Returns the best timetable, its objective and the
+    number of accepted steps."""
+    clock = Clock(False, t0, deadline - t0, deadline)
+    cfg = settings or Settings.default().search
+    lanes = Lanes(prep, weights, params, cfg, clock, guide or Guide(on_progress, t0), plan)
+    return lanes.run(start)
 
 
 @dataclass
-class _Lanes:
+class _Shared:
     """What the lanes share, under ``changed``'s lock: the best timetable, the regions
     being searched, and whether the search is stuck."""
 
@@ -203,7 +103,7 @@ class _Lanes:
     accepted: int = 0
     since: int = 0  # steps since the last accepted one
     failed: bool = False  # a lane raised (or the search ended): the others stop
-    running: dict[object, tuple[list[str], set[str]]] = field(default_factory=dict)
+    running: dict[object, Pick] = field(default_factory=dict)
     # Schools placed by the search itself since their visits last changed: their classes
     # and periods are already the best the placement finds for those visits.
     settled: set[str] = field(default_factory=set)
@@ -221,93 +121,247 @@ class _Lanes:
     restarted: bool = False
     generation: int = 0
 
-    def better(self, obj: int, t0: float, on_progress: ProgressFn | None) -> None:
+
+@dataclass
+class _Task:
+    """A step a lane has taken on: its region, whether it only places the region's visits
+    anew, its time, and the timetable and generation it starts from."""
+
+    key: object
+    pick: Pick
+    again: bool
+    seconds: float
+    current: list[Lesson]
+    generation: int
+
+
+class Lanes:
+    """Region steps until the clock's deadline, in lanes side by side.
+
+    Each lane runs steps on regions that share no school and no ALT with the other lanes',
+    with its share of the threads: a step's time is nearly all CP-SAT and placement (which
+    run outside the GIL), and a small region gains little from a second worker. A lane
+    starts its next step as soon as its last one is judged. Between steps a lane asks the
+    :class:`Guide` for a better plan and a restart (built under the lock: the other lanes
+    wait, their steps would be judged against a timetable about to be left; the best
+    timetable before it is kept should the search not pass it), and, once every lesson is
+    given, looks for day swaps. While ``guide.pending()`` only the first lane steps. With
+    one thread (always in deterministic mode) one lane runs, so the steps come in one order.
+    """
+
+    def __init__(
+        self,
+        prep: Prepared,
+        weights: Weights,
+        params: SolverParams,
+        cfg: SearchSettings,
+        clock: Clock,
+        guide: Guide,
+        plan: Mapping[tuple[str, str], int] | None = None,
+    ) -> None:
+        self.prep, self.weights, self.cfg, self.clock, self.guide = (
+            prep,
+            weights,
+            cfg,
+            clock,
+            guide,
+        )
+        self.search = RegionSearch(prep, cfg, random.Random(params.seed), plan)
+        self.count = max(1, min(cfg.lanes, params.threads))
+        self.step_params = params.model_copy(
+            update={"workers": max(1, params.threads // self.count)}
+        )
+        self.swaps = DaySwaps(prep, weights)
+        self.state = _Shared([], 0)
+
+    def run(self, start: list[Lesson]) -> tuple[list[Lesson], int, int]:
+        """The best timetable from ``start``, its objective and the accepted steps."""
+        state = self.state = _Shared(list(start), objective_of(self.prep, start, self.weights))
+        state.reported = state.best_obj
+        state.dirty = {a.alt_id for a in self.prep.instance.alts}
+        self.guide.report(time.monotonic() - self.clock.t0, state.best_obj)
+        try:
+            if self.count == 1:
+                self.lane(True)
+            else:
+                with ThreadPoolExecutor(max_workers=self.count) as pool:
+                    for done in [pool.submit(self.lane, k == 0) for k in range(self.count)]:
+                        done.result()
+        finally:  # Ctrl-C (scheduler.model.interrupt) stops the running searches: best is kept
+            state.failed = True
+        if state.kept is not None and state.kept_obj < state.best_obj:  # a restart not made up
+            return state.kept, state.kept_obj, state.accepted
+        return state.best, state.best_obj, state.accepted
+
+    def lane(self, first: bool) -> None:
+        """Take steps until the deadline, Ctrl-C or another lane's failure."""
+        while (task := self._next(first)) is not None:
+            if task is not _AGAIN:
+                self._step(task)
+
+    def _stopped(self) -> bool:
+        return self.clock.over(LAST_STEP) or interrupted() or self.state.failed
+
+    def _next(self, first: bool) -> _Task | None:
+        """Under the lock: wait, follow the guide, swap days, or pick the next region
+        (:data:`_AGAIN` to ask again, None to stop)."""
+        state = self.state
+        with state.changed:
+            if not first and not state.restarted and self.guide.pending():
+                if self._stopped():
+                    return None
+                state.changed.wait(timeout=0.1)
+                return _AGAIN
+            self._follow_guide()
+            if not self.clock.over(LAST_STEP) and self._swap_step():
+                return _AGAIN
+            return self._pick()
+
+    def _follow_guide(self) -> None:
+        better = self.guide.plan()
+        if better is not None and better is not self.search.plan:
+            self.search.use_plan(better)
+        fresh = self.guide.restart() if not self.state.restarted else None
+        if fresh is not None:
+            self._restart(fresh)
+
+    def _pick(self) -> _Task | None:
+        """The next region apart from the running ones (waiting for one if need be)."""
+        state, search = self.state, self.search
+        pick: Pick | None = None
+        again, grow = False, 1
+        while pick is None:
+            if self._stopped() or not search.schools:
+                return None
+            # Stuck on the last missing lessons: they need a longer chain of moves, so the
+            # region and its time grow until a step is accepted.
+            grow = min(
+                self.cfg.most_growth, 1 + state.since // (self.cfg.stuck_steps * self.count)
+            )
+            taken = list(state.running.values())
+            pick = search.unsettled(state.best, state.settled, taken, stuck=grow > 1)
+            again = pick is not None
+            if pick is None:
+                pick = search.apart(state.best, grow, taken)
+            if pick is None:  # every region drawn overlaps a running one
+                state.changed.wait(timeout=0.05)
+        key = object()
+        state.running[key] = pick
+        seconds = min(self.cfg.step_seconds * grow, self.clock.left())
+        return _Task(key, pick, again, seconds, state.best, state.generation)
+
+    def _step(self, task: _Task) -> None:
+        """Run a step outside the lock, then judge it under the lock."""
+        state, clock = self.state, self.clock
+        found = None
+        try:
+            if task.again:
+                found = self.search.place_again(task.current, task.pick[0], self.step_params)
+                clock.charge(self.cfg.place_effort)
+            else:
+                found = self.search.step(
+                    task.current,
+                    task.pick,
+                    weights=self.weights,
+                    params=self.step_params,
+                    seconds=task.seconds,
+                    guard=clock.guard,
+                )
+                # The step's whole allotment: its placement's work is not measured.
+                clock.charge(task.seconds)
+        except BaseException:
+            state.failed = True
+            raise
+        finally:
+            with state.changed:
+                del state.running[task.key]
+                state.since += 1
+                # A step begun before a restart answers for a timetable left behind.
+                if task.generation == state.generation:
+                    if task.again:  # placed anew from the same visits: nothing more there
+                        state.settled.update(task.pick[0])
+                    if found is not None:
+                        self._commit(found)
+                state.changed.notify_all()
+
+    def _better(self, obj: int) -> None:
         """Report ``obj`` when it beats everything reported, the restart's fallback too."""
-        if obj < self.reported:
-            self.reported = obj
-            if on_progress:
-                on_progress(time.monotonic() - t0, obj, 0.0)
+        if obj < self.state.reported:
+            self.state.reported = obj
+            self.guide.report(time.monotonic() - self.clock.t0, obj)
 
-
-def _restart(state: _Lanes, fresh: list[Lesson], prep: Prepared, weights: Weights) -> None:
-    """Go on from ``fresh``, keeping the best so far should the search not pass it."""
-    state.kept, state.kept_obj = state.best, state.best_obj
-    state.best, state.best_obj = list(fresh), objective_of(prep, fresh, weights)
-    state.restarted = True
-    state.generation += 1
-    state.dirty = {a.alt_id for a in prep.instance.alts}
-    state.settled = set()
-    state.since = 0
-    state.week = state.week_of = None
-
-
-def _commit(
-    state: _Lanes,
-    found: tuple[set[str], list[Lesson]],
-    prep: Prepared,
-    weights: Weights,
-    t0: float,
-    on_progress: ProgressFn | None,
-) -> None:
-    """Keep a step's answer when the whole timetable scores better with it.
-
-    The answer was computed on the timetable of its start, and other lanes may have changed
-    it since; they changed only their own regions, which share no school and no ALT with
-    this one (every ALT teaching at a region's school is free in it), so the answer still
-    combines into a valid timetable: its schools are replaced, the rest is the newest."""
-    changed, placed = found
-    if not changed:
-        return
-    candidate = [ls for ls in state.best if ls.school_id not in changed] + placed
-    obj = objective_of(prep, candidate, weights)
-    if obj < state.best_obj:
-        state.dirty |= {ls.alt_id for ls in state.best if ls.school_id in changed}
-        state.dirty |= {ls.alt_id for ls in placed}
-        state.best, state.best_obj = candidate, obj
-        state.settled |= changed
-        state.accepted += 1
+    def _restart(self, fresh: list[Lesson]) -> None:
+        """Go on from ``fresh``, keeping the best so far should the search not pass it."""
+        state = self.state
+        state.kept, state.kept_obj = state.best, state.best_obj
+        state.best, state.best_obj = list(fresh), objective_of(self.prep, fresh, self.weights)
+        state.restarted = True
+        state.generation += 1
+        state.dirty = {a.alt_id for a in self.prep.instance.alts}
+        state.settled = set()
         state.since = 0
-        state.better(obj, t0, on_progress)
+        state.week = state.week_of = None
 
+    def _commit(self, found: tuple[set[str], list[Lesson]]) -> None:
+        """Keep a step's answer when the whole timetable scores better with it.
 
-def _swap_step(
-    state: _Lanes,
-    swaps: DaySwaps,
-    search: RegionSearch,
-    weights: Weights,
-    t0: float,
-    on_progress: ProgressFn | None,
-) -> bool:
-    """Look for day swaps of one ALT whose lessons changed since their last look, outside
-    the running regions, and keep them; False when there is none to look at or lessons are
-    still missing (a swap never covers one: region steps come first then).
-
-    Runs under the lanes' lock: one look costs ~20 ms at 120 ALTs against ~380 ms for a
-    region step, and the other lane's solve goes on meanwhile (docs/model.md, "Day swaps")."""
-    if not state.dirty or search.short(state.best):
-        return False
-    busy_alts = {a for _, alts in state.running.values() for a in alts}
-    busy_schools = {s for schools, _ in state.running.values() for s in schools}
-    ready = sorted(state.dirty - busy_alts)
-    if not ready:
-        return False
-    alt = search.rng.choice(ready)
-    state.dirty.discard(alt)
-    if state.week is None or state.week_of is not state.best:
-        state.week, state.week_of = swaps.index(state.best), state.best
-    gained, schools, alts = swaps.improve(state.week, alt, busy_alts, busy_schools)
-    if gained < 0:
-        lessons = state.week.lessons()
-        obj = objective_of(search.prep, lessons, weights)
-        state.week_of = lessons
+        The answer was computed on the timetable of its start, and other lanes may have
+        changed it since; they changed only their own regions, which share no school and no
+        ALT with this one (every ALT teaching at a region's school is free in it), so the
+        answer still combines into a valid timetable: its schools are replaced, the rest is
+        the newest."""
+        state = self.state
+        changed, placed = found
+        if not changed:
+            return
+        candidate = [ls for ls in state.best if ls.school_id not in changed] + placed
+        obj = objective_of(self.prep, candidate, self.weights)
         if obj < state.best_obj:
-            state.best, state.best_obj = lessons, obj
-            state.dirty |= alts
-            state.settled -= schools  # new ALTs there: their classes may be placed better
+            state.dirty |= {ls.alt_id for ls in state.best if ls.school_id in changed}
+            state.dirty |= {ls.alt_id for ls in placed}
+            state.best, state.best_obj = candidate, obj
+            state.settled |= changed
             state.accepted += 1
             state.since = 0
-            state.better(obj, t0, on_progress)
-    return True
+            self._better(obj)
+
+    def _swap_step(self) -> bool:
+        """Look for day swaps of one ALT whose lessons changed since their last look,
+        outside the running regions, and keep them; False when there is none to look at or
+        lessons are still missing (a swap never covers one: region steps come first then).
+
+        Runs under the lanes' lock: one look costs ~20 ms at 120 ALTs against ~380 ms for a
+        region step, and the other lane's solve goes on meanwhile (docs/model.md, "Day
+        swaps")."""
+        state, search = self.state, self.search
+        if not state.dirty or search.short(state.best):
+            return False
+        busy_alts = {a for _, alts in state.running.values() for a in alts}
+        busy_schools = {s for schools, _ in state.running.values() for s in schools}
+        ready = sorted(state.dirty - busy_alts)
+        if not ready:
+            return False
+        alt = search.rng.choice(ready)
+        state.dirty.discard(alt)
+        if state.week is None or state.week_of is not state.best:
+            state.week, state.week_of = self.swaps.index(state.best), state.best
+        gained, schools, alts = self.swaps.improve(state.week, alt, busy_alts, busy_schools)
+        if gained < 0:
+            lessons = state.week.lessons()
+            obj = objective_of(self.prep, lessons, self.weights)
+            state.week_of = lessons
+            if obj < state.best_obj:
+                state.best, state.best_obj = lessons, obj
+                state.dirty |= alts
+                state.settled -= schools  # new ALTs there: their classes may be placed better
+                state.accepted += 1
+                state.since = 0
+                self._better(obj)
+        return True
+
+
+# What Lanes._next returns when the lane should ask again at once.
+_AGAIN = _Task(object(), ([], set()), False, 0.0, [], -1)
 
 
 class RegionSearch:
@@ -316,7 +370,7 @@ class RegionSearch:
     def __init__(
         self,
         prep: Prepared,
-        cfg: LnsSettings,
+        cfg: SearchSettings,
         rng: random.Random,
         plan: Mapping[tuple[str, str], int] | None,
     ) -> None:
@@ -350,8 +404,8 @@ class RegionSearch:
         self, best: list[Lesson], grow: int, taken: list[tuple[list[str], set[str]]]
     ) -> tuple[list[str], set[str]] | None:
         """A region sharing no school and no ALT with those ``taken``, drawn as a single
-        step's would be, or None when :data:`DISJOINT_TRIES` draws all overlap."""
-        for _try in range(DISJOINT_TRIES if taken else 1):
+        step's would be, or None when ``disjoint_tries`` draws all overlap."""
+        for _try in range(self.cfg.disjoint_tries if taken else 1):
             schools, alts = self.region(best, grow)
             if all(not (set(schools) & set(s) or alts & a) for s, a in taken):
                 return schools, alts
@@ -365,21 +419,23 @@ class RegionSearch:
     def region(self, best: list[Lesson], grow: int) -> tuple[list[str], set[str]]:
         """One region to free: its schools and the ALTs free to move in it."""
         cfg, inst = self.cfg, self.prep.instance
-        size = replace(cfg, schools=cfg.schools * grow, near_alts=cfg.near_alts * grow)
+        schools, near_alts = cfg.region_schools * grow, cfg.region_near_alts * grow
         short = self.short(best)
-        if self.plan and self.rng.random() < PLAN_STEPS:
+        if self.plan and self.rng.random() < cfg.plan_steps:
             # While lessons are missing, the plan's ALTs of a short school: the plan covers
             # everything, so they are ALTs that have room for it.
             return _plan_region(best, self.planned, self.where, cfg, self.rng, short)
-        if short and self.rng.random() < CHAIN_STEPS:
+        if short and self.rng.random() < cfg.chain_steps:
             chain = self.chain_region(best, short)
             if chain is not None:
                 return chain
         # Most steps start where lessons are missing: that is where the objective is.
-        seed = self.rng.choice(short if short and self.rng.random() < 0.7 else self.schools)
+        seed = self.rng.choice(
+            short if short and self.rng.random() < cfg.short_seed_share else self.schools
+        )
         where = self.where
         region = sorted(self.schools, key=lambda s: haversine_km(*where[seed], *where[s]))[
-            : size.schools
+            :schools
         ]
         near = set(region)
         teaching = {ls.alt_id for ls in best if ls.school_id in near}
@@ -387,7 +443,7 @@ class RegionSearch:
         home = self.home
         by_distance = sorted(home, key=lambda a: haversine_km(*where[seed], *home[a]))
         spare = [a for a in by_distance if load[a] < inst.max_lessons(inst.alt_by_id[a])]
-        return region, teaching | set(by_distance[: size.near_alts]) | set(spare[: size.near_alts])
+        return region, teaching | set(by_distance[:near_alts]) | set(spare[:near_alts])
 
     def chain_region(
         self, best: list[Lesson], short: list[str]
@@ -400,8 +456,8 @@ class RegionSearch:
         linked to the school.
 
         Region steps around a short school cover most missing lessons; the last few need an
-        ALT with room who is several moves away (session 16: 120 ALTs, the last lessons took
-        15-40 s of a 60 s run), which a geographic region rarely holds together."""
+        ALT with room who is several moves away, which a geographic region rarely holds
+        together."""
         inst = self.prep.instance
         load: Counter[str] = Counter()
         now: dict[str, set[str]] = defaultdict(set)
@@ -454,44 +510,28 @@ class RegionSearch:
         stuck: bool = False,
     ) -> tuple[list[str], set[str]] | None:
         """Schools whose classes see more ALTs than needed and that the search has not
-        placed itself (up to :data:`REPLACE_SCHOOLS`, apart from those ``taken``), with the
+        placed itself (up to ``replace_schools``, apart from those ``taken``), with the
         ALTs teaching there; None when there are none, or while lessons are missing and the
-        search is not ``stuck`` (covering is worth far more: session 19, region steps gained
-        ~38,000 a lane-second in the first 20 s of a 120-ALT run, re-placing ~590; once
-        covered, region steps gain ~140 at 120 ALTs and re-placing ~1,000 at 250).
+        search is not ``stuck`` (covering is worth far more than continuity then).
 
         The start's classes were chosen visit by visit, and a school keeps them until a step
         changes its visits; placing its visits anew costs no master and often gives a class
-        one ALT instead of two (session 19: at 250 ALTs, 60 s, 52-63 such schools were left
-        untouched, and placing them again took continuity from 163 and 213 to 124 and 163)."""
+        one ALT instead of two (docs/model.md)."""
         if not stuck and self.short(best):
             return None
-        alts_of: dict[tuple[str, str], set[str]] = defaultdict(set)
-        for ls in best:
-            alts_of[(ls.school_id, ls.class_)].add(ls.alt_id)
-        teachers: dict[str, set[str]] = defaultdict(set)
-        extra: set[str] = set()
-        for (school, _c), alts in alts_of.items():
-            teachers[school] |= alts
-            if len(alts) > 1 and school not in settled:
-                extra.add(school)
+        teachers, extra = _teachers(best, settled)
         if not extra:
             return None
         busy_schools = {s for schools, _ in taken for s in schools}
         busy_alts = {a for _, alts in taken for a in alts}
-        # With several schools a day, a school is placed with those sharing its ALTs' days.
-        groups: dict[str, set[str]] = {}
-        for cluster in clusters(counts_of(best)):
-            schools = {v[1] for v in cluster}
-            for school in schools:
-                groups[school] = schools
+        groups = _day_groups(best)
         chosen: list[str] = []
         for school in sorted(extra):
             group = groups.get(school, {school})
             alts = {a for s in group for a in teachers[s]}
             if group & busy_schools or alts & busy_alts or group & set(chosen):
                 continue
-            if len(chosen) + len(group) > REPLACE_SCHOOLS and chosen:
+            if len(chosen) + len(group) > self.cfg.replace_schools and chosen:
                 break
             chosen += sorted(group)
         if not chosen:
@@ -504,7 +544,9 @@ class RegionSearch:
         """``schools``' visits in ``best`` placed anew into classes and periods."""
         region = set(schools)
         counts = {v: k for v, k in counts_of(best).items() if v[1] in region}
-        placed = place(self.prep, counts, repair=True, effort=PLACE_EFFORT, threads=params.threads)
+        placed = place(
+            self.prep, counts, repair=True, effort=self.cfg.place_effort, threads=params.threads
+        )
         return region, placed.lessons
 
     def step(
@@ -515,8 +557,10 @@ class RegionSearch:
         params: SolverParams,
         seconds: float,
         pairs: set[tuple[str, str]] | None = None,
+        guard: float | None = None,
     ) -> tuple[set[str], list[Lesson]] | None:
-        """Solve one region of ``best``: the schools it changed and their new lessons
+        """Solve one region of ``best`` in ``seconds`` (work units in deterministic mode,
+        with ``guard`` the wall deadline): the schools it changed and their new lessons
         (with ``pairs``, a freed ALT visits only the region's schools paired with them)."""
         region, free_alts = pick
         in_region = set(region)
@@ -545,10 +589,12 @@ class RegionSearch:
         sub = replace(
             self.prep,
             visits=visits,
-            needy={s: self.prep.needy[s] for s in touched},
-            fixed_load=dict(fixed_load),
+            # In a fixed order: the model's rows follow it, and CP-SAT's search their order
+            # (a set's order changes between processes).
+            needy={s: self.prep.needy[s] for s in sorted(touched)},
+            fixed_load=dict(sorted(fixed_load.items())),
         )
-        return _solve_region(sub, weights, params, kept, counts, seconds)
+        return _solve_region(sub, weights, params, self.cfg, kept, counts, seconds, guard)
 
 
 def objective_of(prep: Prepared, lessons: list[Lesson], weights: Weights) -> int:
@@ -593,11 +639,37 @@ def objective_of(prep: Prepared, lessons: list[Lesson], weights: Weights) -> int
     return sum(w[t] * v for t, v in terms.items()) + replan_cost(prep, lessons, weights)
 
 
+def _teachers(best: list[Lesson], settled: set[str]) -> tuple[dict[str, set[str]], set[str]]:
+    """Each school's ALTs in ``best``, and the schools not ``settled`` where a class sees
+    more than one ALT."""
+    alts_of: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for ls in best:
+        alts_of[(ls.school_id, ls.class_)].add(ls.alt_id)
+    teachers: dict[str, set[str]] = defaultdict(set)
+    extra: set[str] = set()
+    for (school, _c), alts in alts_of.items():
+        teachers[school] |= alts
+        if len(alts) > 1 and school not in settled:
+            extra.add(school)
+    return teachers, extra
+
+
+def _day_groups(best: list[Lesson]) -> dict[str, set[str]]:
+    """Each school with those sharing an ALT's day with it (several schools a day): they
+    are placed together."""
+    groups: dict[str, set[str]] = {}
+    for cluster in clusters(counts_of(best)):
+        schools = {v[1] for v in cluster}
+        for school in schools:
+            groups[school] = schools
+    return groups
+
+
 def _plan_region(
     best: list[Lesson],
     planned: Mapping[str, set[str]],
     where: Mapping[str, tuple[float, float]],
-    cfg: LnsSettings,
+    cfg: SearchSettings,
     rng: random.Random,
     short: list[str],
 ) -> tuple[list[str], set[str]]:
@@ -615,7 +687,7 @@ def _plan_region(
     alts = planned.get(seed, set()) | now[seed]
     linked = {s for a in alts for s in schools_of[a] if s in where} | {seed}
     region = sorted(linked, key=lambda s: haversine_km(*where[seed], *where[s]))
-    region = region[: cfg.schools + cfg.schools // 2]
+    region = region[: cfg.region_schools + cfg.region_schools // 2]
     teaching = {a for s in region for a in now[s]}
     return region, teaching | alts
 
@@ -624,25 +696,24 @@ def _solve_region(
     sub: Prepared,
     weights: Weights,
     params: SolverParams,
+    cfg: SearchSettings,
     pinned: Counts,
     current: Counts,
     seconds: float,
+    guard: float | None = None,
 ) -> tuple[set[str], list[Lesson]] | None:
     """The region's schools to re-place and their newly placed lessons, or None when the
     search found nothing in time."""
     if seconds <= 0.2:
         return None
     master = build_master(sub, weights)
-    for v, k in pinned.items():
+    for v, k in sorted(pinned.items()):
         if v in master.lessons:
             master.model.add(master.lessons[v] == k)
     for v, n in master.lessons.items():
         master.model.add_hint(n, current.get(v, 0))
         master.model.add_hint(master.y[v], current.get(v, 0) > 0)
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = seconds
-    solver.parameters.num_workers = params.threads
-    solver.parameters.random_seed = params.seed
+    solver = new_solver(params, seconds, guard=guard)
     status = run(solver, master.model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
@@ -658,7 +729,7 @@ def _solve_region(
         sub,
         {v: k for v, k in counts.items() if v[1] in changed},
         repair=True,
-        effort=PLACE_EFFORT,
+        effort=cfg.place_effort,
         threads=params.threads,
     )
     return changed, placed.lessons
