@@ -1062,8 +1062,8 @@ def explain_command(
         if out is not None and out.resolve() == directory.resolve():
             # The what-if is a hypothesis: it must never take the place of the timetable it is
             # compared with (which the OUT.new rule alone would allow when equally complete).
-            why = "is DIR, the timetable the what-if is compared with; name another folder"
-            raise InstanceError([InputIssue("--out", None, None, str(out), why)])
+            msg = "is DIR, the timetable the what-if is compared with; name another folder"
+            raise InstanceError([InputIssue("--out", None, None, str(out), msg)])
         restriction = Restriction(
             alt, max_schools, tuple(without_school or ()), tuple(day_off or ())
         )
