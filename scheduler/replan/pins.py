@@ -409,15 +409,40 @@ def _fit(prep: Prepared, pin: Pin, lessons: list[Lesson]) -> Lesson | None:
     if pin.day is not None:
         days = [d for d in days if d == pin.day]
     days.sort(key=lambda d: (d not in there, DAYS.index(d)))
+    alt = inst.alt_by_id[pin.alt_id]
+    own = [ls for ls in near if ls.alt_id == pin.alt_id]
+    if len(own) >= inst.max_lessons(alt):
+        return None
     for d in days:
+        if _day_full(inst, pin, [ls for ls in near if ls.day == d]):
+            continue
         for c in prep.needy.get(pin.school_id, []):
             for p in prep.periods.get((c.key, d), []):
                 if (c.class_, d, p.period) in taken or (pin.alt_id, d, p.period) in busy:
                     continue
                 ls = lesson_at(prep, pin.alt_id, c.key, d, p.period)
+                if any(o.day == d and o.start < ls.end and ls.start < o.end for o in own):
+                    continue  # the ALT teaches elsewhere then (rule alt_overlap)
+                # The validator has the last word; the filters above only spare it the
+                # candidates it would surely refuse (each run builds a table).
                 if not _hard_violations(inst, [*near, ls]):
                     return ls
     return None
+
+
+def _day_full(inst: Instance, pin: Pin, that_day: list[Lesson]) -> bool:
+    """Whether a day's lessons already leave no room for one more of ``pin``'s ALT at its
+    school, by a count a hard rule caps: lessons of the ALT, schools of the ALT, ALTs of
+    the school."""
+    alt = inst.alt_by_id[pin.alt_id]
+    own = [ls for ls in that_day if ls.alt_id == pin.alt_id]
+    if len(own) >= inst.max_lessons_per_day(alt):
+        return True
+    schools = {ls.school_id for ls in own} - {pin.school_id}
+    if len(schools) >= inst.settings.max_schools_per_day:
+        return True
+    alts = {ls.alt_id for ls in that_day if ls.school_id == pin.school_id} - {pin.alt_id}
+    return len(alts) >= inst.school_by_id[pin.school_id].max_alts_per_day
 
 
 def _hard_violations(inst: Instance, lessons: list[Lesson]) -> list[Violation]:
