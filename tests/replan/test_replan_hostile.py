@@ -15,14 +15,14 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from test_calendar_cli import run
-from test_cover import assignments, instance
-from test_cover_apply import published  # noqa: F401  (a fixture)
-from tiny import alt, bells, branch, klass, school
 
 from scheduler.instance import Instance, Pin
 from scheduler.io.write import write_text_atomic
 from scheduler.replan.pins import pin_issues
+from tests.cli.test_calendar_cli import run
+from tests.replan.test_cover import assignments, instance
+from tests.replan.test_cover_apply import published  # noqa: F401  (a fixture)
+from tests.tiny import alt, bells, branch, klass, school
 
 DAY = "2025-05-13"  # a Tuesday of test_cover's term: A1 has five lessons at S1
 
