@@ -32,7 +32,7 @@ from scheduler.result import Lesson
 Counts = dict[Visit, int]
 
 # Deterministic seconds of one cluster's search: enough to prove continuity optimal on
-# nearly every cluster (the hardest of generate(120, 1) take about 2).
+# nearly every cluster of the generated branches, whose hardest clusters take about this.
 EFFORT = 2.0
 
 

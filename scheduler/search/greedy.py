@@ -9,7 +9,7 @@ Given a weekly plan of who teaches where (:func:`scheduler.search.week_plan.flow
 first pass follows it: each school's lessons go only to the ALTs planned there, up to the
 lessons planned, on no more days than those lessons need (:func:`plan_days`); the plain
 pass then fills what is left. This is the start of the region
-search on large branches (measured in ``docs/model.md``, "Starting from the plan").
+search on large branches (``docs/model.md``, "Starting from the plan").
 """
 
 from __future__ import annotations
@@ -256,12 +256,10 @@ def plan_days(prep: Prepared, plan: Mapping[tuple[str, str], int]) -> dict[tuple
     their days fit in the ALT's week.
 
     The plan is a flow, which may split an ALT's day between schools, so it can ask for
-    more days than an ALT has (at 120 ALTs one was planned at four schools needing 7 of
-    their 5 days). Spreading the first schools over every day left 152 of the start's
-    lessons short with the planned ALTs' days all taken; packing them and dropping what
-    does not fit (the plain pass gives it to someone else) left 89 unmet and 32 under
-    floor instead of 132 and 57 (``generate(120, 1)``; 192 / 95 instead of 274 / 140 at
-    250 ALTs).
+    more days than an ALT has (four schools needing 7 of their 5 days). Spreading the first
+    schools over every day leaves many of the start's lessons short with the planned ALTs'
+    days all taken; packing them and dropping what does not fit (the plain pass gives it to
+    someone else) leaves far fewer unmet and under floor (docs/benchmarks_stages.md).
     """
     inst = prep.instance
     possible = set(prep.visits)
