@@ -455,10 +455,6 @@ class Instance(BaseModel):
         """Total ALT lessons the classes ask for each week."""
         return sum(c.alt_lessons for c in self.classes)
 
-    def dated_blocked(self) -> list[Blocked]:
-        """Blocked rows that name a date (school events), for calendars."""
-        return [b for b in self.blocked if isinstance(b.day, date)]
-
     def _repr_html_(self) -> str:
         """A summary for Jupyter: branch, ALTs, schools by level, classes, need and term."""
         from scheduler.notebook import facts_html
@@ -534,133 +530,147 @@ def reference_issues(inst: Instance, rows: dict[str, list[int]] | None = None) -
     """Every problem in how the tables refer to each other, each with file, row and column.
 
     ``rows[table][i]`` is the spreadsheet row of the table's i-th record; without it, record
-    i is taken to be on row i + 2 (one header row).
+    i is taken to be on row i + 2 (one header row). One function per table, in this order.
     """
+    at = _Rows(rows)
+    return [
+        *_empty_tables(inst),
+        *_settings_issues(inst.settings),
+        *_id_issues(inst, at),
+        *_alt_issues(inst, at),
+        *_bell_issues(inst, at),
+        *_class_issues(inst, at),
+        *_blocked_issues(inst, at),
+        *_travel_issues(inst, at),
+    ]
 
-    def row(table: str, i: int) -> int:
-        return rows[table][i] if rows and table in rows else i + 2
 
-    def issue(table: str, i: int, column: str | None, value: object, msg: str) -> InputIssue:
-        return InputIssue(
-            TABLES[table], row(table, i), column, None if value is None else str(value), msg
-        )
+class _Rows:
+    """Where each table's records sit in their files, to name them in an issue."""
 
-    out = _empty_tables(inst)
-    st = inst.settings
+    def __init__(self, rows: dict[str, list[int]] | None) -> None:
+        self.rows = rows
+
+    def row(self, table: str, i: int) -> int:
+        """The spreadsheet row of the table's i-th record."""
+        return self.rows[table][i] if self.rows and table in self.rows else i + 2
+
+    def issue(self, table: str, i: int, column: str | None, value: object, msg: str) -> InputIssue:
+        """An issue about the table's i-th record."""
+        shown = None if value is None else str(value)
+        return InputIssue(TABLES[table], self.row(table, i), column, shown, msg)
+
+
+def _settings_issues(st: Settings) -> list[InputIssue]:
+    # Settings that contradict each other (each value alone was checked on reading).
+    def bad(column: str, value: str | None, why: str) -> InputIssue:
+        return InputIssue("settings.csv", None, column, value, why)
+
+    out = []
     if st.min_lessons_per_week > st.max_lessons_per_week:
-        out.append(
-            InputIssue(
-                "settings.csv",
-                None,
-                "min_lessons_per_week",
-                str(st.min_lessons_per_week),
-                f"is above max_lessons_per_week {st.max_lessons_per_week}",
-            )
-        )
+        why = f"is above max_lessons_per_week {st.max_lessons_per_week}"
+        out.append(bad("min_lessons_per_week", str(st.min_lessons_per_week), why))
     if st.day_end <= st.day_start:
-        out.append(
-            InputIssue(
-                "settings.csv",
-                None,
-                "day_end",
-                f"{st.day_end:%H:%M}",
-                f"is not after day_start {st.day_start:%H:%M}",
-            )
-        )
+        why = f"is not after day_start {st.day_start:%H:%M}"
+        out.append(bad("day_end", f"{st.day_end:%H:%M}", why))
     if st.term_start and st.term_end and st.term_end < st.term_start:
-        out.append(
-            InputIssue(
-                "settings.csv",
-                None,
-                "term_end",
-                str(st.term_end),
-                f"is before term_start {st.term_start}",
-            )
-        )
+        out.append(bad("term_end", str(st.term_end), f"is before term_start {st.term_start}"))
     # Term dates are optional (no feeds without them), but one without the other, or a term
     # of years, is a slip found now rather than when the feeds are written after the search.
     if st.term_start and st.term_end and (st.term_end - st.term_start).days >= MAX_TERM_DAYS:
-        out.append(
-            InputIssue("settings.csv", None, "term_end", str(st.term_end),
-                       f"is more than a year after term_start {st.term_start}")
-        )  # fmt: skip
+        why = f"is more than a year after term_start {st.term_start}"
+        out.append(bad("term_end", str(st.term_end), why))
     for name, given, other, other_name in (
         ("term_start", st.term_start, st.term_end, "term_end"),
         ("term_end", st.term_end, st.term_start, "term_start"),
     ):
         if given is None and other is not None:
-            why = f"is needed with {other_name} (YYYY-MM-DD)"
-            out.append(InputIssue("settings.csv", None, name, None, why))
+            out.append(bad(name, None, f"is needed with {other_name} (YYYY-MM-DD)"))
+    return out
 
-    out += _duplicates("schools", [s.school_id for s in inst.schools], "school_id", issue)
-    out += _duplicates("alts", [a.alt_id for a in inst.alts], "alt_id", issue)
-    # A class is unique per school; the cell holds only the class, so that is the value shown.
+
+def _id_issues(inst: Instance, at: _Rows) -> list[InputIssue]:
+    # Ids that name two records: schools, ALTs, then classes (unique per school; the cell
+    # holds only the class, so that is the value shown).
+    out = _duplicates(at, "schools", [s.school_id for s in inst.schools], "school_id")
+    out += _duplicates(at, "alts", [a.alt_id for a in inst.alts], "alt_id")
     seen_classes: set[tuple[str, str]] = set()
     for i, c in enumerate(inst.classes):
         if c.key in seen_classes:
-            out.append(issue("classes", i, "class", c.class_, f"is a duplicate at {c.school_id}"))
+            out.append(
+                at.issue("classes", i, "class", c.class_, f"is a duplicate at {c.school_id}")
+            )
         seen_classes.add(c.key)
+    return out
+
+
+def _duplicates(at: _Rows, table: str, ids: Iterable[str], column: str) -> list[InputIssue]:
+    seen: set[str] = set()
+    out = []
+    for i, v in enumerate(ids):
+        if v in seen:
+            out.append(at.issue(table, i, column, v, "is a duplicate"))
+        seen.add(v)
+    return out
+
+
+def _alt_issues(inst: Instance, at: _Rows) -> list[InputIssue]:
+    # An alt_id that is also a school_id, and one contract override against the branch's
+    # other bound (both given are checked per row).
+    st = inst.settings
     clash = set(inst.school_by_id) & set(inst.alt_by_id)
+    out = []
     for i, a in enumerate(inst.alts):
         if a.alt_id in clash:
-            out.append(
-                issue(
-                    "alts",
-                    i,
-                    "alt_id",
-                    a.alt_id,
-                    "is also a school_id; travel.csv could not tell them apart",
-                )
+            why = "is also a school_id; travel.csv could not tell them apart"
+            out.append(at.issue("alts", i, "alt_id", a.alt_id, why))
+        one_given = (a.min_lessons is None) != (a.max_lessons is None)
+        if not one_given or inst.min_lessons(a) <= inst.max_lessons(a):
+            continue
+        if a.max_lessons is not None:
+            msg = (
+                f"is below the branch's weekly floor min_lessons_per_week "
+                f"{st.min_lessons_per_week}; give this ALT a min_lessons too"
             )
-        # One override against the branch's other bound (both given are checked per row).
-        if (a.min_lessons is None) != (a.max_lessons is None) and inst.min_lessons(
-            a
-        ) > inst.max_lessons(a):
-            if a.max_lessons is not None:
-                msg = (
-                    f"is below the branch's weekly floor min_lessons_per_week "
-                    f"{st.min_lessons_per_week}; give this ALT a min_lessons too"
-                )
-                out.append(issue("alts", i, "max_lessons", a.max_lessons, msg))
-            else:
-                msg = (
-                    f"is above the branch's weekly ceiling max_lessons_per_week "
-                    f"{st.max_lessons_per_week}; give this ALT a max_lessons too"
-                )
-                out.append(issue("alts", i, "min_lessons", a.min_lessons, msg))
+            out.append(at.issue("alts", i, "max_lessons", a.max_lessons, msg))
+        else:
+            msg = (
+                f"is above the branch's weekly ceiling max_lessons_per_week "
+                f"{st.max_lessons_per_week}; give this ALT a max_lessons too"
+            )
+            out.append(at.issue("alts", i, "min_lessons", a.min_lessons, msg))
+    return out
 
-    schools = inst.school_by_id
+
+def _bell_issues(inst: Instance, at: _Rows) -> list[InputIssue]:
+    # Each bell row: a known school, inside the day, given once per school, period and day;
+    # then periods of a school-day that overlap.
+    st = inst.settings
     lo, hi = minutes_of(st.day_start), minutes_of(st.day_end)
     seen_bells: dict[tuple[str, int, Day], int] = {}
+    out = []
     for i, b in enumerate(inst.bells):
-        if b.school_id not in schools:
-            out.append(
-                issue("bells", i, "school_id", b.school_id, "is not a school_id in schools.csv")
-            )
+        if b.school_id not in inst.school_by_id:
+            why = "is not a school_id in schools.csv"
+            out.append(at.issue("bells", i, "school_id", b.school_id, why))
             continue
         if minutes_of(b.start) < lo:
-            out.append(
-                issue(
-                    "bells",
-                    i,
-                    "start",
-                    f"{b.start:%H:%M}",
-                    f"is before day_start {st.day_start:%H:%M}",
-                )
-            )
+            why = f"is before day_start {st.day_start:%H:%M}"
+            out.append(at.issue("bells", i, "start", f"{b.start:%H:%M}", why))
         if minutes_of(b.end) > hi:
-            out.append(
-                issue("bells", i, "end", f"{b.end:%H:%M}", f"is after day_end {st.day_end:%H:%M}")
-            )
+            why = f"is after day_end {st.day_end:%H:%M}"
+            out.append(at.issue("bells", i, "end", f"{b.end:%H:%M}", why))
         for d in b.days:
             key = (b.school_id, b.period, d)
             if key in seen_bells:
-                out.append(
-                    issue(
-                        "bells", i, "period", b.period, f"is given twice for {b.school_id} on {d}"
-                    )
-                )
+                why = f"is given twice for {b.school_id} on {d}"
+                out.append(at.issue("bells", i, "period", b.period, why))
             seen_bells[key] = i
+    return out + _bell_overlaps(inst, at)
+
+
+def _bell_overlaps(inst: Instance, at: _Rows) -> list[InputIssue]:
+    out = []
     for (sid, d), ps in inst._periods.items():
         for p, q in pairwise(ps):
             if q.start_min < p.end_min:
@@ -669,113 +679,75 @@ def reference_issues(inst: Instance, rows: dict[str, list[int]] | None = None) -
                     for i, b in enumerate(inst.bells)
                     if b.school_id == sid and b.period == q.period and d in b.days
                 )
-                out.append(
-                    issue(
-                        "bells",
-                        j,
-                        "start",
-                        f"{q.start:%H:%M}",
-                        f"overlaps period {p.period} of {sid} on {d}",
-                    )
-                )
-
-    with_bells = {b.school_id for b in inst.bells}
-    for i, c in enumerate(inst.classes):
-        school = schools.get(c.school_id)
-        if school is None:
-            out.append(
-                issue("classes", i, "school_id", c.school_id, "is not a school_id in schools.csv")
-            )
-            continue
-        if c.grade > MAX_GRADE[school.level]:
-            out.append(
-                issue(
-                    "classes",
-                    i,
-                    "class",
-                    c.class_,
-                    f"has grade {c.grade}, but {school.level} grades run "
-                    f"1-{MAX_GRADE[school.level]}",
-                )
-            )
-        if c.alt_lessons > 0 and c.school_id not in with_bells:
-            out.append(
-                issue("classes", i, "school_id", c.school_id, "has no periods in bells.csv")
-            )
-
-    periods_of: dict[str, set[int]] = {}
-    for b in inst.bells:
-        periods_of.setdefault(b.school_id, set()).add(b.period)
-    for i, bl in enumerate(inst.blocked):
-        if bl.school_id not in schools:
-            out.append(
-                issue("blocked", i, "school_id", bl.school_id, "is not a school_id in schools.csv")
-            )
-            continue
-        if bl.class_ is not None and (bl.school_id, bl.class_) not in inst.class_by_key:
-            out.append(
-                issue(
-                    "blocked",
-                    i,
-                    "class",
-                    bl.class_,
-                    f"is not a class of {bl.school_id} in classes.csv",
-                )
-            )
-        if isinstance(bl.day, date) and (
-            (st.term_start and bl.day < st.term_start) or (st.term_end and bl.day > st.term_end)
-        ):
-            out.append(
-                issue(
-                    "blocked",
-                    i,
-                    "day",
-                    bl.day,
-                    f"is outside the term {st.term_start} to {st.term_end}",
-                )
-            )
-        unknown = [p for p in bl.periods or () if p not in periods_of.get(bl.school_id, set())]
-        if unknown:
-            out.append(
-                issue(
-                    "blocked",
-                    i,
-                    "periods",
-                    ";".join(map(str, unknown)),
-                    f"is not a period of {bl.school_id} in bells.csv",
-                )
-            )
-
-    places = set(schools) | set(inst.alt_by_id)
-    trips: dict[tuple[str, str], int] = {}
-    for i, t in enumerate(inst.travel):
-        for col, v in (("from", t.from_), ("to", t.to)):
-            if v not in places:
-                out.append(issue("travel", i, col, v, "is neither a school_id nor an alt_id"))
-        # Two rows for one trip leave its time ambiguous (the reverse trip is its own row).
-        if (t.from_, t.to) in trips:
-            msg = (
-                f"to {t.to} is given again (first on row {row('travel', trips[(t.from_, t.to)])})"
-            )
-            out.append(issue("travel", i, "from", t.from_, msg))
-        trips.setdefault((t.from_, t.to), i)
-        if t.from_ == t.to:
-            out.append(issue("travel", i, "to", t.to, "is the same place as from"))
+                why = f"overlaps period {p.period} of {sid} on {d}"
+                out.append(at.issue("bells", j, "start", f"{q.start:%H:%M}", why))
     return out
 
 
-def _duplicates(
-    table: str,
-    ids: Iterable[str],
-    column: str,
-    issue: Callable[[str, int, str | None, object, str], InputIssue],
-) -> list[InputIssue]:
-    seen: set[str] = set()
+def _class_issues(inst: Instance, at: _Rows) -> list[InputIssue]:
+    # Each class: a known school, a grade its level has, periods when it needs lessons.
+    with_bells = {b.school_id for b in inst.bells}
     out = []
-    for i, v in enumerate(ids):
-        if v in seen:
-            out.append(issue(table, i, column, v, "is a duplicate"))
-        seen.add(v)
+    for i, c in enumerate(inst.classes):
+        school = inst.school_by_id.get(c.school_id)
+        if school is None:
+            why = "is not a school_id in schools.csv"
+            out.append(at.issue("classes", i, "school_id", c.school_id, why))
+            continue
+        if c.grade > MAX_GRADE[school.level]:
+            why = f"has grade {c.grade}, but {school.level} grades run 1-{MAX_GRADE[school.level]}"
+            out.append(at.issue("classes", i, "class", c.class_, why))
+        if c.alt_lessons > 0 and c.school_id not in with_bells:
+            why = "has no periods in bells.csv"
+            out.append(at.issue("classes", i, "school_id", c.school_id, why))
+    return out
+
+
+def _blocked_issues(inst: Instance, at: _Rows) -> list[InputIssue]:
+    # Each blocked row: a known school and class, a date inside the term, known periods.
+    st = inst.settings
+    periods_of: dict[str, set[int]] = {}
+    for b in inst.bells:
+        periods_of.setdefault(b.school_id, set()).add(b.period)
+    out = []
+    for i, bl in enumerate(inst.blocked):
+        if bl.school_id not in inst.school_by_id:
+            why = "is not a school_id in schools.csv"
+            out.append(at.issue("blocked", i, "school_id", bl.school_id, why))
+            continue
+        if bl.class_ is not None and (bl.school_id, bl.class_) not in inst.class_by_key:
+            why = f"is not a class of {bl.school_id} in classes.csv"
+            out.append(at.issue("blocked", i, "class", bl.class_, why))
+        if isinstance(bl.day, date) and (
+            (st.term_start and bl.day < st.term_start) or (st.term_end and bl.day > st.term_end)
+        ):
+            why = f"is outside the term {st.term_start} to {st.term_end}"
+            out.append(at.issue("blocked", i, "day", bl.day, why))
+        unknown = [p for p in bl.periods or () if p not in periods_of.get(bl.school_id, set())]
+        if unknown:
+            why = f"is not a period of {bl.school_id} in bells.csv"
+            out.append(at.issue("blocked", i, "periods", ";".join(map(str, unknown)), why))
+    return out
+
+
+def _travel_issues(inst: Instance, at: _Rows) -> list[InputIssue]:
+    # Each trip: between known places, given once (the reverse trip is its own row), and
+    # between two different places.
+    places = set(inst.school_by_id) | set(inst.alt_by_id)
+    trips: dict[tuple[str, str], int] = {}
+    out = []
+    for i, t in enumerate(inst.travel):
+        for col, v in (("from", t.from_), ("to", t.to)):
+            if v not in places:
+                out.append(at.issue("travel", i, col, v, "is neither a school_id nor an alt_id"))
+        # Two rows for one trip leave its time ambiguous.
+        if (t.from_, t.to) in trips:
+            first = at.row("travel", trips[(t.from_, t.to)])
+            msg = f"to {t.to} is given again (first on row {first})"
+            out.append(at.issue("travel", i, "from", t.from_, msg))
+        trips.setdefault((t.from_, t.to), i)
+        if t.from_ == t.to:
+            out.append(at.issue("travel", i, "to", t.to, "is the same place as from"))
     return out
 
 
@@ -810,60 +782,74 @@ def _no_need(inst: Instance) -> list[InputIssue]:
 
 def warnings_for(inst: Instance, rows: dict[str, list[int]] | None = None) -> list[InputIssue]:
     """Suspicious but legal data: names that held control characters, odd period lengths,
-    unreachable ALTs and classes."""
+    unreachable ALTs and classes. One function per table, in this order."""
+    at = _Rows(rows)
+    return [
+        *_name_warnings(inst, at.row),
+        *_no_need(inst),
+        *_blocked_warnings(inst, at),
+        *_bell_warnings(inst, at),
+        *_alt_warnings(inst, at),
+        *_class_warnings(inst, at),
+    ]
 
-    def row(table: str, i: int) -> int:
-        return rows[table][i] if rows and table in rows else i + 2
 
-    out = _name_warnings(inst, row)
-    out += _no_need(inst)
+def _blocked_warnings(inst: Instance, at: _Rows) -> list[InputIssue]:
+    # Legal, but it blocks nothing: no lesson happens on a weekend or a holiday anyway.
+    out = []
     for i, bl in enumerate(inst.blocked):
-        # Legal, but it blocks nothing: no lesson happens on a weekend or a holiday anyway.
         if isinstance(bl.day, date) and (bl.day.weekday() >= 5 or jpholiday.is_holiday(bl.day)):
             what = "a weekend" if bl.day.weekday() >= 5 else jpholiday.is_holiday_name(bl.day)
-            out.append(
-                InputIssue("blocked.csv", row("blocked", i), "day", bl.day.isoformat(),
-                           f"falls on {what}; no lesson happens then anyway")
-            )  # fmt: skip
+            why = f"falls on {what}; no lesson happens then anyway"
+            out.append(at.issue("blocked", i, "day", bl.day.isoformat(), why))
+    return out
+
+
+def _bell_warnings(inst: Instance, at: _Rows) -> list[InputIssue]:
+    # A period of another length than the level's usual one is often a typing slip.
+    out = []
     for i, b in enumerate(inst.bells):
         school = inst.school_by_id.get(b.school_id)
         if school is None:
             continue
         typical = TYPICAL_PERIOD_MINUTES[school.level]
         if b.minutes != typical:
-            out.append(
-                InputIssue(
-                    "bells.csv",
-                    row("bells", i),
-                    "end",
-                    f"{b.end:%H:%M}",
-                    f"makes period {b.period} last {b.minutes} minutes; "
-                    f"{school.level} periods usually last {typical}",
-                )
-            )
-    for i, a in enumerate(inst.alts):
-        if not any(inst.reachable(a, s) for s in inst.schools):
-            # Distance is the reason only when a school of their level exists at all.
             why = (
-                "can reach no school they are qualified for within "
-                f"{inst.settings.max_commute_minutes} minutes"
-                if any(inst.qualified(a, s) for s in inst.schools)
-                else f"is qualified for {' and '.join(a.levels)} and the branch has no such school"
+                f"makes period {b.period} last {b.minutes} minutes; "
+                f"{school.level} periods usually last {typical}"
             )
-            out.append(InputIssue("alts.csv", row("alts", i), "alt_id", a.alt_id, why))
+            out.append(at.issue("bells", i, "end", f"{b.end:%H:%M}", why))
+    return out
+
+
+def _alt_warnings(inst: Instance, at: _Rows) -> list[InputIssue]:
+    # An ALT who can reach no school will teach nothing.
+    out = []
+    for i, a in enumerate(inst.alts):
+        if any(inst.reachable(a, s) for s in inst.schools):
+            continue
+        # Distance is the reason only when a school of their level exists at all.
+        why = (
+            "can reach no school they are qualified for within "
+            f"{inst.settings.max_commute_minutes} minutes"
+            if any(inst.qualified(a, s) for s in inst.schools)
+            else f"is qualified for {' and '.join(a.levels)} and the branch has no such school"
+        )
+        out.append(at.issue("alts", i, "alt_id", a.alt_id, why))
+    return out
+
+
+def _class_warnings(inst: Instance, at: _Rows) -> list[InputIssue]:
+    # A class with need that no qualified ALT can reach stays unmet whatever the search does.
+    out = []
     for i, c in enumerate(inst.classes):
         school = inst.school_by_id.get(c.school_id)
         if school is None or c.alt_lessons == 0:
             continue
         if not any(inst.reachable(a, school) for a in inst.alts):
-            out.append(
-                InputIssue(
-                    "classes.csv",
-                    row("classes", i),
-                    "class",
-                    c.class_,
-                    f"at {c.school_id} needs {c.alt_lessons} lessons but no qualified "
-                    f"ALT lives within {inst.settings.max_commute_minutes} minutes",
-                )
+            why = (
+                f"at {c.school_id} needs {c.alt_lessons} lessons but no qualified "
+                f"ALT lives within {inst.settings.max_commute_minutes} minutes"
             )
+            out.append(at.issue("classes", i, "class", c.class_, why))
     return out

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import time
 from itertools import combinations
@@ -24,7 +24,7 @@ import pandas as pd
 
 from scheduler.config import MAX_ASSIGNMENT_ROWS, Weights
 from scheduler.errors import InputIssue, InstanceError
-from scheduler.instance import DAYS, Instance
+from scheduler.instance import DAYS, Alt, Instance, SchoolClass
 from scheduler.io.textfile import read_csv
 from scheduler.text import id_problem
 
@@ -237,52 +237,73 @@ def _lessons(df: pd.DataFrame, file: str = ASSIGNMENTS_FILE) -> list[_Lesson]:
                 for c in missing
             ]
         )
-    issues: list[InputIssue] = []
-    out: list[_Lesson] = []
+    reader = _RowReader(file)
     records = df[list(ASSIGNMENT_COLUMNS)].to_dict("records")
-    # The same few hundred ids and bell times repeat over thousands of rows: each is
-    # checked once (the table is read up to three times a solve).
-    id_problems: dict[str, str | None] = {}
-    minutes: dict[tuple[type, object], int | None] = {}
-    for row, rec in zip(file_rows(df), records, strict=True):
-        n_before = len(issues)
+    out = [
+        ls
+        for row, rec in zip(file_rows(df), records, strict=True)
+        if (ls := reader.lesson(row, rec)) is not None
+    ]
+    if reader.issues:
+        raise InstanceError(reader.issues)
+    return out
 
-        def bad(column: str, value: object, message: str, row: int = row) -> None:
-            issues.append(InputIssue(file, row, column, str(value), message))
 
+class _RowReader:
+    """Reads assignments rows into lessons, collecting every problem of every row.
+
+    The same few hundred ids and bell times repeat over thousands of rows: each is checked
+    once (the table is read up to three times a solve).
+    """
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.issues: list[InputIssue] = []
+        self._id_problems: dict[str, str | None] = {}
+        self._minutes: dict[tuple[type, object], int | None] = {}
+
+    def lesson(self, row: int, rec: dict[Any, Any]) -> _Lesson | None:
+        """The row's lesson, or None after recording what is wrong with it."""
+        n_before = len(self.issues)
+        ids = self._ids(row, rec)
+        day = _text(rec["day"])
+        if day not in DAYS:
+            self._bad(row, "day", rec["day"], "is not a weekday Mon, Tue, Wed, Thu or Fri")
+        period = _whole(rec["period"])
+        if period is None or period < 1:
+            self._bad(row, "period", rec["period"], "is not a period number 1, 2, ...")
+        start, end = self._times(row, rec)
+        if len(self.issues) > n_before:
+            return None
+        assert period is not None and start is not None and end is not None
+        return _Lesson(row, ids["alt_id"], ids["school_id"], ids["class"], day, period, start, end)
+
+    def _bad(self, row: int, column: str, value: object, message: str) -> None:
+        self.issues.append(InputIssue(self.file, row, column, str(value), message))
+
+    def _ids(self, row: int, rec: dict[Any, Any]) -> dict[str, str]:
         ids: dict[str, str] = {}
         for col in ("alt_id", "school_id", "class"):
             v = _text(rec[col])
-            if v not in id_problems:
-                id_problems[v] = "is empty" if not v else id_problem(v)
-            why = id_problems[v]
+            if v not in self._id_problems:
+                self._id_problems[v] = "is empty" if not v else id_problem(v)
+            why = self._id_problems[v]
             if why is not None:
                 # The instance's id rule holds for ids read back from a file, too.
-                issues.append(InputIssue(file, row, col, v or None, why))
+                self.issues.append(InputIssue(self.file, row, col, v or None, why))
             ids[col] = v
-        day = _text(rec["day"])
-        if day not in DAYS:
-            bad("day", rec["day"], "is not a weekday Mon, Tue, Wed, Thu or Fri")
-        period = _whole(rec["period"])
-        if period is None or period < 1:
-            bad("period", rec["period"], "is not a period number 1, 2, ...")
-        start, end = _minutes_of(rec["start"], minutes), _minutes_of(rec["end"], minutes)
+        return ids
+
+    def _times(self, row: int, rec: dict[Any, Any]) -> tuple[int | None, int | None]:
+        start = _minutes_of(rec["start"], self._minutes)
+        end = _minutes_of(rec["end"], self._minutes)
         if start is None:
-            bad("start", rec["start"], "is not a time HH:MM")
+            self._bad(row, "start", rec["start"], "is not a time HH:MM")
         if end is None:
-            bad("end", rec["end"], "is not a time HH:MM")
+            self._bad(row, "end", rec["end"], "is not a time HH:MM")
         if start is not None and end is not None and end <= start:
-            bad("end", rec["end"], f"is not after start {_hhmm(start)}")
-        if len(issues) == n_before:
-            assert period is not None and start is not None and end is not None
-            out.append(
-                _Lesson(
-                    row, ids["alt_id"], ids["school_id"], ids["class"], day, period, start, end
-                )
-            )
-    if issues:
-        raise InstanceError(issues)
-    return out
+            self._bad(row, "end", rec["end"], f"is not after start {_hhmm(start)}")
+        return start, end
 
 
 def _minutes_of(v: object, known: dict[tuple[type, object], int | None]) -> int | None:
@@ -371,7 +392,21 @@ def check(instance: Instance, assignments: pd.DataFrame) -> list[Violation]:
     InstanceError
         When the table itself is malformed (missing column, bad day, period or time).
     """
-    lessons = _lessons(assignments)
+    out, unique = _duplicate_rows(_lessons(assignments))
+    known: list[_Lesson] = []
+    for ls in unique:
+        bad = _unknown_references(instance, ls)
+        out += bad
+        if not bad:
+            known.append(ls)
+    week = _Week(known)
+    for rule in _RULE_CHECKS:
+        out += rule(instance, week)
+    return out
+
+
+def _duplicate_rows(lessons: list[_Lesson]) -> tuple[list[Violation], list[_Lesson]]:
+    # An exact repeat of an earlier row is reported once and then counted once.
     out: list[Violation] = []
     unique: list[_Lesson] = []
     seen: dict[tuple[str, str, str, str, int, int, int], int] = {}
@@ -381,35 +416,7 @@ def check(instance: Instance, assignments: pd.DataFrame) -> list[Violation]:
             out.append(_v("duplicate_row", ls, f"row {ls.row} repeats row {first}"))
         else:
             unique.append(ls)
-    known: list[_Lesson] = []
-    for ls in unique:
-        bad = _unknown_references(instance, ls)
-        out += bad
-        if not bad:
-            known.append(ls)
-    week = _Week(known)
-    # Stated order: lesson by lesson, then per ALT, per class, per school.
-    for rule in (
-        _bell_mismatch,
-        _day_window,
-        _level,
-        _day_off,
-        _commute,
-        _blocked,
-        _alt_week_max,
-        _alt_day_max,
-        _schools_per_day,
-        _alt_overlap,
-        _travel,
-        _class_need,
-        _class_day_limit,
-        _class_overlap,
-        _co_teacher,
-        _alts_per_day,
-        _pins,
-    ):
-        out += rule(instance, week)
-    return out
+    return out, unique
 
 
 def _v(rule: str, ls: _Lesson, message: str) -> Violation:
@@ -632,7 +639,7 @@ def _alts_per_day(inst: Instance, week: _Week) -> Iterator[Violation]:
             yield Violation("alts_per_day", msg, school_id=school_id, day=day)
 
 
-def _pins(inst: Instance, week: _Week) -> Iterator[Violation]:
+def _pin(inst: Instance, week: _Week) -> Iterator[Violation]:
     # Every pin of pins.csv is kept: the ALT teaches at the school (that day, that lesson).
     for i, pin in enumerate(inst.pins):
         if not any(
@@ -647,6 +654,29 @@ def _pins(inst: Instance, week: _Week) -> Iterator[Violation]:
                 f" ({what})" if what else ""
             )
             yield Violation("pin", msg, pin.alt_id, pin.school_id, pin.class_, pin.day, pin.period)
+
+
+# Stated order, that of RULES: lesson by lesson, then per ALT, per class, per school.
+_RULE_CHECKS: tuple[Callable[[Instance, _Week], Iterable[Violation]], ...] = (
+    _bell_mismatch,
+    _day_window,
+    _level,
+    _day_off,
+    _commute,
+    _blocked,
+    _alt_week_max,
+    _alt_day_max,
+    _schools_per_day,
+    _alt_overlap,
+    _travel,
+    _class_need,
+    _class_day_limit,
+    _class_overlap,
+    _co_teacher,
+    _alts_per_day,
+    _pin,
+)
+assert tuple(f.__name__[1:] for f in _RULE_CHECKS) == RULES[2:]
 
 
 # ---- objective -------------------------------------------------------------------------------
@@ -709,88 +739,143 @@ def score(instance: Instance, assignments: pd.DataFrame, weights: Weights) -> Sc
     ]
     week = _Week(lessons)
     w = weights.model_dump()
-
-    per_alt: list[dict[str, Any]] = []
-    for alt in instance.alts:
-        mine = week.by_alt.get(alt.alt_id, [])
-        load, floor = len(mine), instance.min_lessons(alt)
-        visits = sorted({(ls.school_id, ls.day) for ls in mine})
-        per_day = Counter(ls.day for ls in mine)
-        commute = sum(instance.travel_minutes(alt.alt_id, s) for s, _ in visits)
-        row: dict[str, Any] = {
-            "alt_id": alt.alt_id,
-            "load": load,
-            "floor": floor,
-            "max": instance.max_lessons(alt),
-            "schools": len({s for s, _ in visits}),
-            "visit_days": len({d for _, d in visits}),
-            "commute_minutes": commute,
-            **{d: per_day.get(d, 0) for d in DAYS},
-            "under_floor": max(0, floor - load),
-            "day_peak": max(per_day.values(), default=0),
-        }
-        own = {
-            "under_floor_lesson": row["under_floor"],
-            "alt_school": row["schools"],
-            "commute_minute": commute,
-            "day_peak": row["day_peak"],
-        }
-        for term, value in own.items():
-            row[f"penalty_{term}"] = w[term] * value
-        row["penalty"] = sum(w[term] * value for term, value in own.items())
-        per_alt.append(row)
-
-    per_class: list[dict[str, Any]] = []
-    for c in instance.classes:
-        mine = week.by_class.get(c.key, [])
-        per_class.append(
-            {
-                "school_id": c.school_id,
-                "class": c.class_,
-                "need": c.alt_lessons,
-                "given": len(mine),
-                "missing": max(0, c.alt_lessons - len(mine)),
-                "alts": len({ls.alt_id for ls in mine}),
-            }
-        )
-
-    loads = [r["load"] for r in per_alt]
-    terms = {
-        "unmet_lesson": sum(r["missing"] for r in per_class),
-        "under_floor_lesson": sum(r["under_floor"] for r in per_alt),
-        "alt_school": sum(r["schools"] for r in per_alt),
-        "commute_minute": sum(r["commute_minutes"] for r in per_alt),
-        "load_spread": max(loads) - min(loads) if loads else 0,
-        "day_peak": sum(r["day_peak"] for r in per_alt),
-        "continuity": sum(max(0, r["alts"] - 1) for r in per_class),
-    }
+    per_alt = [_alt_row(instance, week, alt, w) for alt in instance.alts]
+    per_class = [_class_row(week, c) for c in instance.classes]
+    terms = {term: of(per_alt, per_class) for term, of in _TERM_OF.items()}
     penalties = {t: w[t] * v for t, v in terms.items()}
-
-    need = sum(r["need"] for r in per_class)
-    covered = sum(min(r["need"], r["given"]) for r in per_class)
-    used = [r for r in per_alt if r["load"] > 0]
     kpis: dict[str, Any] = {
-        "coverage": {
-            "need": need,
-            "given": covered,
-            "missing": terms["unmet_lesson"],
-            "extra": sum(max(0, r["given"] - r["need"]) for r in per_class),
-            "ratio": round(covered / need, 4) if need else 1.0,
-            "classes": len(per_class),
-            "classes_short": sum(1 for r in per_class if r["missing"] > 0),
-        },
-        "alts": {
-            "count": len(per_alt),
-            "used": len(used),
-            "under_floor": sum(1 for r in per_alt if r["under_floor"] > 0),
-            "load_min": min(loads, default=0),
-            "load_max": max(loads, default=0),
-            "load_mean": round(sum(loads) / len(loads), 2) if loads else 0.0,
-            "schools_mean": round(sum(r["schools"] for r in used) / len(used), 2) if used else 0.0,
-            "visit_days": sum(r["visit_days"] for r in per_alt),
-            "commute_minutes": terms["commute_minute"],
-        },
+        "coverage": _coverage_kpis(per_class, terms),
+        "alts": _alt_kpis(per_alt, terms),
         "per_alt": per_alt,
         "per_class": per_class,
     }
     return Score(terms=terms, penalties=penalties, objective=sum(penalties.values()), kpis=kpis)
+
+
+_Rows = list[dict[str, Any]]
+
+
+def _alt_row(inst: Instance, week: _Week, alt: Alt, w: dict[str, int]) -> dict[str, Any]:
+    """One ALT's week: load, floor, schools, days, commute, lessons per day and the
+    penalties of the terms counted per ALT."""
+    mine = week.by_alt.get(alt.alt_id, [])
+    load, floor = len(mine), inst.min_lessons(alt)
+    visits = sorted({(ls.school_id, ls.day) for ls in mine})
+    per_day = Counter(ls.day for ls in mine)
+    commute = sum(inst.travel_minutes(alt.alt_id, s) for s, _ in visits)
+    row: dict[str, Any] = {
+        "alt_id": alt.alt_id,
+        "load": load,
+        "floor": floor,
+        "max": inst.max_lessons(alt),
+        "schools": len({s for s, _ in visits}),
+        "visit_days": len({d for _, d in visits}),
+        "commute_minutes": commute,
+        **{d: per_day.get(d, 0) for d in DAYS},
+        "under_floor": max(0, floor - load),
+        "day_peak": max(per_day.values(), default=0),
+    }
+    own = {
+        "under_floor_lesson": row["under_floor"],
+        "alt_school": row["schools"],
+        "commute_minute": commute,
+        "day_peak": row["day_peak"],
+    }
+    for term, value in own.items():
+        row[f"penalty_{term}"] = w[term] * value
+    row["penalty"] = sum(w[term] * value for term, value in own.items())
+    return row
+
+
+def _class_row(week: _Week, c: SchoolClass) -> dict[str, Any]:
+    """One class's week: need, lessons given, lessons missing and distinct ALTs."""
+    mine = week.by_class.get(c.key, [])
+    return {
+        "school_id": c.school_id,
+        "class": c.class_,
+        "need": c.alt_lessons,
+        "given": len(mine),
+        "missing": max(0, c.alt_lessons - len(mine)),
+        "alts": len({ls.alt_id for ls in mine}),
+    }
+
+
+# ---- soft goals, one function per weight key, in docs/objective.md's order -------------------
+
+
+def _unmet_lesson(per_alt: _Rows, per_class: _Rows) -> int:
+    # Class lessons asked for and not given.
+    return sum(r["missing"] for r in per_class)
+
+
+def _under_floor_lesson(per_alt: _Rows, per_class: _Rows) -> int:
+    # Lessons each ALT is below their weekly floor.
+    return sum(r["under_floor"] for r in per_alt)
+
+
+def _alt_school(per_alt: _Rows, per_class: _Rows) -> int:
+    # Distinct schools in each ALT's week.
+    return sum(r["schools"] for r in per_alt)
+
+
+def _commute_minute(per_alt: _Rows, per_class: _Rows) -> int:
+    # One-way home-to-school minutes, once per visit day.
+    return sum(r["commute_minutes"] for r in per_alt)
+
+
+def _load_spread(per_alt: _Rows, per_class: _Rows) -> int:
+    # Lessons between the busiest and the least busy ALT.
+    loads = [r["load"] for r in per_alt]
+    return max(loads) - min(loads) if loads else 0
+
+
+def _day_peak(per_alt: _Rows, per_class: _Rows) -> int:
+    # Lessons on each ALT's busiest day.
+    return sum(r["day_peak"] for r in per_alt)
+
+
+def _continuity(per_alt: _Rows, per_class: _Rows) -> int:
+    # Extra ALTs per class beyond the first.
+    return sum(max(0, r["alts"] - 1) for r in per_class)
+
+
+_TERM_OF: dict[str, Callable[[_Rows, _Rows], int]] = {
+    "unmet_lesson": _unmet_lesson,
+    "under_floor_lesson": _under_floor_lesson,
+    "alt_school": _alt_school,
+    "commute_minute": _commute_minute,
+    "load_spread": _load_spread,
+    "day_peak": _day_peak,
+    "continuity": _continuity,
+}
+assert tuple(_TERM_OF) == TERMS
+
+
+def _coverage_kpis(per_class: _Rows, terms: dict[str, int]) -> dict[str, Any]:
+    need = sum(r["need"] for r in per_class)
+    covered = sum(min(r["need"], r["given"]) for r in per_class)
+    return {
+        "need": need,
+        "given": covered,
+        "missing": terms["unmet_lesson"],
+        "extra": sum(max(0, r["given"] - r["need"]) for r in per_class),
+        "ratio": round(covered / need, 4) if need else 1.0,
+        "classes": len(per_class),
+        "classes_short": sum(1 for r in per_class if r["missing"] > 0),
+    }
+
+
+def _alt_kpis(per_alt: _Rows, terms: dict[str, int]) -> dict[str, Any]:
+    loads = [r["load"] for r in per_alt]
+    used = [r for r in per_alt if r["load"] > 0]
+    return {
+        "count": len(per_alt),
+        "used": len(used),
+        "under_floor": sum(1 for r in per_alt if r["under_floor"] > 0),
+        "load_min": min(loads, default=0),
+        "load_max": max(loads, default=0),
+        "load_mean": round(sum(loads) / len(loads), 2) if loads else 0.0,
+        "schools_mean": round(sum(r["schools"] for r in used) / len(used), 2) if used else 0.0,
+        "visit_days": sum(r["visit_days"] for r in per_alt),
+        "commute_minutes": terms["commute_minute"],
+    }

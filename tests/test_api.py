@@ -10,8 +10,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from tiny import alt as tiny_alt
-from tiny import bells, branch, klass, school
 
 import scheduler as alt
 from scheduler.errors import InstanceError, InstanceWarning
@@ -21,6 +19,8 @@ from scheduler.io.tables import write_instance
 from scheduler.io.write import alt_grid, school_grid
 from scheduler.result import RESULT_KPI_COLUMNS, Result
 from scheduler.validate import check, score
+from tests.tiny import alt as tiny_alt
+from tests.tiny import bells, branch, klass, school
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tiny import alt, bells, branch, klass, school
 from typer.testing import CliRunner
 
 import scheduler.cli as cli
@@ -31,6 +30,7 @@ from scheduler.io.read import load_instance
 from scheduler.result import Result
 from scheduler.search.small import SmallSearch
 from scheduler.validate import check, read_assignments, score
+from tests.tiny import alt, bells, branch, klass, school
 
 # Every branch takes the large path.
 LARGE = Settings.default().model_copy(

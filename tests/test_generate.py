@@ -177,7 +177,7 @@ def test_bells_lie_in_the_day_and_last_45_or_50_minutes(n: int) -> None:
 
 def test_dated_events_are_school_days_inside_the_term() -> None:
     inst = branch(30)
-    dated = inst.dated_blocked()
+    dated = [b for b in inst.blocked if not b.weekly]
     assert len(dated) >= 2 * len(inst.schools)  # opening and closing ceremonies at least
     for b in dated:
         assert isinstance(b.day, date)
@@ -190,13 +190,13 @@ def test_dated_events_are_school_days_inside_the_term() -> None:
 def test_no_term_means_no_dated_events() -> None:
     inst = generate(10, 1, term_start=None, term_end=None)
     assert inst.settings.term_start is None
-    assert inst.dated_blocked() == []
+    assert [b for b in inst.blocked if not b.weekly] == []
     assert reference_issues(inst) == []
 
 
 def test_a_spring_term_draws_spring_events() -> None:
     inst = generate(30, 1, term_start=date(2027, 4, 6), term_end=date(2027, 7, 20))
-    dated = inst.dated_blocked()
+    dated = [b for b in inst.blocked if not b.weekly]
     # Sports days and physical exams fall in spring; graduation never does.
     assert any(b.class_ is None and b.periods == (1, 2) for b in dated)
     assert all(isinstance(b.day, date) and b.day.month in (4, 5, 6, 7) for b in dated)

@@ -19,13 +19,9 @@ import icalendar
 import pandas as pd
 import pytest
 import yaml
-from calendar_data import assignments as calendar_assignments
-from calendar_data import instance as calendar_instance
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
-from test_calendar_cli import run
-from test_input_errors import write_folder
 
 from scheduler.calendar.changes import changes_csv, diff, write_messages
 from scheduler.calendar.ical import drafts, render, write_feeds
@@ -44,6 +40,10 @@ from scheduler.io.write import grid_csv, unmet_csv, write_outputs
 from scheduler.result import Lesson, Result
 from scheduler.text import clean_name, id_problem, visible
 from scheduler.validate import read_assignments
+from tests.calendar_data import assignments as calendar_assignments
+from tests.calendar_data import instance as calendar_instance
+from tests.cli.test_calendar_cli import run
+from tests.io.test_input_errors import write_folder
 
 FORMULA = "may not start with =, +, - or @ (a spreadsheet would run it as a formula)"
 SEPARATOR = "contains a path separator (/ or \\); ids name files, so they may hold neither"

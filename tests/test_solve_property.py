@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tiny import alt, bells, branch, klass, school, solved
 
 from scheduler.instance import DAYS, Blocked, Instance, Travel
+from tests.tiny import alt, bells, branch, klass, school, solved
 
 
 @st.composite

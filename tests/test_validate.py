@@ -227,7 +227,7 @@ def test_each_rule_alone(
 
 
 def test_every_rule_has_a_case() -> None:
-    # blocked has its own table below; pin its own tests (tests/test_pins.py).
+    # blocked has its own table below; pin its own tests (tests/replan/test_pins.py).
     assert {c[0] for c in CASES} | {"blocked", "pin"} == set(RULES)
 
 

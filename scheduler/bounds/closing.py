@@ -7,7 +7,7 @@ least (:class:`scheduler.bounds.patterns.LastRound`). The dynamic programme list
 signatures of those weeks (the lessons the week gives each school, with the least cost and
 the least reduced cost of its weeks), and an integer programme chooses one signature per
 ALT: every school's need given exactly, the programme's pair rows (ALTs a need takes, the
-continuity floor), the load spread, and the duality budget (the chosen reduced costs add up
+continuity bound), the load spread, and the duality budget (the chosen reduced costs add up
 to at most ``LB + T - value``). Its days, periods and the rows that depend on them are left
 out, so it is a relaxation of the timetables costing at most ``LB + T``:
 

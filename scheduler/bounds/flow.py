@@ -19,11 +19,8 @@ from ortools.graph.python import max_flow
 
 from scheduler.config import Weights
 from scheduler.instance import DAYS, Day
-from scheduler.model.data import Prepared, alt_week_capacity
+from scheduler.model.data import Prepared, Visit, alt_week_capacity
 from scheduler.model.master import visit_capacity
-
-Visit = tuple[str, str, Day]
-
 
 Node = tuple[str, ...]
 Arc = tuple[Node, Node, int, Visit | None]  # (tail, head, capacity, the visit it stands for)
@@ -92,9 +89,9 @@ def objective_lower_bound(
     rest, for every T, as a knapsack solved exactly by min-plus convolution:
 
     - by ALT: lessons under floor, schools, commute and busiest day are sums over ALTs,
-      and an ALT teaching l lessons pays at least :func:`alt_week_floor` (l) on them;
+      and an ALT teaching l lessons pays at least :func:`alt_week_least_cost` (l) on them;
     - by school: schools per ALT and commute are also sums over schools (ALT-school pairs,
-      visits), and a school given g lessons pays at least :func:`school_week_floor` (g);
+      visits), and a school given g lessons pays at least :func:`school_week_least_cost` (g);
       lessons under floor and busiest days, per ALT, come from the loads alone.
 
     The better of the two counts. Load spread and continuity are bounded by 0. ``index``
@@ -104,9 +101,11 @@ def objective_lower_bound(
     cap = min(inst.need(), covered_at_most)
     index = index or VisitIndex.of(prep)
     alts = [a.alt_id for a in inst.alts]
-    by_alt = _knapsack([alt_week_floor(index, weights, a) for a in alts], cap)
-    loads_only = _knapsack([alt_week_floor(index, weights, a, pairs=False) for a in alts], cap)
-    by_school = _knapsack([school_week_floor(index, weights, s) for s in prep.needy], cap)
+    by_alt = _knapsack([alt_week_least_cost(index, weights, a) for a in alts], cap)
+    loads_only = _knapsack(
+        [alt_week_least_cost(index, weights, a, pairs=False) for a in alts], cap
+    )
+    by_school = _knapsack([school_week_least_cost(index, weights, s) for s in prep.needy], cap)
     size = min(len(loads_only), len(by_school))
     unmet = weights.unmet_lesson * (inst.need() - np.arange(len(by_alt)))
     alt_side = by_alt + unmet
@@ -272,7 +271,7 @@ class AltWeek:
     members: list[tuple[str, list[int], int]]
 
 
-def alt_week_floor(
+def alt_week_least_cost(
     index: VisitIndex, weights: Weights, alt_id: str, *, pairs: bool = True
 ) -> list[float]:
     """A lower bound, per load l = 0, 1, ... (up to what the ALT can teach), of an ALT's
@@ -301,10 +300,10 @@ def alt_week_floor(
     return out
 
 
-def school_week_floor(index: VisitIndex, weights: Weights, school_id: str) -> list[float]:
+def school_week_least_cost(index: VisitIndex, weights: Weights, school_id: str) -> list[float]:
     """A lower bound, per lessons given g = 0, 1, ... (up to the need), of the ALT-school
     pairs and commutes a school's visits cost: the same programme as
-    :func:`alt_week_floor` over the ALTs that can come, with max_alts_per_day visits a day."""
+    :func:`alt_week_least_cost` over the ALTs that can come, with max_alts_per_day visits a day."""
     prep = index.prep
     inst = prep.instance
     need = index.need(school_id)

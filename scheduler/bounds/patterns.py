@@ -7,7 +7,7 @@ lessons there), with the ALT's distinct schools, commute and busiest day paid in
 rows are the school side (every lesson given, what classes can take on any set of days,
 ALTs per school-day, co-teachers, at least the ALTs and visits a school's need takes, one
 ALT giving a school its whole need or two coming), the load spread and the continuity
-floor. Each round solves the linear programme with GLOP and prices every ALT's best new
+bound. Each round solves the linear programme with GLOP and prices every ALT's best new
 week exactly: by a dynamic programme over schools at one school a day
 (:mod:`scheduler.bounds.week_dp`), by a small CP-SAT model otherwise. Every round gives a
 valid (Lagrangian) bound, and at convergence it is the linear programme's value, the
@@ -37,7 +37,7 @@ from scheduler.bounds.week_dp import Prices, SchoolVectors, Signature, WeekCosts
 from scheduler.config import Weights
 from scheduler.instance import DAYS, Day
 from scheduler.model.cpsat import new_solver
-from scheduler.model.data import Prepared
+from scheduler.model.data import Prepared, Visit
 from scheduler.model.interrupt import interrupted, run
 from scheduler.model.master import (
     absorption_limits,
@@ -46,7 +46,6 @@ from scheduler.model.master import (
     visit_capacity,
 )
 
-Visit = tuple[str, str, Day]
 Row = tuple[str, ...]  # ("need", school), ("absorb", school, "Mon;Tue"), ...
 
 # Reduced costs are priced in integers: this many units per objective unit. The rounding
@@ -86,7 +85,7 @@ class LastRound:
 
     def __init__(
         self,
-        programme: _Programme,
+        programme: _PatternLP,
         pricers: list[_Pricer],
         duals: dict[Row, float],
         value: float,
@@ -127,7 +126,7 @@ class _Week:
 @dataclass
 class _Rows:
     """Which rows a lesson, a visit and an ALT-school pair count in (a pair with its
-    coefficient: -1 in the continuity floor's row, +1 elsewhere)."""
+    coefficient: -1 in the continuity bound's row, +1 elsewhere)."""
 
     lesson: dict[Visit, list[Row]] = field(default_factory=lambda: defaultdict(list))
     visit: dict[tuple[str, Day], list[Row]] = field(default_factory=lambda: defaultdict(list))
@@ -192,12 +191,12 @@ def pattern_bound(
     )
 
 
-def _seeded(prep: Prepared, weights: Weights, starts: Iterable[Mapping[Visit, int]]) -> _Programme:
+def _seeded(prep: Prepared, weights: Weights, starts: Iterable[Mapping[Visit, int]]) -> _PatternLP:
     """The programme with the empty week of each ALT (it keeps every week row feasible;
     below a floor it is no real week and is priced out like the other artificial columns)
     and the weeks of ``starts`` that reach their ALT's floor (a week below it is no week of
     a timetable the bound is for, and would only weaken the programme)."""
-    lp = _Programme(prep, weights)
+    lp = _PatternLP(prep, weights)
     inst = prep.instance
     for alt in inst.alts:
         lp.add(_Week(alt.alt_id, ()))
@@ -210,7 +209,7 @@ def _seeded(prep: Prepared, weights: Weights, starts: Iterable[Mapping[Visit, in
 
 
 def _add_improving(
-    lp: _Programme, priced: list[tuple[float, list[_Week]] | None], duals: Mapping[Row, float]
+    lp: _PatternLP, priced: list[tuple[float, list[_Week]] | None], duals: Mapping[Row, float]
 ) -> int:
     """Add every priced week whose reduced cost improves; how many were new."""
     added = 0
@@ -224,7 +223,7 @@ def _add_improving(
 
 def _price_all(
     pricers: list[_Pricer],
-    lp: _Programme,
+    lp: _PatternLP,
     duals: Mapping[Row, float],
     deadline: float,
     pool: ThreadPoolExecutor,
@@ -248,7 +247,7 @@ def _price_all(
     return priced
 
 
-class _Programme:
+class _PatternLP:
     """The restricted master: the weeks found so far against the school-side rows."""
 
     def __init__(self, prep: Prepared, weights: Weights) -> None:
@@ -354,7 +353,7 @@ class _Programme:
             self._row(("lo", alt.alt_id), -inf, -fixed).SetCoefficient(lo, 1)
 
     def _continuity_rows(self, reach: Mapping[str, set[str]]) -> None:
-        """Continuity floor (master.continuity_floor): extra ALTs >= ALTs - classes."""
+        """Continuity bound (master.continuity_bound): extra ALTs >= ALTs - classes."""
         inf = self.solver.infinity()
         for s, alts in reach.items():
             if len(alts) >= 2 and len(alts) > len(self.prep.needy[s]):

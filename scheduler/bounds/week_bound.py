@@ -11,7 +11,7 @@ The linear programme joins the ALTs' weeks with the school side: every lesson gi
 left unmet, at least the visits and distinct ALTs a school's need takes, one ALT giving a
 school its whole need or two coming (the rows of :mod:`scheduler.bounds.patterns`, each
 released when a lesson of the school is unmet, so the programme bounds every timetable,
-not only those giving everything), the continuity floor and the load spread. Day-level
+not only those giving everything), the continuity bound and the load spread. Day-level
 rows (ALTs per school-day, co-teachers, absorption) are left out.
 
 Each ALT's best week at the duals comes from a dynamic programme over (load, visits used),
@@ -84,7 +84,7 @@ class WeekBound:
     """The best bound found, whether the programme converged (to within
     :data:`CLOSE_ENOUGH`, or :data:`LATE_STAGE` after a dearer unmet lesson), rounds, weeks
     and seconds, why the HiGHS process was given up for MathOpt, if it was, and, when it
-    converged, its pairs (:meth:`_Programme.plan`) and the weight its weeks give every pair
+    converged, its pairs (:meth:`_WeekLP.plan`) and the weight its weeks give every pair
     they use (``support``)."""
 
     value: int
@@ -198,7 +198,7 @@ class _Priced:
     ranked: np.ndarray  # (ALT, member rank) -> member
 
 
-class _Programme:
+class _WeekLP:
     """The linear programme: the weeks found so far against the school-side rows."""
 
     def __init__(self, prep: Prepared, index: VisitIndex, branch: _Branch, weights: Weights):
@@ -240,7 +240,7 @@ class _Programme:
     def _school_rows(self, prep: Prepared, index: VisitIndex) -> None:
         """Per school: its need (given or unmet), the counting rows of a school given its
         whole need, which an unmet lesson there releases (so they hold for every
-        timetable), and the continuity floor."""
+        timetable), and the continuity bound."""
         inst, w, inf = prep.instance, self.weights, math.inf
         most_visit: dict[str, int] = defaultdict(int)
         week_cap: dict[tuple[str, str], int] = defaultdict(int)
@@ -271,7 +271,7 @@ class _Programme:
             reach = len(index.alts_of[s])
             classes = len(prep.needy[s])
             if w.continuity > 0 and reach >= 2 and reach > classes:
-                # Continuity floor: extra class ALTs >= ALTs at the school - classes.
+                # Continuity bound: extra class ALTs >= ALTs at the school - classes.
                 self._row(("cont", s), -classes, inf)
                 self._fixed_column(w.continuity, {("cont", s): 1.0}, classes * (reach - 1))
 
@@ -622,7 +622,7 @@ def week_bound(
     branch = _Branch(index, weights)
     if not branch.alts or not branch.schools:
         return None
-    prog = _Programme(prep, index, branch, weights)
+    prog = _WeekLP(prep, index, branch, weights)
     try:
         return _rounds(branch, prog, deadline, starts, on_bound, stop, t0)
     finally:
@@ -631,7 +631,7 @@ def week_bound(
 
 def _rounds(
     branch: _Branch,
-    prog: _Programme,
+    prog: _WeekLP,
     deadline: float,
     starts: Iterable[Sequence[Lesson]],
     on_bound: Callable[[int], None] | None,
@@ -706,7 +706,7 @@ class _Best:
         return {k: SMOOTHING * centre[k] + (1 - SMOOTHING) * d for k, d in duals.items()}
 
 
-def _seed(branch: _Branch, prog: _Programme, starts: Iterable[Sequence[Lesson]]) -> None:
+def _seed(branch: _Branch, prog: _WeekLP, starts: Iterable[Sequence[Lesson]]) -> None:
     """The empty week of every ALT, then the weeks of the ``starts`` timetables."""
     for i in range(len(branch.alts)):
         prog.add(i, [])
@@ -727,7 +727,7 @@ def _seed(branch: _Branch, prog: _Programme, starts: Iterable[Sequence[Lesson]])
             prog.add(i, week)
 
 
-def _round(branch: _Branch, prog: _Programme, best: _Best, duals: dict[Row, float]) -> int:
+def _round(branch: _Branch, prog: _WeekLP, best: _Best, duals: dict[Row, float]) -> int:
     """One pricing round at the programme's ``duals`` smoothed towards the best so far:
     the weeks it added."""
     mixed = best.smoothed(duals)
@@ -750,7 +750,7 @@ Plan = tuple[dict[tuple[str, str], int], dict[tuple[str, str], float]]
 
 
 def _planned(
-    branch: _Branch, prog: _Programme, deadline: float, stop: Callable[[], bool]
+    branch: _Branch, prog: _WeekLP, deadline: float, stop: Callable[[], bool]
 ) -> Plan | tuple[None, None]:
     """The converged programme's pairs, which guide the search's plan steps, and their
     weights: one integer week per ALT (:func:`_dive`) when there is time, since a timetable
@@ -766,7 +766,7 @@ def _planned(
 
 
 def _dive(
-    branch: _Branch, prog: _Programme, deadline: float, stop: Callable[[], bool]
+    branch: _Branch, prog: _WeekLP, deadline: float, stop: Callable[[], bool]
 ) -> Plan | None:
     """One week per ALT, fixed a few at a time in the converged programme: every ALT whose
     week has weight 1, then the heaviest of the others (:data:`DIVE_SHARE` of those left)
@@ -800,7 +800,7 @@ Weighted = list[tuple[float, int, tuple[Part, ...]]]  # (weight, ALT, week), hea
 
 
 def _heaviest(
-    prog: _Programme, fixed: dict[int, tuple[Part, ...]], deadline: float
+    prog: _WeekLP, fixed: dict[int, tuple[Part, ...]], deadline: float
 ) -> Weighted | None:
     """The weeks of the ALTs not yet fixed with a weight in the programme's optimum,
     heaviest first; None when the programme cannot be solved in time."""
@@ -818,7 +818,7 @@ def _heaviest(
 
 def _fix_batch(
     b: _Branch,
-    prog: _Programme,
+    prog: _WeekLP,
     order: Weighted,
     fixed: dict[int, tuple[Part, ...]],
     given: dict[str, int],
@@ -848,7 +848,7 @@ def _fix_batch(
 
 
 def _price_free(
-    b: _Branch, prog: _Programme, fixed: dict[int, tuple[Part, ...]], deadline: float
+    b: _Branch, prog: _WeekLP, fixed: dict[int, tuple[Part, ...]], deadline: float
 ) -> bool:
     """Up to :data:`DIVE_ROUNDS` rounds of new weeks for the ALTs still free; False when
     the programme cannot be solved in time."""
@@ -871,9 +871,9 @@ def _rounded(value: float) -> int:
 class BackgroundBound:
     """:func:`week_bound` on a thread beside a search (the LP runs in its own process, the
     compiled pricing releases the GIL). :attr:`value` is the best bound so far, at least
-    ``floor``.
+    ``known`` (a bound found before it).
 
-    Half way to the deadline, a bound still below ``floor`` gives up and leaves the cores to
+    Half way to the deadline, a bound still below ``known`` gives up and leaves the cores to
     the search, which shares them with it meanwhile: such a bound cannot help in time, and a
     bound that runs to the end beside the search costs it more than it proves. At 120 and
     250 ALTs with a 60 s limit the bound passes the cheap one before half way, so the rule
@@ -886,11 +886,11 @@ class BackgroundBound:
         weights: Weights,
         deadline: float,
         starts: Iterable[Sequence[Lesson]],
-        floor: int,
+        known: int,
         index: VisitIndex | None = None,
         give_up: float = 0.5,
     ) -> None:
-        self.value = floor
+        self.value = known
         self._done = threading.Event()
         self._result: WeekBound | None = None
         self._error: BaseException | None = None
@@ -898,7 +898,7 @@ class BackgroundBound:
         cutoff = time.monotonic() + (deadline - time.monotonic()) * give_up
 
         def stop() -> bool:
-            return self._done.is_set() or (time.monotonic() > cutoff and self.value <= floor)
+            return self._done.is_set() or (time.monotonic() > cutoff and self.value <= known)
 
         def work() -> None:
             try:

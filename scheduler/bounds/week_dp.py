@@ -16,7 +16,7 @@ depend on how many lessons it gets (the "whole need" row), plus the busiest day.
 
 Exact, not a relaxation: every week it returns is a real week of the ALT, and its minimum
 is the true minimum (up to floating-point rounding, accounted for by the caller). Checked
-against the CP-SAT pricing in ``tests/test_week_dp.py`` on random prices.
+against the CP-SAT pricing in ``tests/bounds/test_week_dp.py`` on random prices.
 
 The same stages list every week priced below a limit (:meth:`WeekDP.signatures`), for
 closing the gap (:mod:`scheduler.bounds.closing`): by signature (lessons per school), with
@@ -33,8 +33,8 @@ import numpy as np
 
 from scheduler.bounds.compiled import compiled
 from scheduler.instance import DAYS, Day
+from scheduler.model.data import Visit
 
-Visit = tuple[str, str, Day]
 Lessons = tuple[tuple[str, Day, int], ...]  # (school, day, lessons > 0), sorted
 Signature = tuple[tuple[str, int], ...]  # (school, lessons > 0) of a week, sorted
 

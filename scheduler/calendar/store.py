@@ -39,8 +39,6 @@ from scheduler.calendar.term import DatedLesson, TermCalendar, expand
 from scheduler.errors import InputIssue, InstanceError
 from scheduler.instance import Instance
 
-STORE_ENV = "ALTSCHED_STORE"
-DEFAULT_STORE = "altsched.sqlite"
 # 2 added the covers table; a store of schema 1 gets it when a writer first opens it.
 SCHEMA_VERSION = 2
 WAIT_ENV = "ALTSCHED_STORE_WAIT"
@@ -147,11 +145,6 @@ class StoreError(InstanceError):
     def __init__(self, path: Path, message: str) -> None:
         self.path = path
         super().__init__([InputIssue(str(path), None, None, None, message)])
-
-
-def default_store() -> Path:
-    """The store path: ``$ALTSCHED_STORE`` or ``altsched.sqlite`` in the current directory."""
-    return Path(os.environ.get(STORE_ENV) or DEFAULT_STORE)
 
 
 def store_wait() -> float:

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from scheduler.model.pins import Replan
 
 ClassKey = tuple[str, str]  # (school_id, class)
+# One ALT at one school on one weekday: (alt_id, school_id, day). Every model and bound
+# indexes its visit variables by it.
+Visit = tuple[str, str, Day]
 
 
 @dataclass
@@ -28,7 +31,7 @@ class Prepared:
     # cap[(class, day)] = most ALT lessons the class can take that day.
     cap: dict[tuple[ClassKey, Day], int] = field(default_factory=dict)
     # Candidate visits (alt_id, school_id, day).
-    visits: list[tuple[str, str, Day]] = field(default_factory=list)
+    visits: list[Visit] = field(default_factory=list)
     # Reachable (alt_id, school_id) pairs and their one-way commute minutes.
     commute: dict[tuple[str, str], int] = field(default_factory=dict)
     # Classes with need at each school.
@@ -60,8 +63,23 @@ class Prepared:
 
 
 def prepare(inst: Instance) -> Prepared:
-    """Compute candidate visits and usable periods of an instance."""
+    """Compute candidate visits and usable periods of an instance.
+
+    The rules that only remove candidates are enforced here, by never creating what they
+    forbid: bell_mismatch, day_window and blocked in :func:`usable_periods`; level, commute
+    and day_off in :func:`candidate_visits`.
+    """
     prep = Prepared(instance=inst)
+    usable_periods(prep)
+    candidate_visits(prep)
+    return prep
+
+
+def usable_periods(prep: Prepared) -> None:
+    """Fill each needy class's usable periods and daily cap (class_day_limit, at most the
+    usable periods): only periods of its school's bells (bell_mismatch), inside the day
+    window (day_window) and not blocked (blocked)."""
+    inst = prep.instance
     limit = inst.settings.max_class_lessons_per_day
     for c in inst.classes:
         if c.alt_lessons <= 0:
@@ -73,6 +91,13 @@ def prepare(inst: Instance) -> Prepared:
                 prep.cap[(c.key, d)] = min(limit, len(ps))
         if any((c.key, d) in prep.cap for d in DAYS):
             prep.needy.setdefault(c.school_id, []).append(c)
+
+
+def candidate_visits(prep: Prepared) -> None:
+    """Fill the candidate visits: an ALT only at schools of their level within the maximum
+    commute (level, commute), only on their available days (day_off), only on days the school
+    has a usable period."""
+    inst = prep.instance
     open_days = {
         sid: [d for d in DAYS if any((c.key, d) in prep.cap for c in cs)]
         for sid, cs in prep.needy.items()
@@ -87,7 +112,6 @@ def prepare(inst: Instance) -> Prepared:
                 continue
             prep.commute[(a.alt_id, sid)] = inst.commute_minutes(a, s)
             prep.visits += [(a.alt_id, sid, d) for d in open_days[sid] if d in days]
-    return prep
 
 
 def overlaps(p: Period, q: Period, gap: int = 0) -> bool:

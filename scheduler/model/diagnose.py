@@ -10,18 +10,29 @@ from scheduler.model.data import Prepared, alt_week_capacity
 
 def capacity_notes(prep: Prepared) -> list[str]:
     """Plain sentences naming every count-level reason some need must stay unmet."""
-    inst = prep.instance
-    st = inst.settings
-    notes: list[str] = []
-    need = inst.need()
+    reachers: dict[str, set[str]] = defaultdict(set)
+    for a, s in prep.commute:
+        reachers[s].add(a)
+    return [
+        *_supply_notes(prep),
+        *_floor_notes(prep),
+        *_unreachable_school_notes(prep, reachers),
+        *_class_room_notes(prep),
+        *_school_room_notes(prep, reachers),
+    ]
 
+
+def _supply_notes(prep: Prepared) -> list[str]:
+    # The ALTs' weeks hold fewer lessons than the need, in all or for one school level.
+    inst = prep.instance
+    need = inst.need()
     capacity = alt_week_capacity(prep)
 
     def supply(alt_ids: set[str]) -> int:
         return sum(capacity[a] for a in alt_ids)
 
-    working = {a for (a, _s, _d) in prep.visits}
-    total_supply = supply(working)
+    total_supply = supply({a for (a, _s, _d) in prep.visits})
+    notes = []
     if total_supply < need:
         notes.append(f"ALTs can give at most {total_supply} lessons a week, schools need {need}.")
     for level in LEVELS:
@@ -35,27 +46,44 @@ def capacity_notes(prep: Prepared) -> list[str]:
                 f"ALTs qualified for {level.replace('_', ' ')} can give at most "
                 f"{level_supply} lessons a week there, {level} schools need {level_need}."
             )
+    return notes
 
+
+def _floor_notes(prep: Prepared) -> list[str]:
+    # The ALTs' weekly floors ask for more lessons than the schools need.
+    inst = prep.instance
+    need = inst.need()
     floors = sum(inst.min_lessons(a) for a in inst.alts)
-    if floors > need:
-        notes.append(
-            f"Contract floors add up to {floors} lessons, schools need only {need}: "
-            "some ALTs will stay under their floor."
-        )
+    if floors <= need:
+        return []
+    return [
+        f"Contract floors add up to {floors} lessons, schools need only {need}: "
+        "some ALTs will stay under their floor."
+    ]
 
-    reachers: dict[str, set[str]] = defaultdict(set)
-    for a, s in prep.commute:
-        reachers[s].add(a)
+
+def _unreachable_school_notes(prep: Prepared, reachers: dict[str, set[str]]) -> list[str]:
+    # A school with need and no usable period, or that no qualified ALT can reach.
+    inst = prep.instance
+    notes = []
     for s in sorted({c.school_id for c in inst.classes if c.alt_lessons > 0}):
         school = inst.school_by_id[s]
         school_need = sum(c.alt_lessons for c in inst.classes_of[s])
         if s not in prep.needy:
             notes.append(f"{school.name} needs {school_need} lessons but has no usable period.")
         elif not reachers[s]:
+            minutes = inst.settings.max_commute_minutes
             notes.append(
                 f"Nobody qualified can reach {school.name} within "
-                f"{st.max_commute_minutes} minutes ({school_need} lessons a week unmet)."
+                f"{minutes} minutes ({school_need} lessons a week unmet)."
             )
+    return notes
+
+
+def _class_room_notes(prep: Prepared) -> list[str]:
+    # A class needing more lessons than its usable periods and daily limit let it take.
+    inst = prep.instance
+    notes = []
     for c in inst.classes:
         if c.alt_lessons == 0 or c.school_id not in prep.needy:
             continue
@@ -64,8 +92,16 @@ def capacity_notes(prep: Prepared) -> list[str]:
             name = inst.school_by_id[c.school_id].name
             notes.append(
                 f"{name} {c.class_} needs {c.alt_lessons} lessons a week but can take at "
-                f"most {most} (usable periods, {st.max_class_lessons_per_day} a day)."
+                f"most {most} (usable periods, "
+                f"{inst.settings.max_class_lessons_per_day} a day)."
             )
+    return notes
+
+
+def _school_room_notes(prep: Prepared, reachers: dict[str, set[str]]) -> list[str]:
+    # A school needing more lessons than its ALTs a day can give in its usable periods.
+    inst = prep.instance
+    notes = []
     for s, classes in sorted(prep.needy.items()):
         school = inst.school_by_id[s]
         school_need = sum(c.alt_lessons for c in classes)

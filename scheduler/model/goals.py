@@ -15,9 +15,9 @@ from ortools.sat.python import cp_model
 
 from scheduler.config import Weights
 from scheduler.instance import DAYS, Day, Instance
+from scheduler.model.data import Visit
 
 LinearExpr = cp_model.LinearExprT
-Visit = tuple[str, str, Day]
 
 
 def wanted(weights: Weights, key: str) -> bool:
@@ -25,12 +25,12 @@ def wanted(weights: Weights, key: str) -> bool:
     return getattr(weights, key) > 0
 
 
-def unmet(inst: Instance, given: Iterable[cp_model.IntVar]) -> LinearExpr:
+def unmet_lesson(inst: Instance, given: Iterable[cp_model.IntVar]) -> LinearExpr:
     """Class lessons asked for and not given (classes nobody can reach count as a constant)."""
     return inst.need() - sum(given)
 
 
-def under_floor(
+def under_floor_lesson(
     model: cp_model.CpModel, inst: Instance, load: Callable[[str], LinearExpr]
 ) -> dict[str, tuple[cp_model.IntVar, int]]:
     """Per ALT with a floor: (lessons under the floor, the floor)."""
@@ -45,7 +45,7 @@ def under_floor(
     return out
 
 
-def schools_of_alts(
+def alt_school(
     model: cp_model.CpModel, y: Mapping[Visit, cp_model.IntVar]
 ) -> dict[tuple[str, str], cp_model.IntVar]:
     """z[a,s] = 1 exactly when ALT a visits school s on some day."""
@@ -59,14 +59,14 @@ def schools_of_alts(
     return out
 
 
-def commute(
+def commute_minute(
     commute_of: Mapping[tuple[str, str], int], y: Mapping[Visit, cp_model.IntVar]
 ) -> LinearExpr:
     """One-way home-to-school minutes, once per visit day."""
     return sum(commute_of[(a, s)] * v for (a, s, _d), v in y.items())
 
 
-def spread(
+def load_spread(
     model: cp_model.CpModel, inst: Instance, loads: Sequence[LinearExpr]
 ) -> tuple[cp_model.IntVar, cp_model.IntVar]:
     """(busiest, least busy) weekly load over all ALTs."""
@@ -78,7 +78,7 @@ def spread(
     return hi, lo
 
 
-def day_peaks(
+def day_peak(
     model: cp_model.CpModel,
     inst: Instance,
     of_alt_day: Mapping[tuple[str, Day], Sequence[cp_model.IntVar]],

@@ -23,11 +23,10 @@ from ortools.sat.python import cp_model
 from scheduler.config import Weights
 from scheduler.instance import DAYS, Day, Instance
 from scheduler.model import goals, visit_rules
-from scheduler.model.data import Prepared, too_close
+from scheduler.model.data import Prepared, Visit, too_close
 from scheduler.model.pins import add_pins, keep_previous
 
 LinearExpr = cp_model.LinearExprT
-Visit = tuple[str, str, Day]  # (alt_id, school_id, day)
 
 
 @dataclass
@@ -40,7 +39,7 @@ class Master:
     y: dict[Visit, cp_model.IntVar] = field(default_factory=dict)
     lessons: dict[Visit, cp_model.IntVar] = field(default_factory=dict)
     z: dict[tuple[str, str], cp_model.IntVar] = field(default_factory=dict)
-    # Per school, the continuity floor's variable (schools that two ALTs can reach).
+    # Per school, the variable of continuity's lower bound (schools two ALTs can reach).
     continuity: dict[str, cp_model.IntVar] = field(default_factory=dict)
     # Upper bound of lessons[visit] (reading it back from the proto is slow).
     top: dict[Visit, int] = field(default_factory=dict)
@@ -49,7 +48,7 @@ class Master:
     # Valid lower bounds of terms the placement decides exactly (continuity): they enter the
     # master's objective, so its bound and its choices see them, but a timetable's score
     # uses the placement's exact value instead.
-    floors: dict[str, LinearExpr] = field(default_factory=dict)
+    term_bounds: dict[str, LinearExpr] = field(default_factory=dict)
     of_alt_day: dict[tuple[str, Day], list[cp_model.IntVar]] = field(default_factory=dict)
     of_school_day: dict[tuple[str, Day], list[cp_model.IntVar]] = field(default_factory=dict)
     peak: dict[str, cp_model.IntVar] = field(default_factory=dict)
@@ -68,29 +67,30 @@ def build_master(prep: Prepared, weights: Weights) -> Master:
     """
     m = Master(prep=prep, weights=weights)
     add_variables(m)
-    # Hard rules, in the order of the contract.
+    # Hard rules, each named by its rule id (docs/validator.md); the order is the order in
+    # which the constraints enter the model, which steers CP-SAT's search, so it stays.
     visit_means_teaching(m)
-    classes_can_absorb(m)
-    alt_weekly_max(m)
-    alt_daily_max(m)
-    schools_per_alt_day(m)
-    alts_per_school_day(m)
-    # An ALT gives one lesson per period: enforced by the domain of lessons[a,s,d]
+    class_need_and_day_limit(m)
+    alt_week_max(m)
+    alt_day_max(m)
+    schools_per_day(m)
+    alts_per_day(m)
+    # alt_overlap within one school (one lesson per period) is the domain of lessons[a,s,d]
     # (visit_capacity), so it needs no constraint of its own.
-    periods_fit_co_teachers(m)
-    travel_between_schools(m)
+    co_teacher(m)
+    travel(m)
     add_pins(m)  # pins.csv: every pin is kept (scheduler.model.pins)
     # Soft goals, in priority order.
-    unmet_lessons(m)
-    lessons_under_floor(m)
-    schools_per_alt(m)
-    commute_minutes(m)
+    unmet_lesson(m)
+    under_floor_lesson(m)
+    alt_school(m)
+    commute_minute(m)
     load_spread(m)
-    day_peaks(m)
-    continuity_floor(m)
+    day_peak(m)
+    continuity_bound(m)
     keep_previous(m)  # with a previous timetable: its lessons not kept (scheduler.model.pins)
     m.model.minimize(
-        sum(getattr(weights, k) * t for k, t in [*m.terms.items(), *m.floors.items()])
+        sum(getattr(weights, k) * t for k, t in [*m.terms.items(), *m.term_bounds.items()])
     )
     return m
 
@@ -129,8 +129,9 @@ def visit_means_teaching(m: Master) -> None:
         m.model.add(n >= y)
 
 
-def classes_can_absorb(m: Master) -> None:
-    """The classes of a school take what they ask for, at most their daily limit a day.
+def class_need_and_day_limit(m: Master) -> None:
+    """class_need and class_day_limit, counted: the classes of a school take what they ask
+    for, at most their daily limit a day.
 
     Exact as a transportation problem (max-flow min-cut): for every set D of days, the
     lessons given on D are at most sum over classes of min(need, usable slots on D).
@@ -162,7 +163,7 @@ def absorption_limits(
     return out
 
 
-def alt_weekly_max(m: Master) -> None:
+def alt_week_max(m: Master) -> None:
     """An ALT teaches at most their weekly contract maximum."""
     inst = m.prep.instance
     for alt in inst.alts:
@@ -171,7 +172,7 @@ def alt_weekly_max(m: Master) -> None:
             m.model.add(load <= inst.max_lessons(alt))
 
 
-def alt_daily_max(m: Master) -> None:
+def alt_day_max(m: Master) -> None:
     """An ALT teaches at most their daily maximum (over all schools of the day)."""
     inst = m.prep.instance
     for (a, _d), ns in m.of_alt_day.items():
@@ -179,18 +180,19 @@ def alt_daily_max(m: Master) -> None:
             m.model.add(sum(ns) <= inst.max_lessons_per_day(inst.alt_by_id[a]))
 
 
-def schools_per_alt_day(m: Master) -> None:
+def schools_per_day(m: Master) -> None:
     """An ALT visits at most max_schools_per_day schools a day."""
-    visit_rules.schools_per_alt_day(m.model, m.y, m.prep.settings.max_schools_per_day)
+    visit_rules.schools_per_day(m.model, m.y, m.prep.settings.max_schools_per_day)
 
 
-def alts_per_school_day(m: Master) -> None:
+def alts_per_day(m: Master) -> None:
     """A school takes at most max_alts_per_day ALTs on one day."""
-    visit_rules.alts_per_school_day(m.model, m.y, m.prep.instance)
+    visit_rules.alts_per_day(m.model, m.y, m.prep.instance)
 
 
-def periods_fit_co_teachers(m: Master) -> None:
-    """A co-teacher teaches one class at a time, whichever ALTs come: on a school-day, the
+def co_teacher(m: Master) -> None:
+    """A co-teacher teaches one class at a time, whichever ALTs come (counted; the placement
+    decides the periods): on a school-day, the
     lessons of a co-teacher's classes fit in the periods those classes can use."""
     inst = m.prep.instance
     for s in m.prep.needy:
@@ -218,7 +220,7 @@ def co_teacher_room(prep: Prepared, school_id: str, day: Day) -> int:
     return room
 
 
-def travel_between_schools(m: Master) -> None:
+def travel(m: Master) -> None:
     """With several schools a day, an ALT never visits two schools between which no pair of
     periods leaves time to travel."""
     prep = m.prep
@@ -251,27 +253,27 @@ def _wanted(m: Master, key: str) -> bool:
     return goals.wanted(m.weights, key)
 
 
-def unmet_lessons(m: Master) -> None:
+def unmet_lesson(m: Master) -> None:
     """Class lessons asked for and not given (a constant part counts classes nobody can reach)."""
     if _wanted(m, "unmet_lesson"):
-        m.terms["unmet_lesson"] = goals.unmet(m.prep.instance, m.lessons.values())
+        m.terms["unmet_lesson"] = goals.unmet_lesson(m.prep.instance, m.lessons.values())
 
 
-def lessons_under_floor(m: Master) -> None:
+def under_floor_lesson(m: Master) -> None:
     """Lessons an ALT is below their weekly contract floor."""
     if _wanted(m, "under_floor_lesson"):
-        shortfalls = goals.under_floor(m.model, m.prep.instance, m.load)
+        shortfalls = goals.under_floor_lesson(m.model, m.prep.instance, m.load)
         m.terms["under_floor_lesson"] = sum(u for u, _ in shortfalls.values())
 
 
-def schools_per_alt(m: Master) -> None:
-    """Distinct schools in each ALT's week (z is also the continuity floor's variable)."""
+def alt_school(m: Master) -> None:
+    """Distinct schools in each ALT's week (z also feeds continuity's lower bound)."""
     if not (_wanted(m, "alt_school") or _wanted(m, "continuity")):
         return
     visits: dict[tuple[str, str], list[Visit]] = defaultdict(list)
     for visit in m.y:
         visits[(visit[0], visit[1])].append(visit)
-    m.z.update(goals.schools_of_alts(m.model, m.y))
+    m.z.update(goals.alt_school(m.model, m.y))
     for pair, vs in visits.items():
         # Redundant, for a tighter LP bound: lessons at a school need the school in the week.
         m.model.add(sum(m.lessons[v] for v in vs) <= week_capacity(m, vs) * m.z[pair])
@@ -279,10 +281,10 @@ def schools_per_alt(m: Master) -> None:
         m.terms["alt_school"] = sum(m.z.values())
 
 
-def commute_minutes(m: Master) -> None:
+def commute_minute(m: Master) -> None:
     """One-way home-to-school minutes, once per visit day."""
     if _wanted(m, "commute_minute"):
-        m.terms["commute_minute"] = goals.commute(m.prep.commute, m.y)
+        m.terms["commute_minute"] = goals.commute_minute(m.prep.commute, m.y)
 
 
 def load_spread(m: Master) -> None:
@@ -291,25 +293,25 @@ def load_spread(m: Master) -> None:
     if not _wanted(m, "load_spread") or len(inst.alts) < 2:
         return
     loads = [m.load(alt.alt_id) for alt in inst.alts]
-    hi, lo = goals.spread(m.model, inst, loads)
+    hi, lo = goals.load_spread(m.model, inst, loads)
     # Redundant, for a tighter LP bound: the busiest is above the mean, the least below.
     m.model.add(len(loads) * hi >= sum(loads))
     m.model.add(len(loads) * lo <= sum(loads))
     m.terms["load_spread"] = hi - lo
 
 
-def day_peaks(m: Master) -> None:
+def day_peak(m: Master) -> None:
     """Lessons on each ALT's busiest day."""
     if not _wanted(m, "day_peak"):
         return
-    for a, (peak, days) in goals.day_peaks(m.model, m.prep.instance, m.of_alt_day).items():
+    for a, (peak, days) in goals.day_peak(m.model, m.prep.instance, m.of_alt_day).items():
         # Redundant, for a tighter LP bound: the busiest day is above the daily mean.
         m.model.add(len(days) * peak >= sum(days))
         m.peak[a] = peak
     m.terms["day_peak"] = sum(m.peak.values())
 
 
-def continuity_floor(m: Master) -> None:
+def continuity_bound(m: Master) -> None:
     """A lower bound of the extra ALTs per class, decided exactly by the placement.
 
     Every ALT at a school teaches at least one of its classes, so the (ALT, class) pairs
@@ -325,12 +327,12 @@ def continuity_floor(m: Master) -> None:
         classes = len(m.prep.needy[s])
         if len(zs) < 2:
             continue  # one ALT at a school never shares a class
-        e = m.model.new_int_var(0, len(zs) * classes, f"continuity_floor[{s}]")
+        e = m.model.new_int_var(0, len(zs) * classes, f"continuity_bound[{s}]")
         if len(zs) > classes:
             m.model.add(e >= sum(zs) - classes)
         m.continuity[s] = e
     if m.continuity:
-        m.floors["continuity"] = sum(m.continuity.values())
+        m.term_bounds["continuity"] = sum(m.continuity.values())
 
 
 def one_day_continuity(m: Master, of_pair: dict[tuple[str, str], list[Visit]]) -> None:
@@ -377,52 +379,83 @@ def coverage_cuts(m: Master, *, all_given: bool, floors_met: bool) -> None:
     schools and have a busiest day of at least ceil(f / working days). The LP relaxation
     only knows the fractional versions of these counts.
     """
-    inst = m.prep.instance
-    by_school: dict[str, list[Visit]] = defaultdict(list)
-    by_alt: dict[str, list[Visit]] = defaultdict(list)
-    for v in m.y:
-        by_school[v[1]].append(v)
-        by_alt[v[0]].append(v)
-    of_pair: dict[tuple[str, str], list[Visit]] = defaultdict(list)
-    for v in m.y:
-        of_pair[(v[0], v[1])].append(v)
-    pairs_of_school: dict[str, list[tuple[cp_model.IntVar, int]]] = defaultdict(list)
-    pairs_of_alt: dict[str, list[tuple[cp_model.IntVar, int]]] = defaultdict(list)
-    for (a, s), z in m.z.items():
-        cap = week_capacity(m, of_pair[(a, s)])
-        pairs_of_school[s].append((z, cap))
-        pairs_of_alt[a].append((z, cap))
+    groups = _CutGroups.of(m)
     if all_given:
-        one_day_continuity(m, of_pair)
-        for s, classes in m.prep.needy.items():
-            need = sum(c.alt_lessons for c in classes)
-            vs = by_school.get(s, [])
-            if not vs or need == 0:
-                continue
-            most = max(m.top[v] for v in vs)
-            m.model.add(sum(m.y[v] for v in vs) >= -(-need // most))
-            caps = pairs_of_school[s]
-            if caps:
-                most_alt = max(c for _, c in caps)
-                m.model.add(sum(z for z, _ in caps) >= -(-need // most_alt))
+        one_day_continuity(m, groups.of_pair)
+        _all_given_cuts(m, groups)
     if floors_met:
-        for alt in inst.alts:
-            floor = inst.min_lessons(alt)
-            vs = by_alt.get(alt.alt_id, [])
-            if floor == 0 or not vs:
-                continue
-            most = max(m.top[v] for v in vs)
-            m.model.add(sum(m.y[v] for v in vs) >= -(-floor // most))
-            caps = pairs_of_alt[alt.alt_id]
-            if caps:
-                most_school = max(c for _, c in caps)
-                m.model.add(sum(z for z, _ in caps) >= -(-floor // most_school))
-                if most_school >= floor and any(c < floor for _, c in caps):
-                    # Lifted cover: one school suffices only if it alone can hold the floor.
-                    m.model.add(sum((2 if c >= floor else 1) * z for z, c in caps) >= 2)
-            if alt.alt_id in m.peak:
-                days = len({d for (_a, _s, d) in vs})
-                m.model.add(m.peak[alt.alt_id] >= -(-floor // days))
+        _floors_met_cuts(m, groups)
+
+
+# A pair's z variable and the most lessons the ALT can give at the school in a week.
+_CappedPair = tuple[cp_model.IntVar, int]
+
+
+@dataclass
+class _CutGroups:
+    """The master's visits and (ALT, school) pairs grouped the ways the cuts count them."""
+
+    by_school: dict[str, list[Visit]]
+    by_alt: dict[str, list[Visit]]
+    of_pair: dict[tuple[str, str], list[Visit]]
+    pairs_of_school: dict[str, list[_CappedPair]]
+    pairs_of_alt: dict[str, list[_CappedPair]]
+
+    @classmethod
+    def of(cls, m: Master) -> _CutGroups:
+        by_school: dict[str, list[Visit]] = defaultdict(list)
+        by_alt: dict[str, list[Visit]] = defaultdict(list)
+        of_pair: dict[tuple[str, str], list[Visit]] = defaultdict(list)
+        for v in m.y:
+            by_school[v[1]].append(v)
+            by_alt[v[0]].append(v)
+            of_pair[(v[0], v[1])].append(v)
+        pairs_of_school: dict[str, list[_CappedPair]] = defaultdict(list)
+        pairs_of_alt: dict[str, list[_CappedPair]] = defaultdict(list)
+        for (a, s), z in m.z.items():
+            cap = week_capacity(m, of_pair[(a, s)])
+            pairs_of_school[s].append((z, cap))
+            pairs_of_alt[a].append((z, cap))
+        return cls(by_school, by_alt, of_pair, pairs_of_school, pairs_of_alt)
+
+
+def _all_given_cuts(m: Master, groups: _CutGroups) -> None:
+    """A school needing n lessons gets at least ceil(n / most of one visit) visits and
+    ceil(n / most of one ALT) distinct ALTs."""
+    for s, classes in m.prep.needy.items():
+        need = sum(c.alt_lessons for c in classes)
+        vs = groups.by_school.get(s, [])
+        if not vs or need == 0:
+            continue
+        most = max(m.top[v] for v in vs)
+        m.model.add(sum(m.y[v] for v in vs) >= -(-need // most))
+        caps = groups.pairs_of_school[s]
+        if caps:
+            most_alt = max(c for _, c in caps)
+            m.model.add(sum(z for z, _ in caps) >= -(-need // most_alt))
+
+
+def _floors_met_cuts(m: Master, groups: _CutGroups) -> None:
+    """An ALT at their floor f makes at least ceil(f / most of one visit) visits, sees
+    ceil(f / most at one school) schools and has a busiest day of ceil(f / working days)."""
+    inst = m.prep.instance
+    for alt in inst.alts:
+        floor = inst.min_lessons(alt)
+        vs = groups.by_alt.get(alt.alt_id, [])
+        if floor == 0 or not vs:
+            continue
+        most = max(m.top[v] for v in vs)
+        m.model.add(sum(m.y[v] for v in vs) >= -(-floor // most))
+        caps = groups.pairs_of_alt[alt.alt_id]
+        if caps:
+            most_school = max(c for _, c in caps)
+            m.model.add(sum(z for z, _ in caps) >= -(-floor // most_school))
+            if most_school >= floor and any(c < floor for _, c in caps):
+                # Lifted cover: one school suffices only if it alone can hold the floor.
+                m.model.add(sum((2 if c >= floor else 1) * z for z, c in caps) >= 2)
+        if alt.alt_id in m.peak:
+            days = len({d for (_a, _s, d) in vs})
+            m.model.add(m.peak[alt.alt_id] >= -(-floor // days))
 
 
 def add_cut(m: Master, counts: list[tuple[Visit, int]]) -> None:

@@ -22,10 +22,9 @@ from scheduler.instance import Day, Instance, Pin
 from scheduler.result import Lesson
 
 if TYPE_CHECKING:
-    from scheduler.model.data import ClassKey, Prepared
+    from scheduler.model.data import ClassKey, Prepared, Visit
     from scheduler.model.master import Master
 
-Visit = tuple[str, str, Day]
 LessonKey = tuple[str, str, str, Day, int]  # (alt_id, school_id, class, day, period)
 # A timetable that breaks a pin scores this much worse per pin in every comparison a search
 # makes (objective_of): a safety net; the models never build one (add_pins, place_pins).
@@ -179,7 +178,7 @@ def keep_previous(m: Master) -> None:
         m.model.add(lost >= k - m.lessons[v])
         terms.append(lost)
     if terms:
-        m.floors["changed_lesson"] = cp_model.LinearExpr.sum(terms)
+        m.term_bounds["changed_lesson"] = cp_model.LinearExpr.sum(terms)
 
 
 def keep_misses(

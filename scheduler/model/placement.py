@@ -24,16 +24,15 @@ from ortools.sat.python import cp_model
 
 from scheduler.instance import Day
 from scheduler.model.cpsat import new_solver
-from scheduler.model.data import ClassKey, Links, Prepared, lesson_at, too_close
+from scheduler.model.data import ClassKey, Links, Prepared, Visit, lesson_at, too_close
 from scheduler.model.interrupt import run
 from scheduler.model.pins import keep_misses, place_pins
 from scheduler.result import Lesson
 
-Visit = tuple[str, str, Day]
 Counts = dict[Visit, int]
 
 # Deterministic seconds of one cluster's search: enough to prove continuity optimal on
-# nearly every cluster (the hardest of generate(120, 1) take about 2).
+# nearly every cluster of the generated branches, whose hardest clusters take about this.
 EFFORT = 2.0
 
 
@@ -125,6 +124,29 @@ INFEASIBLE = "infeasible"  # proven: no placement exists
 UNKNOWN = "unknown"  # the search stopped before finding one or proving there is none
 
 
+@dataclass
+class _Cluster:
+    """The CP-SAT model of one cluster: x[a, class, day, period] = 1 when ALT a teaches the
+    class then, and the same variables grouped the ways the rules count them."""
+
+    model: cp_model.CpModel = field(default_factory=cp_model.CpModel)
+    x: dict[tuple[str, ClassKey, Day, int], cp_model.IntVar] = field(default_factory=dict)
+    of_visit: dict[Visit, list[cp_model.IntVar]] = field(default_factory=lambda: defaultdict(list))
+    of_class: dict[ClassKey, list[cp_model.IntVar]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    of_class_day: dict[tuple[ClassKey, Day], list[cp_model.IntVar]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    of_alt_class: dict[tuple[str, ClassKey], list[cp_model.IntVar]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    # Per ALT, class or co-teacher and period: the lessons that would meet there.
+    one_at_a_time: dict[tuple[str, ...], list[cp_model.IntVar]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+
+
 def _solve_cluster(
     prep: Prepared,
     cluster: Counts,
@@ -132,66 +154,88 @@ def _solve_cluster(
     deadline: float | None = None,
     effort: float = EFFORT,
 ) -> tuple[list[Lesson], int] | str:
-    inst = prep.instance
-    model = cp_model.CpModel()
-    x: dict[tuple[str, ClassKey, Day, int], cp_model.IntVar] = {}
-    of_visit: dict[Visit, list[cp_model.IntVar]] = defaultdict(list)
-    of_class: dict[ClassKey, list[cp_model.IntVar]] = defaultdict(list)
-    of_class_day: dict[tuple[ClassKey, Day], list[cp_model.IntVar]] = defaultdict(list)
-    of_alt_class: dict[tuple[str, ClassKey], list[cp_model.IntVar]] = defaultdict(list)
-    one_at_a_time: dict[tuple[str, ...], list[cp_model.IntVar]] = defaultdict(list)
-    for a, s, d in cluster:
-        for c in prep.needy[s]:
-            co = c.co_teacher
-            for p in prep.periods.get((c.key, d), []):
-                v = model.new_bool_var("")
-                x[(a, c.key, d, p.period)] = v
-                of_visit[(a, s, d)].append(v)
-                of_class[c.key].append(v)
-                of_class_day[(c.key, d)].append(v)
-                of_alt_class[(a, c.key)].append(v)
-                # An ALT, a class and a co-teacher each take one lesson at a time.
-                one_at_a_time[("alt", a, s, d, str(p.period))].append(v)
-                one_at_a_time[("class", s, c.class_, d, str(p.period))].append(v)
-                if co:
-                    one_at_a_time[("co", s, co, d, str(p.period))].append(v)
-    for visit, k in cluster.items():
-        if maximize:
-            model.add(sum(of_visit[visit]) <= k)
-        else:
-            model.add(sum(of_visit[visit]) == k)
-    for ck, vs in of_class.items():
-        model.add(sum(vs) <= inst.class_by_key[ck].alt_lessons)
-    for (ck, d), vs in of_class_day.items():
-        model.add(sum(vs) <= prep.cap[(ck, d)])
-    for vs in one_at_a_time.values():
-        if len(vs) > 1:
-            model.add_at_most_one(vs)
-    _travel(prep, model, cluster, one_at_a_time)
-    place_pins(prep, model, x, cluster)
-    extra = _continuity(model, of_alt_class)
+    c = _variables(prep, cluster)
+    _visit_counts(c, cluster, maximize)
+    # Hard rules, each named by its rule id (docs/validator.md), in the order they enter
+    # the model (it steers CP-SAT's search).
+    _class_need(prep, c)
+    _class_day_limit(prep, c)
+    _one_at_a_time(c)
+    _travel(prep, c.model, cluster, c.one_at_a_time)
+    place_pins(prep, c.model, c.x, cluster)
+    extra = _continuity(c.model, c.of_alt_class)
     # With a previous timetable, each of its lessons moved weighs `keep` continuity steps.
-    misses, keep = keep_misses(prep, x)
+    misses, keep = keep_misses(prep, c.x)
     # Lexicographic: placed lessons, then continuity, then early periods.
-    order = sum(v * pnum for (_, _, _, pnum), v in x.items())
-    big = 1 + sum(pnum for (_, _, _, pnum) in x)
+    order = sum(v * pnum for (_, _, _, pnum), v in c.x.items())
+    big = 1 + sum(pnum for (_, _, _, pnum) in c.x)
     goal = extra * big + order + keep * big * misses
     if maximize:
-        goal -= (big * (len(x) + 1) * (1 + keep)) * sum(x.values())
-    model.minimize(goal)
+        goal -= (big * (len(c.x) + 1) * (1 + keep)) * sum(c.x.values())
+    c.model.minimize(goal)
     # A deterministic time limit keeps the answer the same on every machine; the deadline
     # only matters when the whole solve is about to run out of time.
     seconds = None if deadline is None else max(0.05, deadline - time.monotonic())
     solver = new_solver(seconds=seconds, workers=1, seed=0, effort=effort)
-    status = run(solver, model, stoppable=False)
+    status = run(solver, c.model, stoppable=False)
     if status == cp_model.INFEASIBLE:
         return INFEASIBLE
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return UNKNOWN
     lessons = [
-        lesson_at(prep, a, ck, d, pnum) for (a, ck, d, pnum), v in x.items() if solver.value(v)
+        lesson_at(prep, a, ck, d, pnum) for (a, ck, d, pnum), v in c.x.items() if solver.value(v)
     ]
     return lessons, int(solver.value(extra))
+
+
+def _variables(prep: Prepared, cluster: Counts) -> _Cluster:
+    """A variable per ALT of a visit, needy class of its school and usable period."""
+    c = _Cluster()
+    for a, s, d in cluster:
+        for sc in prep.needy[s]:
+            co = sc.co_teacher
+            for p in prep.periods.get((sc.key, d), []):
+                v = c.model.new_bool_var("")
+                c.x[(a, sc.key, d, p.period)] = v
+                c.of_visit[(a, s, d)].append(v)
+                c.of_class[sc.key].append(v)
+                c.of_class_day[(sc.key, d)].append(v)
+                c.of_alt_class[(a, sc.key)].append(v)
+                c.one_at_a_time[("alt", a, s, d, str(p.period))].append(v)
+                c.one_at_a_time[("class", s, sc.class_, d, str(p.period))].append(v)
+                if co:
+                    c.one_at_a_time[("co", s, co, d, str(p.period))].append(v)
+    return c
+
+
+def _visit_counts(c: _Cluster, cluster: Counts, maximize: bool) -> None:
+    """Each visit gives the master's lesson count (at most that count with ``maximize``)."""
+    for visit, k in cluster.items():
+        if maximize:
+            c.model.add(sum(c.of_visit[visit]) <= k)
+        else:
+            c.model.add(sum(c.of_visit[visit]) == k)
+
+
+def _class_need(prep: Prepared, c: _Cluster) -> None:
+    """A class never gets more ALT lessons than it needs."""
+    for ck, vs in c.of_class.items():
+        c.model.add(sum(vs) <= prep.instance.class_by_key[ck].alt_lessons)
+
+
+def _class_day_limit(prep: Prepared, c: _Cluster) -> None:
+    """A class gets at most its cap of ALT lessons a day."""
+    for (ck, d), vs in c.of_class_day.items():
+        c.model.add(sum(vs) <= prep.cap[(ck, d)])
+
+
+def _one_at_a_time(c: _Cluster) -> None:
+    """alt_overlap, class_overlap and co_teacher within a school: an ALT, a class and a
+    co-teacher each take one lesson a period (one constraint list, in the order the
+    variables were made)."""
+    for vs in c.one_at_a_time.values():
+        if len(vs) > 1:
+            c.model.add_at_most_one(vs)
 
 
 def _continuity(
@@ -218,7 +262,8 @@ def _travel(
     cluster: Counts,
     one_at_a_time: dict[tuple[str, ...], list[cp_model.IntVar]],
 ) -> None:
-    """An ALT at two schools on one day needs the travel time between lessons."""
+    """travel (and alt_overlap across schools): an ALT at two schools on one day needs the
+    travel time between lessons."""
     inst = prep.instance
     days_of: dict[tuple[str, Day], list[str]] = defaultdict(list)
     for a, s, d in cluster:

@@ -8,11 +8,10 @@ from collections.abc import Mapping
 from ortools.sat.python import cp_model
 
 from scheduler.instance import Day, Instance
+from scheduler.model.data import Visit
 
-Visit = tuple[str, str, Day]
 
-
-def schools_per_alt_day(
+def schools_per_day(
     model: cp_model.CpModel, y: Mapping[Visit, cp_model.IntVar], limit: int
 ) -> None:
     """An ALT visits at most ``limit`` schools a day."""
@@ -24,7 +23,7 @@ def schools_per_alt_day(
             model.add(sum(vs) <= limit)
 
 
-def alts_per_school_day(
+def alts_per_day(
     model: cp_model.CpModel, y: Mapping[Visit, cp_model.IntVar], inst: Instance
 ) -> None:
     """A school takes at most its max_alts_per_day ALTs on one day."""

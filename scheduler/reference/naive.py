@@ -24,12 +24,11 @@ from scheduler.config import SolverParams, Weights
 from scheduler.instance import DAYS, Day, Instance, Period
 from scheduler.model import goals, visit_rules
 from scheduler.model.cpsat import new_solver
-from scheduler.model.data import ClassKey, Prepared, too_close
+from scheduler.model.data import ClassKey, Prepared, Visit, too_close
 from scheduler.model.interrupt import run, watching
 from scheduler.result import Lesson, Result, Status
 
 X = tuple[str, ClassKey, Day, int]  # (alt_id, class, day, period)
-Visit = tuple[str, str, Day]  # (alt_id, school_id, day)
 LinearExpr = cp_model.LinearExprT
 Trace = list[tuple[float, float, float]]
 ProgressFn = Callable[[float, float, float], None]
@@ -88,25 +87,25 @@ def build_naive(prep: Prepared, weights: Weights) -> Naive:
     """Build the period-level model with every hard rule and every weighted soft goal."""
     m = Naive(prep=prep, weights=weights)
     add_variables(m)
-    # Hard rules, in the order of the contract.
+    # Hard rules, each named by its rule id (docs/validator.md).
     visits_are_exact(m)
-    alt_one_lesson_at_a_time(m)
-    travel_between_schools(m)
-    alt_weekly_max(m)
-    alt_daily_max(m)
-    schools_per_alt_day(m)
+    alt_overlap(m)
+    travel(m)
+    alt_week_max(m)
+    alt_day_max(m)
+    schools_per_day(m)
     class_need(m)
-    class_daily_limit(m)
-    class_one_lesson_at_a_time(m)
-    co_teacher_one_class_at_a_time(m)
-    alts_per_school_day(m)
+    class_day_limit(m)
+    class_overlap(m)
+    co_teacher(m)
+    alts_per_day(m)
     # Soft goals, in priority order.
-    unmet_lessons(m)
-    lessons_under_floor(m)
-    schools_per_alt(m)
-    commute_minutes(m)
+    unmet_lesson(m)
+    under_floor_lesson(m)
+    alt_school(m)
+    commute_minute(m)
     load_spread(m)
-    day_peaks(m)
+    day_peak(m)
     continuity(m)
     m.model.minimize(sum(getattr(weights, k) * t for k, t in m.terms.items()))
     return m
@@ -158,7 +157,7 @@ def _slots(m: Naive) -> dict[tuple[str, Day], dict[tuple[str, int], list[cp_mode
     return out
 
 
-def alt_one_lesson_at_a_time(m: Naive) -> None:
+def alt_overlap(m: Naive) -> None:
     """An ALT teaches one class at a time (periods of one school never overlap)."""
     for slots in _slots(m).values():
         for vs in slots.values():
@@ -166,7 +165,7 @@ def alt_one_lesson_at_a_time(m: Naive) -> None:
                 m.model.add_at_most_one(vs)
 
 
-def travel_between_schools(m: Naive) -> None:
+def travel(m: Naive) -> None:
     """An ALT at two schools in one day has the travel time between any two lessons."""
     prep = m.prep
     inst = prep.instance
@@ -193,7 +192,7 @@ def travel_between_schools(m: Naive) -> None:
                     m.model.add_bool_or([busy[k1].Not(), busy[k2].Not()])
 
 
-def alt_weekly_max(m: Naive) -> None:
+def alt_week_max(m: Naive) -> None:
     """An ALT teaches at most their weekly contract maximum."""
     inst = m.prep.instance
     for a, xs in m.of_alt.items():
@@ -202,7 +201,7 @@ def alt_weekly_max(m: Naive) -> None:
             m.model.add(sum(xs) <= cap)
 
 
-def alt_daily_max(m: Naive) -> None:
+def alt_day_max(m: Naive) -> None:
     """An ALT teaches at most their daily maximum (over all schools of the day)."""
     inst = m.prep.instance
     for (a, _d), xs in m.of_alt_day.items():
@@ -211,9 +210,9 @@ def alt_daily_max(m: Naive) -> None:
             m.model.add(sum(xs) <= cap)
 
 
-def schools_per_alt_day(m: Naive) -> None:
+def schools_per_day(m: Naive) -> None:
     """An ALT visits at most max_schools_per_day schools a day."""
-    visit_rules.schools_per_alt_day(m.model, m.y, m.prep.settings.max_schools_per_day)
+    visit_rules.schools_per_day(m.model, m.y, m.prep.settings.max_schools_per_day)
 
 
 def class_need(m: Naive) -> None:
@@ -225,7 +224,7 @@ def class_need(m: Naive) -> None:
             m.model.add(sum(xs) <= need)
 
 
-def class_daily_limit(m: Naive) -> None:
+def class_day_limit(m: Naive) -> None:
     """A class gets at most max_class_lessons_per_day ALT lessons a day."""
     for key, xs in m.of_class_day.items():
         cap = m.prep.cap[key]
@@ -233,7 +232,7 @@ def class_daily_limit(m: Naive) -> None:
             m.model.add(sum(xs) <= cap)
 
 
-def class_one_lesson_at_a_time(m: Naive) -> None:
+def class_overlap(m: Naive) -> None:
     """A class has at most one ALT in a period."""
     by_slot: dict[tuple[ClassKey, Day, int], list[cp_model.IntVar]] = defaultdict(list)
     for (_a, ck, d, p), v in m.x.items():
@@ -243,7 +242,7 @@ def class_one_lesson_at_a_time(m: Naive) -> None:
             m.model.add_at_most_one(vs)
 
 
-def co_teacher_one_class_at_a_time(m: Naive) -> None:
+def co_teacher(m: Naive) -> None:
     """Two classes of one co-teacher at a school never have lessons in the same period."""
     inst = m.prep.instance
     by_slot: dict[tuple[str, str, Day, int], list[cp_model.IntVar]] = defaultdict(list)
@@ -258,9 +257,9 @@ def co_teacher_one_class_at_a_time(m: Naive) -> None:
             m.model.add_at_most_one(vs)
 
 
-def alts_per_school_day(m: Naive) -> None:
+def alts_per_day(m: Naive) -> None:
     """A school takes at most max_alts_per_day ALTs on one day."""
-    visit_rules.alts_per_school_day(m.model, m.y, m.prep.instance)
+    visit_rules.alts_per_day(m.model, m.y, m.prep.instance)
 
 
 # ---- soft goals ------------------------------------------------------------------------------
@@ -270,45 +269,45 @@ def _wanted(m: Naive, key: str) -> bool:
     return goals.wanted(m.weights, key)
 
 
-def unmet_lessons(m: Naive) -> None:
+def unmet_lesson(m: Naive) -> None:
     """Class lessons asked for and not given (classes nobody can reach count as a constant)."""
     if _wanted(m, "unmet_lesson"):
-        m.terms["unmet_lesson"] = goals.unmet(m.prep.instance, m.x.values())
+        m.terms["unmet_lesson"] = goals.unmet_lesson(m.prep.instance, m.x.values())
 
 
-def lessons_under_floor(m: Naive) -> None:
+def under_floor_lesson(m: Naive) -> None:
     """Lessons an ALT is below their weekly contract floor."""
     if _wanted(m, "under_floor_lesson"):
-        m.under.update(goals.under_floor(m.model, m.prep.instance, lambda a: _load(m, a)))
+        m.under.update(goals.under_floor_lesson(m.model, m.prep.instance, lambda a: _load(m, a)))
         m.terms["under_floor_lesson"] = sum(u for u, _ in m.under.values())
 
 
-def schools_per_alt(m: Naive) -> None:
+def alt_school(m: Naive) -> None:
     """Distinct schools in each ALT's week."""
     if _wanted(m, "alt_school"):
-        m.z.update(goals.schools_of_alts(m.model, m.y))
+        m.z.update(goals.alt_school(m.model, m.y))
         m.terms["alt_school"] = sum(m.z.values())
 
 
-def commute_minutes(m: Naive) -> None:
+def commute_minute(m: Naive) -> None:
     """One-way home-to-school minutes, once per visit day."""
     if _wanted(m, "commute_minute"):
-        m.terms["commute_minute"] = goals.commute(m.prep.commute, m.y)
+        m.terms["commute_minute"] = goals.commute_minute(m.prep.commute, m.y)
 
 
 def load_spread(m: Naive) -> None:
     """Lessons between the busiest and the least busy ALT."""
     inst = m.prep.instance
     if _wanted(m, "load_spread") and len(inst.alts) > 1:
-        hi, lo = goals.spread(m.model, inst, [_load(m, a.alt_id) for a in inst.alts])
+        hi, lo = goals.load_spread(m.model, inst, [_load(m, a.alt_id) for a in inst.alts])
         m.spread = (hi, lo)
         m.terms["load_spread"] = hi - lo
 
 
-def day_peaks(m: Naive) -> None:
+def day_peak(m: Naive) -> None:
     """Lessons on each ALT's busiest day."""
     if _wanted(m, "day_peak"):
-        peaks = goals.day_peaks(m.model, m.prep.instance, m.of_alt_day)
+        peaks = goals.day_peak(m.model, m.prep.instance, m.of_alt_day)
         m.peak.update({a: peak for a, (peak, _days) in peaks.items()})
         m.terms["day_peak"] = sum(m.peak.values())
 

@@ -113,7 +113,7 @@ def _add(group: Group, key: str) -> None:
         group[1].add(name)
 
 
-def realise(
+def timetable_from_programme(
     prep: Prepared,
     weights: Weights,
     params: SolverParams,

@@ -8,9 +8,9 @@ greedy timetables with and without the plan, and improves it by region steps
 bound of weeks without their days (:class:`scheduler.bounds.week_bound.BackgroundBound`)
 raises the bound; once it converges its programme's pairs replace the flow plan, and,
 with enough time left, a timetable built from them
-(:func:`scheduler.search.from_programme.realise`) replaces the search's (docs/model.md,
-"Starting from the programme"). In deterministic mode the bound's thread is left out, and
-so are the plan and the restart it hands over.
+(:func:`scheduler.search.from_programme.timetable_from_programme`) replaces the search's
+(docs/model.md, "Starting from the programme"). In deterministic mode the bound's thread
+is left out, and so are the plan and the restart it hands over.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from scheduler.bounds.flow import VisitIndex, coverage_bound, objective_lower_bo
 from scheduler.bounds.week_bound import BackgroundBound, WeekBound
 from scheduler.model.data import Prepared
 from scheduler.result import Lesson, Result, Status
-from scheduler.search.from_programme import realise
+from scheduler.search.from_programme import timetable_from_programme
 from scheduler.search.greedy import greedy
 from scheduler.search.job import Job
 from scheduler.search.regions import Guide, Lanes, objective_of
@@ -50,7 +50,7 @@ class LargeSearch(Guide):
         self.cfg = job.settings.search
         self.background: BackgroundBound | None = None
         self.handed: float | None = None  # when the search first took the programme's plan
-        self.realised: list[str] = []  # what became of the timetable from the programme
+        self.from_programme: list[str] = []  # what became of the timetable from the programme
         self.search = job.prep  # the branch the steps search (one school a day, maybe)
 
     def run(self) -> Result:
@@ -127,13 +127,13 @@ class LargeSearch(Guide):
                 index,
                 give_up=job.settings.bounds.week_give_up,
             )
-        self.floor = bound
+        self.known_bound = bound
         lanes = Lanes(self.search, self.weights, job.params, self.cfg, job.clock, self, plan)
         try:
             lessons, objective, steps = lanes.run(start)
         finally:
             weeks = self.background.finish() if self.background is not None else None
-        job.notes.extend(self.realised)
+        job.notes.extend(self.from_programme)
         self._bound_notes(weeks, bound, len(plan))
         bound = max(bound, self.value())
         if self.search is not self.prep and (plain := self._objective(job.start)) < objective:
@@ -144,7 +144,7 @@ class LargeSearch(Guide):
 
     def value(self) -> int:
         """The best bound so far: the background's, or the cheap one."""
-        return self.background.value if self.background is not None else self.floor
+        return self.background.value if self.background is not None else self.known_bound
 
     def _bound_notes(self, weeks: WeekBound | None, bound: int, planned: int) -> None:
         notes = self.job.notes
@@ -189,7 +189,7 @@ class LargeSearch(Guide):
         to cover what it leaves short, a timetable built from its pairs replaces the
         search's (docs/model.md, "Starting from the programme")."""
         weeks = self.background.result if self.background is not None else None
-        if self.realised or weeks is None or weeks.support is None:
+        if self.from_programme or weeks is None or weeks.support is None:
             return None
         if self.prep.instance.pins or self.prep.replan is not None:
             return None  # a timetable from the programme's pairs knows no pins or changes
@@ -197,14 +197,16 @@ class LargeSearch(Guide):
         t0, limit = job.t0, job.params.time_limit
         began = time.monotonic()
         if t0 + limit - began < self.cfg.restart_left * limit:
-            self.realised.append(
+            self.from_programme.append(
                 f"The programme converged {began - t0:.1f} s into the run, too late to start"
                 " again from its pairs."
             )
             return None
-        fresh = realise(self.search, self.weights, job.params, weeks.support, t0 + limit, self.cfg)
+        fresh = timetable_from_programme(
+            self.search, self.weights, job.params, weeks.support, t0 + limit, self.cfg
+        )
         short = self.prep.instance.need() - len(fresh)
-        self.realised.append(
+        self.from_programme.append(
             f"Started again at {began - t0:.1f} s from the programme's pairs: a timetable"
             f" built in {time.monotonic() - began:.1f} s, {short} lessons short, objective"
             f" {self._objective(fresh):,}."
@@ -214,4 +216,4 @@ class LargeSearch(Guide):
     def pending(self) -> bool:
         """Until the programme converges the search's work is insurance: one lane, and the
         other core to the programme (docs/model.md, "Starting from the programme")."""
-        return not self.realised and self.background is not None and self.background.running
+        return not self.from_programme and self.background is not None and self.background.running

@@ -602,7 +602,7 @@ def objective_of(prep: Prepared, lessons: list[Lesson], weights: Weights) -> int
 
     The validator's :func:`scheduler.validate.score` reads the contract's table and builds
     every KPI (0.2 s a call at 250 ALTs, a fifth of a region step); a step needs only the
-    total. ``tests/test_bounds_lns.py`` checks the two agree.
+    total. ``tests/search/test_regions.py`` checks the two agree.
     """
     inst = prep.instance
     load: Counter[str] = Counter()

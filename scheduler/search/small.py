@@ -42,7 +42,7 @@ class _Stage:
     The master minimises ``objective``; the whole weighted objective of a solution is its
     value plus ``offset``, and ``cap`` is a valid lower bound of every timetable the stage
     excludes (solutions of the first level above its proven optimum), so the whole bound is
-    ``min(offset + master bound, cap)``, or ``floor`` (a bound found without the master,
+    ``min(offset + master bound, cap)``, or ``known_bound`` (a bound found without the master,
     :func:`scheduler.bounds.flow.objective_lower_bound`) when that is higher.
     """
 
@@ -51,13 +51,13 @@ class _Stage:
     cap: float = math.inf
     fallback: tuple[Counts, int] | None = None
     fixed: bool = False  # the first level is fixed at its optimum by a constraint
-    floor: float = 0.0
+    known_bound: float = 0.0
     # A bound of the rest found beside the master (scheduler.bounds.patterns), valid for the
     # timetables at the first level's optimum, like the master's own.
     rest: float = 0.0
 
     def bound(self, master_bound: float) -> float:
-        return max(self.floor, min(self.offset + max(master_bound, self.rest), self.cap))
+        return max(self.known_bound, min(self.offset + max(master_bound, self.rest), self.cap))
 
 
 class _Progress(cp_model.CpSolverSolutionCallback):
@@ -76,7 +76,7 @@ class _Progress(cp_model.CpSolverSolutionCallback):
 
     def on_solution_callback(self) -> None:
         objective = float(self.value(self.total))
-        # CP-SAT improves the stage's own objective, which also counts a continuity floor:
+        # CP-SAT improves the stage's own objective, which also counts a continuity bound:
         # a solution can be better there and worse here. Only better ones are reported.
         trace = self.job.trace
         if trace and objective >= trace[-1][1]:
@@ -101,11 +101,11 @@ class _After(Guide):
 
 
 def _weighted(
-    master: Master, keys: tuple[str, ...] | None = None, *, floors: bool = False
+    master: Master, keys: tuple[str, ...] | None = None, *, with_bounds: bool = False
 ) -> cp_model.LinearExprT:
     """Weighted sum of the master's exact terms (of ``keys`` only, when given), plus its
-    lower-bound terms with ``floors``: those are what the master minimises."""
-    items = [*master.terms.items(), *(master.floors.items() if floors else ())]
+    lower-bound terms with ``with_bounds``: those are what the master minimises."""
+    items = [*master.terms.items(), *(master.term_bounds.items() if with_bounds else ())]
     return sum(getattr(master.weights, k) * t for k, t in items if keys is None or k in keys)
 
 
@@ -165,11 +165,11 @@ class SmallSearch:
         self.model = build_master(prep, weights)
         self.complete_hint(counts_of(job.start))
         # A re-plan's progress shows what its search weighs: the changes too, as its bound does.
-        self.whole = _weighted(self.model, floors=prep.replan is not None)
+        self.whole = _weighted(self.model, with_bounds=prep.replan is not None)
         # Cheap and valid whatever the master proves: progress lines show a bound from the
         # start.
         covered = coverage_bound(prep, self.index)
-        self.floor = objective_lower_bound(prep, weights, covered, self.index)
+        self.known_bound = objective_lower_bound(prep, weights, covered, self.index)
         self.stage = self.first_level()
         # Placement gets its share of the time limit: the master stops early enough for it.
         self.reserve = min(
@@ -193,9 +193,9 @@ class SmallSearch:
         return the stage minimising the rest. Otherwise the stage is the whole weighted
         objective."""
         master, job, clock = self.model, self.job, self.clock
-        whole = _Stage(_weighted(master), floor=self.floor)
+        whole = _Stage(_weighted(master), known_bound=self.known_bound)
         keys = tuple(k for k in FIRST_LEVEL if k in master.terms)
-        rest = tuple(k for k in [*master.terms, *master.floors] if k not in FIRST_LEVEL)
+        rest = tuple(k for k in [*master.terms, *master.term_bounds] if k not in FIRST_LEVEL)
         # A re-plan weighs changes against the first level too: no level is fixed before them.
         if not keys or not rest or master.prep.replan is not None:
             return whole
@@ -206,15 +206,15 @@ class SmallSearch:
         solver = self._solver(seconds, ("default_lp", "core"))
         status = clock.run(solver, master.model, _Progress(job, whole.objective, whole.bound))
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            master.model.minimize(_weighted(master, floors=True))
+            master.model.minimize(_weighted(master, with_bounds=True))
             return whole
         counts = {v: k for v, n in master.lessons.items() if (k := solver.value(n)) > 0}
         fallback = (counts, round(solver.value(whole.objective)))
         if status != cp_model.OPTIMAL:
             # The weighted search goes on from the best first-level timetable, hinted whole.
             self._hint_solution(list(solver.response_proto.solution))
-            master.model.minimize(_weighted(master, floors=True))
-            return _Stage(whole.objective, fallback=fallback, floor=self.floor)
+            master.model.minimize(_weighted(master, with_bounds=True))
+            return _Stage(whole.objective, fallback=fallback, known_bound=self.known_bound)
         best = round(solver.objective_value)
         values = {k: round(solver.value(master.terms[k])) for k in keys}
         cap = self._worse_first_level(first, best, keys)
@@ -228,14 +228,14 @@ class SmallSearch:
         # The greedy hint stays: the second level finds better timetables from it (repaired
         # by CP-SAT's first-solution search) than from the first level's timetable, which is
         # kept as the fallback should the second level find nothing in time.
-        master.model.minimize(_weighted(master, rest, floors=True))
+        master.model.minimize(_weighted(master, rest, with_bounds=True))
         return _Stage(
-            _weighted(master, rest, floors=True),
+            _weighted(master, rest, with_bounds=True),
             offset=best,
             cap=cap,
             fallback=fallback,
             fixed=True,
-            floor=self.floor,
+            known_bound=self.known_bound,
         )
 
     def _worse_first_level(
@@ -247,7 +247,7 @@ class SmallSearch:
         step = math.gcd(*(getattr(master.weights, k) for k in keys))
         worse = master.model.clone()
         worse.add(first >= best + step)
-        worse.minimize(_weighted(master, floors=True))
+        worse.minimize(_weighted(master, with_bounds=True))
         seconds = min(self.cfg.probe_seconds, self.cfg.probe_share * self.limit)
         probe = self._solver(seconds)
         status = self.clock.run(probe, worse)
@@ -319,7 +319,7 @@ class SmallSearch:
                 break
             # Listing up to the least cost known possible (the best timetable, or the bound
             # of a realised choice whose periods came out dearer: continuity above its
-            # floor) proves it, or finds a cheaper choice.
+            # bound) proves it, or finds a cheaper choice.
             known_least = min([best[1], *(lower for _c, lower in self._known)])
             wanted = known_least - 1 - last.lagrangian + 0.01
             if wanted <= threshold or wanted > self.bounds.closing_growth * threshold:
@@ -411,7 +411,7 @@ class SmallSearch:
                     continue
                 return self._nothing_found(status)
             counts, master_objective = found
-            # The master has every exact term and a lower bound of continuity (its floor),
+            # The master has every exact term and a lower bound of continuity,
             # so its bound is a bound of the whole problem.
             bound = self.stage.bound(solver.best_objective_bound)
             done = self._place(counts, master_objective, bound)
@@ -439,7 +439,7 @@ class SmallSearch:
             add_cut(self.model, conflict)
         self._hint(counts_of(self.job.start))
         self.whole = _weighted(self.model)
-        self.stage = _Stage(self.whole, floor=self.floor)
+        self.stage = _Stage(self.whole, known_bound=self.known_bound)
 
     def _nothing_found(self, status: cp_model.CpSolverStatus) -> Result:
         job = self.job

@@ -189,7 +189,7 @@ class Week:
             for x in (a, b):
                 after[self.load[x]] -= 1
                 after[load[x]] += 1
-            change += w["load_spread"] * (_spread(after) - _spread(self.loads))
+            change += w["load_spread"] * (_load_spread(after) - _load_spread(self.loads))
         return change
 
     def swap(self, a: str, b: str, days: Block) -> set[str]:
@@ -240,6 +240,6 @@ def _appeared(now: Mapping[Key, int], change: Mapping[Key, int]) -> int:
     return out
 
 
-def _spread(loads: Counter[int]) -> int:
+def _load_spread(loads: Counter[int]) -> int:
     present = [k for k, n in loads.items() if n > 0]
     return max(present) - min(present)

@@ -1,0 +1,1 @@
+"""Tests of scheduler.bounds: every lower bound stays below the optimum."""

@@ -1,0 +1,1 @@
+"""Tests of scheduler.calendar: term dates, iCal feeds, the store and the server."""

@@ -1,0 +1,1 @@
+"""Tests of scheduler.explain: why need is unmet, penalties, what-ifs."""

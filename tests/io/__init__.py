@@ -1,0 +1,1 @@
+"""Tests of scheduler.io: readers, input errors, writers, reports and FET export."""

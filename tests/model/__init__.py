@@ -1,0 +1,1 @@
+"""Tests of scheduler.model: the formulation, its rules and goals."""

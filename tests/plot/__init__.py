@@ -1,0 +1,1 @@
+"""Tests of scheduler.plot: every figure draws what the timetable holds."""

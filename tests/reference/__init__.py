@@ -1,0 +1,1 @@
+"""Tests of scheduler.reference: the naive model and the FET period placement."""

@@ -1,0 +1,1 @@
+"""Tests of scheduler.replan: pins, re-planning from a previous timetable, covers."""

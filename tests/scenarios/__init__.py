@@ -1,0 +1,1 @@
+"""Tests of scheduler.scenarios: scenario verbs, comparisons and sweeps."""

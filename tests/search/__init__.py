@@ -1,0 +1,1 @@
+"""Tests of scheduler.search: the greedy start, the weekly plan, region steps, swaps."""
