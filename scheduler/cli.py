@@ -288,7 +288,9 @@ def solve_command(
         # LP, all the rest for the reasons' cores. Out of time, the words keep the flow bound
         # and the reasons say "not examined" (docs/outputs.md).
         counting = checking * budget.factor / 2
-        if result.status in ("OPTIMAL", "FEASIBLE"):  # the most any timetable gives, in words
+        # With no time left even to count (a busy machine), no bound and no words line.
+        bounded = result.status in ("OPTIMAL", "FEASIBLE") and budget.left() > counting
+        if bounded:  # the most any timetable gives, in words
             wait = min(AFTER_SOLVE_S, (budget.left() - 2 * counting) / 2)
             wait = 0.0 if guard.received else wait  # Ctrl-C: the flow bound only
             most = best_bound(prepare(inst), inst.need() - len(result.lessons), wait)
