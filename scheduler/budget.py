@@ -15,7 +15,9 @@ visit index and flow bound), which cannot be cut short, by size (:func:`checking
 and their open-ended parts (CP-SAT cores, the LP) by a share of the limit
 (:func:`explaining_share`). After the search each open-ended part gets the time actually
 left (:meth:`Budget.left`); what it cannot finish says so ("not examined" reasons, the flow
-bound alone in words) rather than making the user wait.
+bound alone in words) rather than making the user wait. With ``--deterministic`` they are
+budgeted the same way: they never change the timetable, so two runs differ at most in what
+these jobs had time to examine (docs/outputs.md, unmet.csv).
 """
 
 from __future__ import annotations
