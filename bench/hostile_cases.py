@@ -580,6 +580,7 @@ CLASSES: dict[str, str] = {
     "values": "bad values: ids, days, times, numbers, weights, options (kept passing)",
     "files": "files and folders: empty, missing, directories, symlinks, workbooks (kept passing)",
     "writes": "concurrent and killed writes into one --out (kept passing)",
+    "replan": "pins.csv, solve --previous, cover and explain against the classes above",
 }
 
 # ---- shorthands
@@ -682,6 +683,762 @@ def damaged_store(damage: str, command: str) -> Case:
 
 
 # ---- the table
+
+# ---- replan: pins.csv, solve --previous, cover and explain (issue 31) ----------------------
+
+PINS = "branch/pins.csv"
+PIN_HEADER = "alt_id,school_id,day,class,period\n"
+PREV = "{root}/prev"  # a previous --out, copied from the good solve (Need("good", "prev"))
+PREV_CSV = "prev/assignments.csv"
+# Every ALT of the demo at every school each may teach (level and commute): 118 pins that
+# each pass on their own and cannot all be kept (one school a day, one ALT a school-day).
+_REACH = {
+    "A01": "E01 E02 E03 E04 E05 E06 E07 E08 E09 E10 J01 J02 J03 J04 J05",
+    "A02": "E01 E02 E03 E04 E05 E06 E08 E09 E10 J01 J02 J03 J04",
+    "A03": "E01 E02 E03 E04 E05 E06 E08 E09 E10",
+    "A04": "E01 E02 E03 E04 E05 E06 E08 E09 E10",
+    "A05": "J01 J02 J03 J04 J05",
+    "A06": "E01 E02 E03 E04 E05 E06 E08 E09 E10 J01 J02 J03 J04",
+    "A07": "E01 E02 E03 E04 E05 E06 E08 E09 E10 J01 J02 J03 J04",
+    "A08": "E01 E02 E03 E04 E05 E06 E07 E08 E09 E10 J01 J02 J03 J04 J05",
+    "A09": "E01 E02 E03 E04 E05 E06 E08 E09 E10 J01 J02 J03 J04",
+    "A10": "E01 E02 E03 E04 E05 E06 E08 E09 E10 J01 J02 J03 J04",
+}
+PINS_REACHABLE = "".join(f"{a},{s},,,\n" for a, ss in _REACH.items() for s in ss.split())
+PINS_EVERYWHERE = "".join(
+    f"A{a:02d},{s},,,\n"
+    for a in range(1, 11)
+    for s in [f"E{i:02d}" for i in range(1, 11)] + [f"J{i:02d}" for i in range(1, 6)]
+)
+# A Wednesday to Tuesday: every weekday once, so the absent ALT has lessons whatever the good
+# solve gave them (it is a search with a time limit: who teaches when is not fixed).
+WEEK = ("--date", "2027-01-13", "--to", "2027-01-19")
+COVER = ("cover", "{branch}", "{out}", "--absent", "A03", "--store", "{store}")
+COVER_ON = (Need("good", "out"), Need("published", "store.sqlite"))
+EXPLAIN = ("explain", "{branch}", "{out}")
+OLD_UNMET = Write("out/unmet.csv", "school_id,class,missing\n")  # before the reason column
+
+
+def pins(case_id: str, what: str, rows: str, *says: str, more: tuple[Step, ...] = ()) -> Case:
+    """A solve with this pins.csv (rows after the header): refused, naming ``says``."""
+    build = (Write(PINS, PIN_HEADER + rows), *more)
+    return Case(case_id, "replan", what, build, (Cmd(SOLVE),), refused(*says))
+
+
+def pin_read(case_id: str, what: str, rows: str, *says: str) -> Case:
+    """``check`` of the good timetable with this pins.csv: read as meant, or refused."""
+    build = (Need("good", "out"), Write(PINS, PIN_HEADER + rows))
+    return Case(case_id, "replan", what, build, (Cmd(CHECK),), (ReadOrRefused(says),))
+
+
+def pin_kept(case_id: str, what: str, rows: str, lesson: str) -> Case:
+    """A solve with this exact pin writes the lesson it means (a misreading would not)."""
+    build = (Write(PINS, PIN_HEADER + rows),)
+    kept = (Exit(WROTE), Valid(), Holds("{written}/assignments.csv", lesson))
+    return Case(case_id, "replan", what, build, (Cmd(SOLVE),), kept)
+
+
+def cover(case_id: str, what: str, args: tuple[str, ...], *expect: Check, more=()) -> Case:
+    """``altsched cover`` of A03 over the good timetable, its store holding it as version 1."""
+    return Case(case_id, "replan", what, (*COVER_ON, *more), (Cmd((*COVER, *args)),), expect)
+
+
+def cover_refused(case_id: str, what: str, args: tuple[str, ...], *says: str, more=()) -> Case:
+    """A refused cover: exit 2 naming ``says``, the store as it was."""
+    expect = (Exit((2,)), Says(says), Unchanged("{store}"))
+    return cover(case_id, what, args, *expect, more=more)
+
+
+def explain(case_id: str, what: str, args: tuple[str, ...], *expect: Check, more=()) -> Case:
+    """``altsched explain BRANCH DIR`` on the good timetable."""
+    build = (Need("good", "out"), *more)
+    return Case(case_id, "replan", what, build, (Cmd((*EXPLAIN, *args)),), expect)
+
+
+REPLAN: list[Case] = [
+    # pins.csv: CSV faults, as every table of the branch.
+    pins(
+        "replan-pins-stray-quote",
+        "a stray quote in pins.csv",
+        'A01,"E07,Mon,,\n',
+        "pins.csv row 2, column school_id",
+    ),
+    pins(
+        "replan-pins-unclosed-quote",
+        "an unclosed quote on the last row of pins.csv",
+        'A01,E07,Mon,1-1,1\nA01,E07,Mon,"2-1,2\n',
+        "pins.csv row 3",
+    ),
+    pins(
+        "replan-pins-semicolon",
+        "a ;-separated pins.csv",
+        "",
+        "pins.csv",
+        ";",
+        more=(Write(PINS, PIN_HEADER + "A01,E07,Mon,1-1,1\n"), Delimit(PINS, ";")),
+    ),
+    pins(
+        "replan-pins-utf16",
+        "pins.csv saved as UTF-16",
+        "A01,E07,,,\n",
+        "pins.csv",
+        "utf-16",
+        more=(Recode(PINS, "utf-16"),),
+    ),
+    pins(
+        "replan-pins-shift-jis",
+        "pins.csv saved as Shift-JIS (a day 月)",
+        "A01,E07,月,,\n",
+        "pins.csv",
+        "shift-jis",
+        more=(Recode(PINS, "cp932"),),
+    ),
+    Case(
+        "replan-pins-30000-rows",
+        "replan",
+        "30,000 rows of pins: refused past the table limit",
+        (Write(PINS, PIN_HEADER), Grow(PINS, 0.36, "A01,E07,,,")),
+        (Cmd(SOLVE),),
+        (*refused("pins.csv row 20001"), Bounded(500, 15)),
+    ),
+    pins(
+        "replan-pins-long-cell",
+        "a 4,001-character school_id",
+        f"A01,{'x' * 4001},,,\n",
+        "pins.csv row 2, column school_id",
+        "4,000",
+    ),
+    pins(
+        "replan-pins-dotdot",
+        "a pin's alt_id ../../etc",
+        "../../etc,E07,,,\n",
+        "pins.csv row 2, column alt_id",
+    ),
+    pins(
+        "replan-pins-formula",
+        "a pin's alt_id =cmd|' /C calc'!A0",
+        "\"=cmd|' /C calc'!A0\",E07,,,\n",
+        "pins.csv row 2, column alt_id",
+    ),
+    pins(
+        "replan-pins-formula-plain",
+        "a pin's alt_id =1+1",
+        "=1+1,E07,,,\n",
+        "pins.csv row 2, column alt_id",
+    ),
+    Case(
+        "replan-pins-control",
+        "replan",
+        "an ESC sequence in a pin's alt_id",
+        (Write(PINS, PIN_HEADER + "A01\x1b[31m,E07,,,\n"),),
+        (Cmd(SOLVE),),
+        (*refused("pins.csv row 2, column alt_id"), NoControl()),
+    ),
+    pins(
+        "replan-pins-duplicate-exact",
+        "the same exact pin twice",
+        "A01,E07,Mon,1-1,1\nA01,E07,Mon,1-1,1\n",
+        "pins.csv row 3, column period",
+    ),
+    Case(
+        "replan-pins-duplicate-school",
+        "replan",
+        "the same school pin twice: kept once",
+        (Write(PINS, PIN_HEADER + "A01,E07,,,\nA01,E07,,,\n"),),
+        (Cmd(SOLVE),),
+        (Exit(WROTE), Valid()),
+    ),
+    pins(
+        "replan-pins-other-school",
+        "a pin naming a class of another school (E06's 4-4)",
+        "A01,E07,Mon,4-4,1\n",
+        "pins.csv row 2, column class",
+    ),
+    pins(
+        "replan-pins-period-0", "period 0", "A01,E07,Mon,1-1,0\n", "pins.csv row 2, column period"
+    ),
+    pins(
+        "replan-pins-period-99",
+        "period 99",
+        "A01,E07,Mon,1-1,99\n",
+        "pins.csv row 2, column period",
+    ),
+    pins(
+        "replan-pins-period-text",
+        "period abc",
+        "A01,E07,Mon,1-1,abc\n",
+        "pins.csv row 2, column period",
+    ),
+    # Read as meant (the solve writes the lesson the pin means) or refused where it is; what
+    # must not happen is a misreading (period 3.0 as 30, a day as another).
+    pin_kept(
+        "replan-pins-period-float",
+        'period "3.0": read as period 3',
+        "A01,E07,Mon,1-1,3.0\n",
+        "A01,E07,1-1,Mon,3,",
+    ),
+    pin_read(
+        "replan-pins-period-fullwidth",
+        "period ３ (full width)",
+        "A01,E07,Mon,1-1,３\n",
+        "pins.csv row 2, column period",
+    ),
+    pin_kept(
+        "replan-pins-day-lower",
+        'day "mon": read as Mon',
+        "A01,E07,mon,1-1,1\n",
+        "A01,E07,1-1,Mon,1,",
+    ),
+    pin_read(
+        "replan-pins-day-long", 'day "Monday"', "A01,E07,Monday,,\n", "pins.csv row 2, column day"
+    ),
+    pin_read("replan-pins-day-kanji", 'day "月"', "A01,E07,月,,\n", "pins.csv row 2, column day"),
+    check_branch(
+        "replan-pins-header-only",
+        "a header-only pins.csv: no pins",
+        (Write(PINS, PIN_HEADER),),
+        Exit((0, 1)),
+    ),
+    check_branch(
+        "replan-pins-extra-columns",
+        "pins.csv with two columns the contract lacks",
+        (Write(PINS, "alt_id,school_id,day,class,period,note,extra\n"),),
+        Exit((0, 1)),
+        Says(("pins.csv column note",)),
+    ),
+    Case(
+        "replan-pins-yaml",
+        "replan",
+        "a YAML branch whose pin has period 99",
+        (Write(PINS, PIN_HEADER + "A01,E07,Mon,1-1,99\n"), Form(".yaml")),
+        (Cmd(SOLVE),),
+        refused("branch.yaml pins row 1, column period"),
+    ),
+    Case(
+        "replan-pins-json",
+        "replan",
+        "a JSON branch whose pin names ../../etc",
+        (Write(PINS, PIN_HEADER + "../../etc,E07,,,\n"), Form(".json")),
+        (Cmd(SOLVE),),
+        refused("branch.json pins row 1, column alt_id"),
+    ),
+    Case(
+        "replan-pins-xlsx-formula",
+        "replan",
+        "a workbook whose pins sheet holds a formula",
+        (
+            Write(PINS, PIN_HEADER + "A01,E07,,,\n"),
+            Form(".xlsx"),
+            SheetCell("branch.xlsx", "pins", "A2", '=HYPERLINK("http://example.invalid","x")'),
+        ),
+        (Cmd(SOLVE),),
+        refused("sheet pins row 2"),
+    ),
+    Case(
+        "replan-pins-xlsx-day",
+        "replan",
+        "a workbook whose pin's day is Monday",
+        (Write(PINS, PIN_HEADER + "A01,E07,Monday,,\n"), Form(".xlsx")),
+        (Cmd(SOLVE),),
+        refused("sheet pins row 2, column day"),
+    ),
+    Case(
+        "replan-pins-everywhere",
+        "replan",
+        "every ALT pinned to every school (150 pins)",
+        (Write(PINS, PIN_HEADER + PINS_EVERYWHERE),),
+        (Cmd(SOLVE),),
+        (*refused("pins.csv row"), Bounded(500, 15)),
+    ),
+    Case(
+        "replan-pins-too-many",
+        "replan",
+        "every ALT pinned to every school within reach (118 pins, each fine alone)",
+        (Write(PINS, PIN_HEADER + PINS_REACHABLE),),
+        (Cmd(SOLVE),),
+        (*refused("pins.csv row 2, column alt_id", "schools_per_day"), Bounded(500, 15)),
+    ),
+    # solve --previous.
+    Case(
+        "replan-prev-missing",
+        "replan",
+        "--previous a folder that does not exist",
+        (),
+        (Cmd((*SOLVE, "--previous", "{root}/nowhere")),),
+        refused("nowhere", "does not exist"),
+    ),
+    Case(
+        "replan-prev-file",
+        "replan",
+        "--previous a text file",
+        (Write("afile", "hello\n"),),
+        (Cmd((*SOLVE, "--previous", "{root}/afile")),),
+        refused("afile"),
+    ),
+    Case(
+        "replan-prev-no-assignments",
+        "replan",
+        "--previous a folder without assignments.csv",
+        (MakeDir("prev"),),
+        (Cmd((*SOLVE, "--previous", PREV)),),
+        refused("prev/assignments.csv", "does not exist"),
+    ),
+    Case(
+        "replan-prev-stray-quote",
+        "replan",
+        "a stray quote in the previous assignments.csv",
+        (Need("good", "prev"), Row(PREV_CSV, 5, 'A01,"E07,1-1,Mon,1,08:40,09:25')),
+        (Cmd((*SOLVE, "--previous", PREV)),),
+        refused("assignments.csv row 5"),
+    ),
+    Case(
+        "replan-prev-header",
+        "replan",
+        "the previous assignments.csv with a wrong header",
+        (Need("good", "prev"), Row(PREV_CSV, 1, "who,where,what,when,which,start,end")),
+        (Cmd((*SOLVE, "--previous", PREV)),),
+        refused("assignments.csv column"),
+    ),
+    Case(
+        "replan-prev-200k-rows",
+        "replan",
+        "a previous assignments.csv of 200,000 rows",
+        (Need("good", "prev"), Grow(PREV_CSV, 6.2, "A01,E07,1-1,Mon,1,08:40,09:25")),
+        (Cmd((*SOLVE, "--previous", PREV)),),
+        (*refused("assignments.csv row 100001"), Bounded(500, 15)),
+    ),
+    Case(
+        "replan-prev-other-branch",
+        "replan",
+        "a previous timetable whose ALT A01 the branch no longer has: reported, not an error",
+        (Need("good", "prev"), Rename("A01", "Z01")),
+        (Cmd((*SOLVE, "--previous", PREV)),),
+        (Exit(WROTE), Says(('"A01" is no longer in alts.csv',)), Valid()),
+    ),
+    Case(
+        "replan-prev-no-period",
+        "replan",
+        "a previous lesson at a period that does not exist",
+        (
+            Write(
+                PREV_CSV,
+                "alt_id,school_id,class,day,period,start,end\nA01,E07,1-1,Mon,9,08:40,09:25\n",
+            ),
+        ),
+        (Cmd((*SOLVE, "--previous", PREV)),),
+        (Exit(WROTE), Says(("assignments.csv row 2, column period",)), Valid()),
+    ),
+    Case(
+        "replan-prev-duplicates",
+        "replan",
+        "the same previous row twice: counted once",
+        (
+            Write(
+                PREV_CSV,
+                "alt_id,school_id,class,day,period,start,end\n"
+                + "A01,E07,1-1,Mon,1,08:40,09:25\n" * 2,
+            ),
+        ),
+        (Cmd((*SOLVE, "--previous", PREV)),),
+        (Exit(WROTE), Says(("assignments.csv row 3", "repeats an earlier row")), Valid()),
+    ),
+    Case(
+        "replan-prev-is-out-worse",
+        "replan",
+        "--previous equal to --out, and an ALT left (fewer lessons): --out kept",
+        (
+            Need("good", "out"),
+            Edit(ALTS, "A05,Olivia Brown,36.6215,139.8508,junior_high,,,,\n", ""),
+        ),
+        (Cmd((*SOLVE, "--previous", "{out}")),),
+        (Exit((1,)), Unchanged("{out}"), Valid("{out}.new")),
+    ),
+    Case(
+        "replan-prev-is-out-int",
+        "replan",
+        "Ctrl-C 2 s into a --previous solve into itself",
+        (Need("good", "out"),),
+        (
+            Interrupt(
+                Cmd(
+                    (
+                        "solve",
+                        "{branch}",
+                        "--previous",
+                        "{out}",
+                        "--out",
+                        "{out}",
+                        "--time-limit",
+                        "30",
+                    )
+                ),
+                "INT",
+                "Solving",
+                2.0,
+            ),
+        ),
+        (Exit(BY_INT), Valid(), Absent("{root}/.out.tmp-*")),
+    ),
+    Case(
+        "replan-prev-is-out-kill",
+        "replan",
+        "SIGKILL 2 s into a --previous solve into itself",
+        (Need("good", "out"),),
+        (
+            Interrupt(
+                Cmd(
+                    (
+                        "solve",
+                        "{branch}",
+                        "--previous",
+                        "{out}",
+                        "--out",
+                        "{out}",
+                        "--time-limit",
+                        "30",
+                    )
+                ),
+                "KILL",
+                "Solving",
+                2.0,
+            ),
+        ),
+        (Unchanged("{out}"),),
+    ),
+    # cover.
+    cover_refused(
+        "replan-cover-unknown-alt",
+        "--absent an ALT the branch lacks (A03 renamed in BRANCH)",
+        ("--date", "2027-01-13"),
+        "--absent",
+        "A03",
+        more=(Rename("A03", "Z03"),),
+    ),
+    cover_refused(
+        "replan-cover-outside-term",
+        "--date before the term",
+        ("--date", "2026-12-01"),
+        "--date",
+        "outside the term",
+    ),
+    cover(
+        "replan-cover-weekend",
+        "--date a Saturday: no lesson, said so",
+        ("--date", "2027-01-09"),
+        Exit((0,)),
+        Says(("weekend",)),
+        Unchanged("{store}"),
+    ),
+    cover(
+        "replan-cover-holiday",
+        "--date a national holiday: no lesson, said so",
+        ("--date", "2027-01-11"),
+        Exit((0,)),
+        Says(("holiday",)),
+        Unchanged("{store}"),
+    ),
+    cover_refused(
+        "replan-cover-feb-30",
+        "--date 2026-02-30",
+        ("--date", "2026-02-30"),
+        "--date",
+        "2026-02-30",
+    ),
+    cover_refused(
+        "replan-cover-yesterday",
+        "--date yesterday",
+        ("--date", "yesterday"),
+        "--date",
+        "yesterday",
+    ),
+    cover_refused(
+        "replan-cover-to-before",
+        "--to before --date",
+        ("--date", "2027-01-14", "--to", "2027-01-13"),
+        "--to",
+        "before --date",
+    ),
+    cover_refused(
+        "replan-cover-200-days",
+        "a 200-day range",
+        ("--date", "2027-01-08", "--to", "2027-07-26"),
+        "--to",
+        "outside the term",
+    ),
+    cover_refused(
+        "replan-cover-choose-malformed",
+        "--choose without =",
+        (*WEEK, "--choose", "x"),
+        "--choose",
+        "LESSON=ALT",
+    ),
+    cover_refused(
+        "replan-cover-choose-lesson",
+        "--choose a lesson the listing lacks",
+        (*WEEK, "--choose", "999=A01"),
+        "--choose",
+        "not a lesson of the listing",
+    ),
+    cover_refused(
+        "replan-cover-choose-alt",
+        "--choose an ALT the branch lacks",
+        (*WEEK, "--choose", "1=ZZ9"),
+        "--choose",
+        "not an ALT of the branch",
+    ),
+    cover_refused(
+        "replan-cover-choose-absent",
+        "--choose the absent ALT for their own lesson",
+        (*WEEK, "--choose", "1=A03", "--apply"),
+        "--choose",
+        "absent",
+    ),
+    Case(
+        "replan-cover-choose-control",
+        "replan",
+        "--choose an ALT id with an ESC sequence",
+        COVER_ON,
+        (Cmd((*COVER, *WEEK, "--choose", "1=\x1b]0;owned\x07A01")),),
+        (Exit((2,)), Says(("--choose",)), NoControl(), Unchanged("{store}")),
+    ),
+    Case(
+        "replan-cover-apply-other",
+        "replan",
+        "--apply with DIR another timetable than the store's latest",
+        (Need("greedy", "out"), Need("published", "store.sqlite")),
+        (Cmd((*COVER, *WEEK, "--apply")),),
+        (Exit((2,)), Says(("store.sqlite", "another timetable")), Unchanged("{store}")),
+    ),
+    Case(
+        "replan-cover-apply-no-store",
+        "replan",
+        "--apply with no store",
+        (Need("good", "out"),),
+        (Cmd((*COVER, *WEEK, "--apply")),),
+        (Exit((2,)), Says(("store.sqlite",)), Absent("{store}")),
+    ),
+    cover_refused(
+        "replan-cover-apply-corrupt",
+        "--apply on a store whose schema page is junk",
+        (*WEEK, "--apply"),
+        "store.sqlite",
+        more=(Overwrite("store.sqlite", 100, 4000),),
+    ),
+    cover_refused(
+        "replan-cover-apply-empty",
+        "--apply on an empty (0-byte) store",
+        (*WEEK, "--apply"),
+        "store.sqlite",
+        "empty",
+        more=(Write("store.sqlite", b""),),
+    ),
+    cover_refused(
+        "replan-cover-apply-truncated",
+        "--apply on a store cut in half",
+        (*WEEK, "--apply"),
+        "store.sqlite",
+        more=(Cut("store.sqlite", 0.5),),
+    ),
+    cover_refused(
+        "replan-cover-apply-not-sqlite",
+        "--apply on a text file as store",
+        (*WEEK, "--apply"),
+        "store.sqlite",
+        "not an sqlite",
+        more=(Write("store.sqlite", "hello\n"),),
+    ),
+    cover_refused(
+        "replan-cover-list-corrupt",
+        "a listing from a store whose schema is junk",
+        WEEK,
+        "store.sqlite",
+        more=(Overwrite("store.sqlite", 100, 4000),),
+    ),
+    Case(
+        "replan-cover-apply-together",
+        "replan",
+        "two cover --apply on one store at once (the greedy timetable: A03 has substitutes)",
+        (Need("greedy", "out"),),
+        (
+            Cmd(("publish", "{out}", "--store", "{store}")),
+            Together((Cmd((*COVER, *WEEK, "--apply")), Cmd((*COVER, *WEEK, "--apply"))), 0.3),
+            Cmd(("changes", "--store", "{store}")),
+        ),
+        # One of them records version 2, the other finds the lessons covered: never version 3.
+        (Exit((0,)), Says(("from version 1 to 2",)), Never(("version 3",))),
+    ),
+    cover(
+        "replan-cover-csv-existing",
+        "--csv a file that exists: replaced, as asked",
+        (*WEEK, "--csv", "{root}/mine.csv"),
+        Exit((0,)),
+        Holds("{root}/mine.csv", "absent_alt"),
+        NoFormula("{root}/mine.csv"),
+        more=(Write("mine.csv", "precious\n"),),
+    ),
+    cover_refused(
+        "replan-cover-csv-no-folder",
+        "--apply --csv into a missing folder",
+        (*WEEK, "--apply", "--csv", "{root}/nodir/c.csv"),
+        "--csv",
+        "does not exist",
+    ),
+    cover_refused(
+        "replan-cover-json-folder",
+        "--json a folder",
+        (*WEEK, "--json", "{root}/d"),
+        "--json",
+        "is a folder",
+        more=(MakeDir("d"),),
+    ),
+    cover_refused(
+        "replan-cover-csv-is-json",
+        "--csv and --json the same file",
+        (*WEEK, "--csv", "{root}/x", "--json", "{root}/x"),
+        "--csv",
+        "--json",
+    ),
+    cover(
+        "replan-cover-csv-link",
+        "--csv a link to a file outside: the link is replaced",
+        (*WEEK, "--csv", "{root}/link.csv"),
+        Exit((0,)),
+        Unchanged("{root}/outside"),
+        more=(Write("outside/p.csv", "precious\n"), Link("link.csv", "outside/p.csv")),
+    ),
+    cover_refused(
+        "replan-cover-weights-key",
+        "--weights with an unknown key",
+        (*WEEK, "--weights", "{root}/w.toml"),
+        "w.toml",
+        "nope",
+        more=(Write("w.toml", "[cover]\nnope = 3\n"),),
+    ),
+    cover_refused(
+        "replan-cover-weights-value",
+        "--weights with a text value",
+        (*WEEK, "--weights", "{root}/w.toml"),
+        "w.toml",
+        "at_school",
+        more=(Write("w.toml", '[cover]\nat_school = "abc"\n'),),
+    ),
+    cover_refused(
+        "replan-cover-weights-syntax",
+        "--weights with a TOML syntax error",
+        (*WEEK, "--weights", "{root}/w.toml"),
+        "w.toml",
+        "line 1",
+        more=(Write("w.toml", "[cover\nat_school = 1\n"),),
+    ),
+    cover_refused(
+        "replan-cover-weights-nan",
+        "--weights with nan",
+        (*WEEK, "--weights", "{root}/w.toml"),
+        "w.toml",
+        "finite",
+        more=(Write("w.toml", "[cover]\nat_school = nan\n"),),
+    ),
+    # explain.
+    explain(
+        "replan-explain-no-report",
+        "DIR without report.json: default weights",
+        (),
+        Exit((0,)),
+        more=(Remove("out/report.json"),),
+    ),
+    Case(
+        "replan-explain-no-assignments",
+        "replan",
+        "DIR without assignments.csv",
+        (MakeDir("out"),),
+        (Cmd(EXPLAIN),),
+        (Exit((2,)), Says(("assignments.csv",))),
+    ),
+    explain(
+        "replan-explain-other-branch",
+        "DIR of another branch (A01 renamed Z01 in BRANCH)",
+        (),
+        Exit((2,)),
+        Says(("assignments.csv row", 'column alt_id: "A01"')),
+        Unchanged("{out}"),
+        more=(Rename("A01", "Z01"),),
+    ),
+    explain(
+        "replan-explain-alt-unknown",
+        "--alt an ALT the branch lacks",
+        ("--alt", "ZZ9"),
+        Exit((2,)),
+        Says(("--alt", "ZZ9")),
+    ),
+    explain(
+        "replan-explain-max-schools-0",
+        "--max-schools 0: the ALT teaches nowhere",
+        ("--alt", "A01", "--max-schools", "0", "--time-limit", "2"),
+        Exit((0,)),
+        Unchanged("{out}"),
+    ),
+    explain(
+        "replan-explain-max-schools-negative",
+        "--max-schools -1",
+        ("--alt", "A01", "--max-schools", "-1"),
+        Exit((2,)),
+        Says(("--max-schools",)),
+    ),
+    explain(
+        "replan-explain-max-schools-text",
+        "--max-schools abc",
+        ("--alt", "A01", "--max-schools", "abc"),
+        Exit((2,)),
+        Says(("--max-schools",)),
+    ),
+    explain(
+        "replan-explain-out-is-dir",
+        "a what-if's --out equal to DIR",
+        ("--alt", "A01", "--max-schools", "1", "--time-limit", "2", "--out", "{out}"),
+        Exit((2,)),
+        Says(("--out", "is DIR")),
+        Unchanged("{out}"),
+    ),
+    # Outputs written before unmet.csv had its reason column still read everywhere.
+    check_branch(
+        "replan-old-check",
+        "check of an output without the reason column",
+        (OLD_UNMET,),
+        Exit((0,)),
+    ),
+    Case(
+        "replan-old-report",
+        "replan",
+        "report of an output without the reason column",
+        (Need("good", "out"), OLD_UNMET),
+        (Cmd(("report", "{out}", "--instance", "{branch}")),),
+        (Exit((0,)), Present("{out}/report.html")),
+    ),
+    explain(
+        "replan-old-explain",
+        "explain of an output without the reason column",
+        (),
+        Exit((0,)),
+        more=(OLD_UNMET,),
+    ),
+    Case(
+        "replan-old-changes",
+        "replan",
+        "publish and changes of an output without the reason column",
+        (Need("good", "out"), OLD_UNMET),
+        (Cmd(("publish", "{out}", "--store", "{store}")), Cmd(("changes", "--store", "{store}"))),
+        (Exit((0,)),),
+    ),
+    Case(
+        "replan-old-previous",
+        "replan",
+        "solve --previous an output without the reason column",
+        (Need("good", "prev"), Write("prev/unmet.csv", "school_id,class,missing\n")),
+        (Cmd((*SOLVE, "--previous", PREV)),),
+        (Exit(WROTE), Valid()),
+    ),
+]
+
 
 CASES: list[Case] = [
     # ---------------------------------------------------------------- paths (29.1)
@@ -2030,4 +2787,5 @@ CASES: list[Case] = [
         ),
         (Exit((0,)), Events("{out}/ical/*.ics"), Valid("{out}")),
     ),
+    *REPLAN,
 ]

@@ -541,9 +541,11 @@ def changes_command(
     from scheduler.calendar.changes import changes_csv, changes_text, diff, write_messages
     from scheduler.calendar.store import open_store
     from scheduler.errors import InputIssue
-    from scheduler.io.write import write_text_atomic
+    from scheduler.io.write import check_file_target, write_text_atomic
     from scheduler.text import visible
 
+    if csv is not None:
+        check_file_target("--csv", csv)
     with open_store(store) as st:
         numbers = [v.version for v in st.versions()]
         if not numbers:
@@ -622,10 +624,15 @@ def cover_command(
     from scheduler.calendar.store import open_store
     from scheduler.calendar.term import load_calendar_instance
     from scheduler.io.cells import frame_csv
-    from scheduler.io.write import write_text_atomic
+    from scheduler.io.write import check_file_target, write_text_atomic
     from scheduler.replan import cover_run as cr
     from scheduler.replan.cover import CoverWeights
 
+    # Before anything is listed or recorded: a cover is recorded only with its files written.
+    if csv is not None:
+        check_file_target("--csv", csv, ("--json", json_file))
+    if json_file is not None:
+        check_file_target("--json", json_file)
     day1 = cr.parse_date("--date", first)
     day2 = cr.parse_date("--to", last) if last is not None else day1
     choices = cr.parse_choices(choose or [])
@@ -1059,6 +1066,7 @@ def explain_command(
         say(show.capacity_lines(reasons))
         return
     table, lessons, recorded = show.read_timetable(directory)
+    show.check_same_branch(inst, table, directory)
     broken = check(inst, table)
     if broken:
         rules = f"{len(broken)} hard rule{'s' if len(broken) != 1 else ''}"
@@ -1069,6 +1077,11 @@ def explain_command(
         wts = Weights.from_toml(weights)
     if restricting:
         assert alt is not None
+        if out is not None and out.resolve() == directory.resolve():
+            # The what-if is a hypothesis: it must never take the place of the timetable it is
+            # compared with (which the OUT.new rule alone would allow when equally complete).
+            msg = "is DIR, the timetable the what-if is compared with; name another folder"
+            raise InstanceError([InputIssue("--out", None, None, str(out), msg)])
         restriction = Restriction(
             alt, max_schools, tuple(without_school or ()), tuple(day_off or ())
         )

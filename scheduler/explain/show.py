@@ -18,7 +18,7 @@ from scheduler.errors import InputIssue, InstanceError
 from scheduler.instance import Instance
 from scheduler.io.textfile import read_json
 from scheduler.result import Lesson
-from scheduler.validate import TERMS, read_assignments
+from scheduler.validate import TERMS, file_rows, read_assignments
 
 from .penalties import ALT_TERMS, Breakdown
 from .reasons import KINDS, ClassKey, Reason, class_name, listing, plural, school_name
@@ -63,6 +63,38 @@ def read_timetable(directory: Path) -> tuple[pd.DataFrame, list[Lesson], dict[st
         if isinstance(data, dict) and isinstance(data.get("weights"), dict):
             recorded = {str(k): v for k, v in data["weights"].items() if k in Weights.model_fields}
     return table, lessons, recorded
+
+
+def check_same_branch(inst: Instance, table: pd.DataFrame, directory: Path) -> None:
+    """Refuse a timetable naming an ALT, school or class the branch lacks: DIR is a solve of
+    another branch (or of this one before an ALT or class left), and reasons and costs
+    counted against this branch would be about lessons that cannot exist. A timetable that
+    only breaks hard rules is explained as it is.
+
+    Raises
+    ------
+    InstanceError
+        Naming DIR/assignments.csv, the row, the column and the value of each unknown id.
+    """
+    label = (directory / "assignments.csv").as_posix()
+    issues = []
+    for row, rec in zip(file_rows(table), table.to_dict("records"), strict=True):
+        alt, school, class_ = str(rec["alt_id"]), str(rec["school_id"]), str(rec["class"])
+        if alt not in inst.alt_by_id:
+            issues.append(InputIssue(label, row, "alt_id", alt, _OTHER.format("an alt_id")))
+        if school not in inst.school_by_id:
+            issues.append(InputIssue(label, row, "school_id", school, _OTHER.format("a school")))
+        elif (school, class_) not in inst.class_by_key:
+            why = _OTHER.format(f"a class of {school}")
+            issues.append(InputIssue(label, row, "class", class_, why))
+    if issues:
+        raise InstanceError(issues)
+
+
+_OTHER = (
+    "is not {} in the branch: DIR is a solve of another branch, or of this one before it "
+    "changed (re-solve with altsched solve BRANCH --previous DIR)"
+)
 
 
 def capacity_lines(reasons: list[Reason]) -> list[str]:

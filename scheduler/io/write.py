@@ -580,9 +580,46 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
         # No signals.committing() here: a file may be one of many in a guarded folder write
         # (the feeds inside a solve's), whose commit point is the folder's swap.
         os.replace(tmp, path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        # The error names the file the user asked for, never the hidden temporary one.
+        raise OSError(e.errno, _target_trouble(path) or e.strerror, str(path)) from e
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _target_trouble(path: Path) -> str | None:
+    """Why ``path`` cannot be written as a file, when it is plain to see; else None."""
+    if path.is_dir():
+        return "is a folder; name the file to write"
+    if not path.parent.is_dir():
+        return f"cannot be written: the folder {path.parent} does not exist"
+    return None
+
+
+def check_file_target(option: str, path: Path, *others: tuple[str, Path | None]) -> None:
+    """Refuse a file option's path before a command does anything: a folder, a missing
+    folder, or the same file as another output option of the command (``others``).
+
+    An existing file is replaced (atomically, a link in its place too, never followed):
+    naming a file for an output is asking for it.
+
+    Raises
+    ------
+    InstanceError
+        Naming the option and the path.
+    """
+    why = _target_trouble(path)
+    for other, other_path in others:
+        if why is None and other_path is not None and _same_file(path, other_path):
+            why = f"is also the file of {other}; name two files"
+    if why is not None:
+        raise InstanceError([InputIssue(option, None, None, str(path), why)])
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    return os.path.abspath(a) == os.path.abspath(b)
 
 
 def write_text_atomic(path: Path, text: str) -> None:

@@ -4,7 +4,8 @@ searches; the pipeline keeps its best.
 CP-SAT's own ``catch_sigint_signal`` does not do this job. It ends only the search running at
 that moment (the first level of the master, or one 0.3 s region step, after which the solve
 went on to its time limit), and when that search returns it resets SIGINT to the default
-action, so a Ctrl-C between two searches killed the process with nothing written (OR-Tools 9.15). So every search here runs through :func:`run` with that parameter off, and
+action, so a Ctrl-C between two searches killed the process with nothing written (OR-Tools
+9.15). So every search here runs through :func:`run` with that parameter off, and
 :func:`watching` routes SIGINT to a flag and to ``stop_search`` of every running search.
 The main thread is inside CP-SAT most of the time, where no Python signal handler runs;
 Python's C-level handler still writes the signal to a wakeup socket, and a helper thread

@@ -48,6 +48,9 @@ def check_request(instance: Instance, absent: str, first: date, last: date) -> N
     assert st.term_start is not None and st.term_end is not None  # calendar instance
     term = f"the term is {st.term_start} to {st.term_end}"
     for option, d in (("--date", first), ("--to", last)):
+        # One day (--to left out, or the same date): said once, of --date.
+        if option == "--to" and d == first:
+            continue
         if not st.term_start <= d <= st.term_end:
             issues.append(
                 InputIssue(option, None, None, d.isoformat(), f"is outside the term: {term}")

@@ -270,11 +270,9 @@ def _counts_together(inst: Instance, row: Rows) -> list[InputIssue]:
             least_week[pin.alt_id].add((pin.school_id, pin.day, pin.class_, pin.period))
     out = []
 
-    def too_many(indices: list[int], why: str) -> None:
+    def too_many(indices: list[int], why: str, column: str = "alt_id") -> None:
         listed = ", ".join(str(row(i)) for i in indices)
-        out.append(
-            InputIssue(FILE, row(indices[0]), "alt_id", None, f"pins on rows {listed} {why}")
-        )
+        out.append(InputIssue(FILE, row(indices[0]), column, None, f"pins on rows {listed} {why}"))
 
     st = inst.settings
     for a, asked in least_week.items():
@@ -300,6 +298,32 @@ def _counts_together(inst: Instance, row: Rows) -> list[InputIssue]:
                 indices,
                 f"send {a} to {len(schools)} schools on {d} ({', '.join(schools)}), above "
                 f"max_schools_per_day {st.max_schools_per_day} (rule schools_per_day)",
+            )
+    # Over the week: every school pinned to an ALT takes one of their days (a day holds at
+    # most max_schools_per_day schools), every ALT pinned to a school one of its days. These
+    # counts refuse pins on everything at once before the placement below tries them one by
+    # one (each try a validator run).
+    of_school: dict[str, list[int]] = defaultdict(list)
+    for i, pin in enumerate(inst.pins):
+        of_school[pin.school_id].append(i)
+    for a, indices in of_alt.items():
+        schools = sorted({inst.pins[i].school_id for i in indices})
+        days = len(inst.available_days(inst.alt_by_id[a]))
+        if len(schools) > days * st.max_schools_per_day:
+            too_many(
+                indices,
+                f"send {a} to {len(schools)} schools, more than {days} working days of at "
+                f"most {st.max_schools_per_day} school(s) hold (rule schools_per_day)",
+            )
+    for s, indices in of_school.items():
+        alts = sorted({inst.pins[i].alt_id for i in indices})
+        most = inst.school_by_id[s].max_alts_per_day
+        if len(alts) > len(DAYS) * most:
+            too_many(
+                indices,
+                f"send {len(alts)} ALTs to {s}, more than {len(DAYS)} days of at most {most} "
+                f"ALT(s) hold (rule alts_per_day)",
+                "school_id",
             )
     for (s, d), indices in of_school_day.items():
         alts = sorted({inst.pins[i].alt_id for i in indices})
@@ -385,15 +409,40 @@ def _fit(prep: Prepared, pin: Pin, lessons: list[Lesson]) -> Lesson | None:
     if pin.day is not None:
         days = [d for d in days if d == pin.day]
     days.sort(key=lambda d: (d not in there, DAYS.index(d)))
+    alt = inst.alt_by_id[pin.alt_id]
+    own = [ls for ls in near if ls.alt_id == pin.alt_id]
+    if len(own) >= inst.max_lessons(alt):
+        return None
     for d in days:
+        if _day_full(inst, pin, [ls for ls in near if ls.day == d]):
+            continue
         for c in prep.needy.get(pin.school_id, []):
             for p in prep.periods.get((c.key, d), []):
                 if (c.class_, d, p.period) in taken or (pin.alt_id, d, p.period) in busy:
                     continue
                 ls = lesson_at(prep, pin.alt_id, c.key, d, p.period)
+                if any(o.day == d and o.start < ls.end and ls.start < o.end for o in own):
+                    continue  # the ALT teaches elsewhere then (rule alt_overlap)
+                # The validator has the last word; the filters above only spare it the
+                # candidates it would surely refuse (each run builds a table).
                 if not _hard_violations(inst, [*near, ls]):
                     return ls
     return None
+
+
+def _day_full(inst: Instance, pin: Pin, that_day: list[Lesson]) -> bool:
+    """Whether a day's lessons already leave no room for one more of ``pin``'s ALT at its
+    school, by a count a hard rule caps: lessons of the ALT, schools of the ALT, ALTs of
+    the school."""
+    alt = inst.alt_by_id[pin.alt_id]
+    own = [ls for ls in that_day if ls.alt_id == pin.alt_id]
+    if len(own) >= inst.max_lessons_per_day(alt):
+        return True
+    schools = {ls.school_id for ls in own} - {pin.school_id}
+    if len(schools) >= inst.settings.max_schools_per_day:
+        return True
+    alts = {ls.alt_id for ls in that_day if ls.school_id == pin.school_id} - {pin.alt_id}
+    return len(alts) >= inst.school_by_id[pin.school_id].max_alts_per_day
 
 
 def _hard_violations(inst: Instance, lessons: list[Lesson]) -> list[Violation]:
