@@ -6,6 +6,18 @@ The limit counts from the process's start: imports, reading the branch and prepa
 follows the search (checking and scoring the timetable, writing every output and the
 calendar feeds), estimated from the branch's size (:func:`writing_reserve`). The search gets
 the rest. docs/model.md, "The time limit", has the numbers behind the estimate.
+
+Two jobs after the search explain it rather than write it: the reasons of unmet.csv and of
+the ALTs under floor (:mod:`scheduler.explain`), and the coverage bound in words (the visit
+LP of :mod:`scheduler.bounds.coverage`). Left unbudgeted they took longer than the search at
+250 ALTs, so the reserve covers them too: their counting parts (the capacity checks, the
+visit index and flow bound), which cannot be cut short, by size (:func:`checking_reserve`),
+and their open-ended parts (CP-SAT cores, the LP) by a share of the limit
+(:func:`explaining_share`). After the search each open-ended part gets the time actually
+left (:meth:`Budget.left`); what it cannot finish says so ("not examined" reasons, the flow
+bound alone in words) rather than making the user wait. With ``--deterministic`` they are
+budgeted the same way: they never change the timetable, so two runs differ at most in what
+these jobs had time to examine (docs/outputs.md, unmet.csv).
 """
 
 from __future__ import annotations
@@ -33,13 +45,24 @@ WRITE_PER_DATED_LESSON = 0.000_05
 # SAFETY (a reserve left over only ends the command early) and at most MAX_SLOWDOWN.
 SAFETY = 1.2
 MAX_SLOWDOWN = 4.0
+# The counting parts of the reasons and of the coverage bound (capacity checks, preparing the
+# candidates again, the visit index and the flow bound), per weekly lesson, on an idle
+# machine: about 1.5 s at 250 ALTs.
+CHECK_PER_LESSON = 0.000_3
+# The open-ended parts (CP-SAT cores of the reasons, the visit LP): this share of the limit,
+# at most EXPLAIN_MAX seconds. What they leave unfinished says so.
+EXPLAIN_SHARE = 0.1
+EXPLAIN_MAX = 6.0
 
 
 class Budget:
     """A time limit counted from ``started`` (a :func:`time.monotonic` time, default now), of
     which :attr:`reserve` seconds are kept for the work after the search: ``after`` seconds
-    on an idle machine (:func:`writing_reserve`) times :attr:`factor`, :data:`SAFETY` until
-    :meth:`rescale` measures the machine.
+    on an idle machine (:func:`writing_reserve` plus :func:`checking_reserve`) times
+    :attr:`factor`, :data:`SAFETY` until :meth:`rescale` measures the machine, plus
+    ``spare`` seconds for the open-ended explaining jobs (:func:`explaining_share`).
+    ``writing`` is the part of ``after`` that writing the outputs alone needs (default:
+    all of it); :meth:`left` keeps it back from those jobs.
 
     ``stages`` records when each stage of the command ended (:meth:`mark`), so the command
     can say where the time went (:meth:`split`). ``cpu`` is the process's CPU clock, and
@@ -55,9 +78,13 @@ class Budget:
         started: float | None = None,
         clock: Clock = time.monotonic,
         cpu: Clock = time.process_time,
+        writing: float | None = None,
+        spare: float = 0.0,
     ) -> None:
         self.limit = limit
         self.after = after
+        self.writing = after if writing is None else min(writing, after)
+        self.spare = spare
         self.factor = SAFETY
         self.clock = clock
         self.cpu = cpu
@@ -68,7 +95,7 @@ class Budget:
     @property
     def reserve(self) -> float:
         """Seconds kept after the search."""
-        return self.after * self.factor
+        return self.after * self.factor + self.spare
 
     @property
     def deadline(self) -> float:
@@ -83,6 +110,12 @@ class Budget:
     def search_seconds(self) -> float:
         """Seconds the search may still take from now (zero or less: none)."""
         return self.search_deadline - self.clock()
+
+    def left(self) -> float:
+        """Seconds the jobs between the search and the writing (reasons, the coverage bound)
+        may still take from now: the deadline less what writing the outputs needs (zero or
+        less: none)."""
+        return self.deadline - self.writing * self.factor - self.clock()
 
     def elapsed(self) -> float:
         """Seconds since the start."""
@@ -129,6 +162,18 @@ def writing_reserve(instance: Instance) -> float:
     lessons = instance.need()
     dated = lessons * term_weekdays(instance.settings.term_start, instance.settings.term_end) / 5
     return WRITE_FIXED + WRITE_PER_LESSON * lessons + WRITE_PER_DATED_LESSON * dated
+
+
+def checking_reserve(instance: Instance) -> float:
+    """Seconds that the counting parts of the reasons and the coverage bound take after the
+    search on an idle machine (:data:`CHECK_PER_LESSON`): they cannot be cut short."""
+    return CHECK_PER_LESSON * instance.need()
+
+
+def explaining_share(limit: float) -> float:
+    """Seconds of a ``limit`` kept for the open-ended explaining jobs (CP-SAT cores, the
+    visit LP): :data:`EXPLAIN_SHARE` of it, at most :data:`EXPLAIN_MAX`."""
+    return min(EXPLAIN_MAX, EXPLAIN_SHARE * limit)
 
 
 def term_weekdays(start: date | None, end: date | None) -> int:

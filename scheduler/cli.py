@@ -191,9 +191,10 @@ def solve_command(
     """
     from scheduler.bounds.coverage import AFTER_SOLVE_S, best_bound
     from scheduler.bounds.words import unmet_in_words
-    from scheduler.budget import Budget, writing_reserve
+    from scheduler.budget import Budget, checking_reserve, explaining_share, writing_reserve
     from scheduler.calendar.ical import write_feeds
     from scheduler.config import Settings, SolverParams, Weights
+    from scheduler.explain.timetable import WRITE_SECONDS
     from scheduler.io.read import load_instance
     from scheduler.io.write import (
         held_lessons,
@@ -246,9 +247,14 @@ def solve_command(
             break
     # The limit is the user's whole wait, from the process's start (main(); run inside another
     # process, from now): what comes before the search and the outputs' writing after it come
-    # out of it (docs/model.md, "The time limit").
+    # out of it (docs/model.md, "The time limit"), and so do the reasons and the coverage
+    # bound in words between them (scheduler/budget.py).
     started = ctx.obj.get("started") if isinstance(ctx.obj, dict) else None
-    budget = Budget(params.time_limit, writing_reserve(inst), started=started)
+    writing, checking = writing_reserve(inst), checking_reserve(inst)
+    budget = Budget(
+        params.time_limit, writing + checking, started=started, writing=writing,
+        spare=explaining_share(params.time_limit),
+    )  # fmt: skip
     budget.mark("start")
 
     shown: list[str] = []
@@ -277,8 +283,16 @@ def solve_command(
         # What the solve learnt on the way (out of time with lessons left, Ctrl-C, ...).
         show_notes([n for n in result.notes if n not in shown])
         scored = score(inst, result.assignments, wts)
-        if result.status in ("OPTIMAL", "FEASIBLE"):  # the most any timetable gives, in words
-            wait = 0.0 if guard.received else AFTER_SOLVE_S  # Ctrl-C: the flow bound only
+        # The bound in words, then the reasons, share what the limit leaves before writing:
+        # each its counting part (half the checking reserve) and then half the rest for the
+        # LP, all the rest for the reasons' cores. Out of time, the words keep the flow bound
+        # and the reasons say "not examined" (docs/outputs.md).
+        counting = checking * budget.factor / 2
+        # With no time left even to count (a busy machine), no bound and no words line.
+        bounded = result.status in ("OPTIMAL", "FEASIBLE") and budget.left() > counting
+        if bounded:  # the most any timetable gives, in words
+            wait = min(AFTER_SOLVE_S, (budget.left() - 2 * counting) / 2)
+            wait = 0.0 if guard.received else wait  # Ctrl-C: the flow bound only
             most = best_bound(prepare(inst), inst.need() - len(result.lessons), wait)
             result = result.model_copy(update={"most_lessons": most})
 
@@ -291,7 +305,11 @@ def solve_command(
         dest = out if kept is None else new_sibling(out)
         try:
             with guard.writing():
-                write_outputs(inst, result, scored.kpis, scored.unmet, dest, extra=add_feeds)
+                reason_seconds = min(WRITE_SECONDS, budget.left() - counting)
+                write_outputs(
+                    inst, result, scored.kpis, scored.unmet, dest, extra=add_feeds,
+                    reason_seconds=reason_seconds,
+                )  # fmt: skip
         except Abandoned:
             err_console.print(f"Nothing was written; {dest}/ is as it was.", soft_wrap=True)
             end_as_signalled(guard.signum)

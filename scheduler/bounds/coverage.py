@@ -22,6 +22,7 @@ down, bounds every timetable's lessons; the smaller of it and the flow bound is 
 from __future__ import annotations
 
 import math
+import time
 from collections import defaultdict
 
 from ortools.linear_solver import pywraplp
@@ -36,8 +37,11 @@ from scheduler.model.data import ClassKey, Prepared
 ROUNDING = 1e-3
 # The LP is a bound, not the solve: past this many seconds the flow bound stands alone.
 TIME_LIMIT_S = 30.0
-# After a solve the user is waiting: the words line gets less (a few seconds at 120 ALTs).
+# After a solve the user is waiting: the words line gets at most this, and no more than the
+# command's time limit leaves (scheduler.budget).
 AFTER_SOLVE_S = 10.0
+# Building the LP takes seconds at 250 ALTs: the clock is read every this many columns.
+CHECK_EVERY = 2000
 
 
 def visit_coverage_bound(
@@ -59,8 +63,11 @@ def _visit_lp(prep: Prepared, index: VisitIndex, time_limit: float | None) -> fl
     """The optimum of the visit relaxation, or ``None`` when GLOP does not prove it.
 
     ``y`` is not a column of its own: at the optimum it can be ``x / cap`` (the least that
-    holds x), so the visit rows read ``sum x[a,s,d] / cap(a,s,d) <= limit``.
+    holds x), so the visit rows read ``sum x[a,s,d] / cap(a,s,d) <= limit``. The
+    ``time_limit`` covers building the LP too: past it, ``None``.
     """
+    deadline = None if time_limit is None else time.monotonic() + time_limit
+    columns = 0
     inst = prep.instance
     lp = pywraplp.Solver.CreateSolver("GLOP")
     infinity = lp.infinity()
@@ -79,6 +86,9 @@ def _visit_lp(prep: Prepared, index: VisitIndex, time_limit: float | None) -> fl
         if a not in alt_week:
             alt_week[a] = row(max(0, inst.max_lessons(alt) - prep.fixed_load.get(a, 0)))
         for cap, d in caps:
+            columns += 1
+            if deadline is not None and columns % CHECK_EVERY == 0 and time.monotonic() > deadline:
+                return None
             x = lp.NumVar(0.0, cap, "")
             objective.SetCoefficient(x, 1.0)
             alt_week[a].SetCoefficient(x, 1.0)
@@ -119,8 +129,11 @@ def _visit_lp(prep: Prepared, index: VisitIndex, time_limit: float | None) -> fl
                 shared = row(len(periods_of_teacher[teacher]))
                 for z in zs:
                     shared.SetCoefficient(z, 1.0)
-    if time_limit is not None:
-        lp.SetTimeLimit(int(time_limit * 1000))
+    if deadline is not None:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        lp.SetTimeLimit(max(1, int(left * 1000)))
     if lp.Solve() != pywraplp.Solver.OPTIMAL:
         return None
     # The larger of the primal value and the dual bound: both equal the optimum up to
@@ -131,10 +144,11 @@ def _visit_lp(prep: Prepared, index: VisitIndex, time_limit: float | None) -> fl
 def best_bound(prep: Prepared, unmet: int, time_limit: float | None = AFTER_SOLVE_S) -> int:
     """The most lessons any timetable can give, as cheaply as a timetable leaving ``unmet``
     lessons allows: the flow bound when it already proves that timetable best, else the
-    visit bound too (a second or more at 100 ALTs, so only when it can say more). A
-    ``time_limit`` of 0 (a user who pressed Ctrl-C is waiting) keeps the flow bound alone."""
+    visit bound too (a second or more at 100 ALTs, so only when it can say more), within
+    ``time_limit`` seconds. A ``time_limit`` of 0 or less (a user who pressed Ctrl-C is
+    waiting, or the command's time limit is spent) keeps the flow bound alone."""
     index = VisitIndex.of(prep)
     flow = coverage_bound(prep, index)
-    if prep.instance.need() - flow >= unmet or time_limit == 0:
+    if prep.instance.need() - flow >= unmet or (time_limit is not None and time_limit <= 0):
         return flow
     return visit_coverage_bound(prep, index, time_limit)

@@ -27,6 +27,8 @@ from .reasons import ClassKey, Reason, class_name, listing, plural, school_name
 # solve; `altsched explain` gives them more. A class not examined in time says so.
 WRITE_SECONDS = 3.0
 OUT_OF_TIME = "out of time; altsched explain BRANCH DIR looks longer"
+# The reason of every class and ALT when the command's time limit left none for reasons.
+NOT_EXAMINED = "not examined in the time limit; altsched explain BRANCH DIR looks longer"
 # An ALT under floor is asked about the unmet classes of this many schools: their own
 # first, then the nearest.
 NEAREST_SCHOOLS = 5
@@ -181,13 +183,18 @@ def written_reasons(
 ) -> tuple[pd.DataFrame, dict[str, str]]:
     """What every solve writes: ``unmet`` (``school_id, class, missing``) with a ``reason``
     column added at the end, and the reason of each ALT under floor (for ``report.json``).
-    Nothing is examined when no class is short and no ALT under floor."""
+    Nothing is examined when no class is short and no ALT under floor; with no ``seconds``
+    left (zero or less: the command's time limit is spent), nothing is, and each reason says
+    so (:data:`NOT_EXAMINED`)."""
     out = unmet.copy()
     load = Counter(ls.alt_id for ls in lessons)
-    under = any(instance.min_lessons(a) > load[a.alt_id] for a in instance.alts)
+    under = {a.alt_id for a in instance.alts if instance.min_lessons(a) > load[a.alt_id]}
     if not len(out) and not under:
         out["reason"] = pd.Series(dtype=object)
         return out, {}
+    if seconds <= 0:
+        out["reason"] = NOT_EXAMINED
+        return out, dict.fromkeys(sorted(under), NOT_EXAMINED)
     why = explain_timetable(instance, lessons, seconds)
     texts = defaultdict(str, {k: reason_text(rs) for k, (_m, rs) in why.unmet.items()})
     out["reason"] = [

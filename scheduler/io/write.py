@@ -211,15 +211,19 @@ def unmet_csv(unmet: pd.DataFrame) -> str:
 
 
 def _with_reasons(
-    instance: Instance, result: Result, unmet: pd.DataFrame
+    instance: Instance, result: Result, unmet: pd.DataFrame, seconds: float | None
 ) -> tuple[pd.DataFrame, dict[str, str]]:
     # Every solve says why each class is short and each ALT under floor
-    # (scheduler.explain; docs/explain.md), unless the caller gave the reasons.
+    # (scheduler.explain; docs/explain.md), unless the caller gave the reasons; within
+    # ``seconds`` (None: the explainer's own allowance).
     if UNMET_REASON in unmet.columns:
         return unmet, {}
-    from scheduler.explain.timetable import written_reasons
+    from scheduler.explain.timetable import WRITE_SECONDS, written_reasons
 
-    return written_reasons(instance, result.lessons, unmet.loc[unmet["missing"] > 0])
+    short = unmet.loc[unmet["missing"] > 0]
+    return written_reasons(
+        instance, result.lessons, short, WRITE_SECONDS if seconds is None else seconds
+    )
 
 
 def _plain(value: Any) -> Any:
@@ -320,10 +324,11 @@ def _write_all(
     score_kpis: dict[str, Any],
     unmet: pd.DataFrame,
     folder: Path,
+    reason_seconds: float | None = None,
 ) -> None:
     lessons = list(result.lessons)
     _write(folder / "assignments.csv", _csv(result.assignments))
-    unmet, floor_reasons = _with_reasons(instance, result, unmet)
+    unmet, floor_reasons = _with_reasons(instance, result, unmet, reason_seconds)
     _write(folder / "unmet.csv", unmet_csv(unmet))
     _write(folder / "report.json", report_json(instance, result, score_kpis, floor_reasons))
     grids = folder / TIMETABLES
@@ -652,6 +657,7 @@ def write_outputs(
     unmet: pd.DataFrame,
     out_dir: Path,
     extra: Callable[[Path], None] | None = None,
+    reason_seconds: float | None = None,
 ) -> None:
     """Write every output of a solve into ``out_dir``, atomically.
 
@@ -682,6 +688,10 @@ def write_outputs(
         (:func:`refusal`).
     extra
         Called with the temporary folder after the standard files are written.
+    reason_seconds
+        Time the CP-SAT cores behind the reasons may take in all (None: the explainer's
+        own allowance, ``scheduler.explain.timetable.WRITE_SECONDS``); zero or less: no
+        reason is examined, each says so (docs/outputs.md).
 
     Raises
     ------
@@ -699,7 +709,7 @@ def write_outputs(
     tmp = _sibling(out_dir, "tmp")
     tmp.mkdir()
     try:
-        _write_all(instance, result, score_kpis, unmet, tmp)
+        _write_all(instance, result, score_kpis, unmet, tmp, reason_seconds)
         if extra is not None:
             extra(tmp)
         # From here the write is finished, whatever signal comes (scheduler.signals).
