@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from scheduler.instance import DAYS, Blocked, Instance, Period, minutes_of
+from scheduler.model.cpsat import new_solver
 from scheduler.model.data import too_close
 from scheduler.result import Lesson
 
@@ -371,12 +372,10 @@ class CoreModel:
     ) -> tuple[cp_model.CpSolverStatus, list[GroupKey]]:
         self.model.clear_assumptions()
         self.model.add_assumptions([self.literal[k] for k in keys])
-        solver = cp_model.CpSolver()
         # One worker: the core comes from the search that proved infeasibility.
-        solver.parameters.num_workers = 1
-        # The models are small: presolve costs more than it saves, measured several-fold.
+        solver = new_solver(None, max(0.05, deadline - time.monotonic()), workers=1)
+        # The models are small: presolve costs more than it saves.
         solver.parameters.cp_model_presolve = False
-        solver.parameters.max_time_in_seconds = max(0.05, deadline - time.monotonic())
         status = solver.solve(self.model)
         if status != cp_model.INFEASIBLE:
             return status, []

@@ -181,14 +181,15 @@ def test_an_infeasible_solve_says_why_and_keeps_its_exit_status(
     assert "why: S School 1-1 needs 8 lessons a week but can take at most 5" in text
 
 
-def test_an_edited_timetable_with_unknown_rows_is_explained_with_a_warning(
+def test_a_timetable_naming_an_alt_the_branch_lacks_is_refused_naming_the_row(
     eight: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    # A planner's hand edit names an ALT the branch lacks: the row is left out, as the
-    # validator does, and the command says the timetable breaks a rule.
+    # A row naming an ALT the branch lacks means DIR is a solve of another branch (or of
+    # this one before an ALT left): reasons and costs counted against this branch would be
+    # about lessons that cannot exist, so the command refuses and names row, column, value.
     out = tmp_path / "edited"
     out.mkdir()
     (out / "assignments.csv").write_text(
@@ -196,4 +197,4 @@ def test_an_edited_timetable_with_unknown_rows_is_explained_with_a_warning(
         encoding="utf-8",
     )
     code, text, err = run(monkeypatch, capsys, "explain", eight, out)
-    assert code == 0 and "breaks 1 hard rule " in err and "S School 1-1: 8 missing" in text
+    assert code == 2 and "row 2" in err and "alt_id" in err and "ZZ" in err, err
