@@ -196,5 +196,5 @@ def test_a_timetable_naming_an_alt_the_branch_lacks_is_refused_naming_the_row(
         "alt_id,school_id,class,day,period,start,end\nZZ,S,1-1,Mon,1,08:45,09:30\n",
         encoding="utf-8",
     )
-    code, text, err = run(monkeypatch, capsys, "explain", eight, out)
+    code, _text, err = run(monkeypatch, capsys, "explain", eight, out)
     assert code == 2 and "row 2" in err and "alt_id" in err and "ZZ" in err, err
