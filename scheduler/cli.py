@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -19,6 +19,14 @@ from rich.text import Text
 from scheduler.config import MAX_SEED, MAX_TIME_LIMIT, MAX_WORKERS
 from scheduler.errors import InputIssue, InstanceError
 from scheduler.signals import Event as SignalEvent
+
+if TYPE_CHECKING:
+    from scheduler.config import Settings, SolverParams, Weights
+    from scheduler.instance import Instance
+    from scheduler.replan.previous import Previous
+    from scheduler.result import Result
+    from scheduler.signals import Guard
+    from scheduler.validate import Score
 
 app = typer.Typer(
     name="altsched",
@@ -189,33 +197,9 @@ def solve_command(
     OUT.new; 2: bad input or --out refused. Ctrl-C or SIGTERM stop the search and the best
     timetable is written; the command then ends by that signal (130 or 143 in a shell).
     """
-    from scheduler.bounds.coverage import AFTER_SOLVE_S, best_bound
-    from scheduler.bounds.words import unmet_in_words
-    from scheduler.budget import Budget, checking_reserve, explaining_share, writing_reserve
-    from scheduler.calendar.ical import write_feeds
     from scheduler.config import Settings, SolverParams, Weights
-    from scheduler.explain.timetable import WRITE_SECONDS
     from scheduler.io.read import load_instance
-    from scheduler.io.write import (
-        held_lessons,
-        keep_reason,
-        new_sibling,
-        refusal,
-        tidy_folder,
-        tidy_siblings,
-        write_outputs,
-    )
-    from scheduler.model.data import prepare
-    from scheduler.replan.previous import (
-        changes_table,
-        dropped_summary,
-        read_previous,
-        write_changes,
-    )
-    from scheduler.signals import Abandoned, guarded
-    from scheduler.solve import solve
-    from scheduler.summary import headline, summary_table
-    from scheduler.validate import score
+    from scheduler.replan.previous import dropped_summary, read_previous
 
     inst, warnings = load_instance(instance)
     print_warnings(warnings)
@@ -232,88 +216,176 @@ def solve_command(
     before = None if previous is None else read_previous(previous, inst)
     if before is not None:
         print_warnings(dropped_summary(before))
-    # Refuse a bad --out folder before spending a minute on the search, and OUT.new too
-    # when this run may have to go there (docs/outputs.md, "Replacing an earlier output").
-    for done in tidy_siblings(out):
-        console.print(Text.assemble(("note ", "yellow"), done), soft_wrap=True)
-    for place in (out, new_sibling(out)):
-        if place.is_dir() and not place.is_symlink():
-            for done in tidy_folder(place):  # a killed calendar or report wrote inside
-                console.print(Text.assemble(("note ", "yellow"), done), soft_wrap=True)
-        why = refusal(place)
-        if why is not None:
-            raise InstanceError([InputIssue(place.as_posix(), None, None, None, why)])
-        if force or held_lessons(out) == 0:
-            break
-    # The limit is the user's whole wait, from the process's start (main(); run inside another
-    # process, from now): what comes before the search and the outputs' writing after it come
-    # out of it (docs/model.md, "The time limit"), and so do the reasons and the coverage
-    # bound in words between them (scheduler/budget.py).
+    _ready_out(out, force)
     started = ctx.obj.get("started") if isinstance(ctx.obj, dict) else None
-    writing, checking = writing_reserve(inst), checking_reserve(inst)
-    budget = Budget(
-        params.time_limit, writing + checking, started=started, writing=writing,
-        spare=explaining_share(params.time_limit),
-    )  # fmt: skip
-    budget.mark("start")
-
-    shown: list[str] = []
-
-    def show_notes(notes: list[str]) -> None:
-        for note in notes:
-            console.print(Text.assemble(("note ", "yellow"), note))
-        shown.extend(notes)
-
-    def show_progress(seconds: float, objective: float, bound: float) -> None:
-        gap = 0.0 if objective == 0 else max(0.0, (objective - bound) / abs(objective))
-        line = f"{seconds:7.2f}s  objective {objective:>12,.0f}  bound {bound:>12,.0f}"
-        console.print(f"{line}  gap {gap:6.2%}")
-
+    run = _SolveRun(inst, wts, params, tuning, before, out, force, started)
     console.print(
         f"Solving {inst.settings.branch or instance.name}: {len(inst.alts)} ALTs, "
         f"{len(inst.schools)} schools, {inst.need()} lessons a week "
         f"({method.value}, {params.time_limit:g} s limit; Ctrl-C keeps the best so far)"
     )
-    # SIGTERM (timeout, service managers) as Ctrl-C: stop, keep the best, finish writing it.
-    with guarded(say_signal) as guard:
-        result = solve(
-            inst, wts, params, method=method.value, on_progress=show_progress, on_notes=show_notes,
-            budget=budget, settings=tuning, previous=before,
+    if not run.run(method):
+        raise typer.Exit(1)
+
+
+def _note(text: str) -> None:
+    console.print(Text.assemble(("note ", "yellow"), text), soft_wrap=True)
+
+
+def _ready_out(out: Path, force: bool) -> None:
+    """Refuse a bad --out folder before spending a minute on the search, and OUT.new too
+    when this run may have to go there (docs/outputs.md, "Replacing an earlier output")."""
+    from scheduler.io.write import held_lessons, new_sibling, refusal, tidy_folder, tidy_siblings
+
+    for done in tidy_siblings(out):
+        _note(done)
+    for place in (out, new_sibling(out)):
+        if place.is_dir() and not place.is_symlink():
+            for done in tidy_folder(place):  # a killed calendar or report wrote inside
+                _note(done)
+        why = refusal(place)
+        if why is not None:
+            raise InstanceError([InputIssue(place.as_posix(), None, None, None, why)])
+        if force or held_lessons(out) == 0:
+            break
+
+
+class _SolveRun:
+    """One ``altsched solve`` after its options are read: the search under a budget, the
+    bound in words, the outputs' writing and what the screen says of them."""
+
+    def __init__(
+        self,
+        inst: Instance,
+        wts: Weights,
+        params: SolverParams,
+        tuning: Settings,
+        before: Previous | None,
+        out: Path,
+        force: bool,
+        started: float | None,
+    ) -> None:
+        from scheduler.budget import Budget, checking_reserve, explaining_share, writing_reserve
+
+        self.inst, self.wts, self.params, self.tuning = inst, wts, params, tuning
+        self.before, self.out, self.force = before, out, force
+        # The limit is the user's whole wait, from the process's start (main(); run inside
+        # another process, from now): what comes before the search and the outputs' writing
+        # after it come out of it (docs/model.md, "The time limit"), and so do the reasons
+        # and the coverage bound in words between them (scheduler/budget.py).
+        writing, self.checking = writing_reserve(inst), checking_reserve(inst)
+        self.budget = Budget(
+            params.time_limit, writing + self.checking, started=started, writing=writing,
+            spare=explaining_share(params.time_limit),
         )  # fmt: skip
-        # What the solve learnt on the way (out of time with lessons left, Ctrl-C, ...).
-        show_notes([n for n in result.notes if n not in shown])
-        scored = score(inst, result.assignments, wts)
-        # The bound in words, then the reasons, share what the limit leaves before writing:
-        # each its counting part (half the checking reserve) and then half the rest for the
-        # LP, all the rest for the reasons' cores. Out of time, the words keep the flow bound
-        # and the reasons say "not examined" (docs/outputs.md).
-        counting = checking * budget.factor / 2
+        self.budget.mark("start")
+        self.shown: list[str] = []
+
+    def show_notes(self, notes: list[str]) -> None:
+        """Print the solve's notes (and remember them: the result repeats some)."""
+        for note in notes:
+            console.print(Text.assemble(("note ", "yellow"), note))
+        self.shown.extend(notes)
+
+    @staticmethod
+    def show_progress(seconds: float, objective: float, bound: float) -> None:
+        """One line per improving timetable."""
+        gap = 0.0 if objective == 0 else max(0.0, (objective - bound) / abs(objective))
+        line = f"{seconds:7.2f}s  objective {objective:>12,.0f}  bound {bound:>12,.0f}"
+        console.print(f"{line}  gap {gap:6.2%}")
+
+    def run(self, method: SolveMethod) -> bool:
+        """Search, write and report; False when the exit status is 1."""
+        from scheduler.io.write import keep_reason, new_sibling
+        from scheduler.signals import guarded
+        from scheduler.solve import solve
+        from scheduler.validate import score
+
+        out = self.out
+        # SIGTERM (timeout, service managers) as Ctrl-C: stop, keep the best, finish writing.
+        with guarded(say_signal) as guard:
+            result = solve(
+                self.inst, self.wts, self.params, method=method.value,
+                on_progress=self.show_progress, on_notes=self.show_notes,
+                budget=self.budget, settings=self.tuning, previous=self.before,
+            )  # fmt: skip
+            # What the solve learnt on the way (out of time with lessons left, Ctrl-C, ...).
+            self.show_notes([n for n in result.notes if n not in self.shown])
+            scored = score(self.inst, result.assignments, self.wts)
+            result = self.bound_in_words(result, bool(guard.received))
+            kept = None if self.force else keep_reason(out, result.status, len(result.lessons))
+            dest = out if kept is None else new_sibling(out)
+            self.write(result, scored, dest, guard)
+            self.show(result, scored)
+            if kept is None:
+                console.print(f"Wrote {out}/ (open {out}/index.html)", soft_wrap=True)
+            else:
+                what = "timetable" if result.status in ("OPTIMAL", "FEASIBLE") else "report"
+                err_console.print(
+                    f"{out}/ kept: {kept}; this run's {what} is in {dest}/; use --force to "
+                    "replace",
+                    soft_wrap=True,
+                )
+            if guard.received:
+                end_as_signalled(guard.signum)
+        return kept is None and result.status not in ("INFEASIBLE", "UNKNOWN")
+
+    @property
+    def counting(self) -> float:
+        """The bound in words, then the reasons, share what the limit leaves before writing:
+        each its counting part (half the checking reserve) and then half the rest for the
+        LP, all the rest for the reasons' cores. Out of time, the words keep the flow bound
+        and the reasons say "not examined" (docs/outputs.md)."""
+        return self.checking * self.budget.factor / 2
+
+    def bound_in_words(self, result: Result, interrupted: bool) -> Result:
+        """The result with the most lessons any timetable gives, when there is time."""
+        from scheduler.bounds.coverage import AFTER_SOLVE_S, best_bound
+        from scheduler.model.data import prepare
+
+        counting = self.counting
         # With no time left even to count (a busy machine), no bound and no words line.
-        bounded = result.status in ("OPTIMAL", "FEASIBLE") and budget.left() > counting
-        if bounded:  # the most any timetable gives, in words
-            wait = min(AFTER_SOLVE_S, (budget.left() - 2 * counting) / 2)
-            wait = 0.0 if guard.received else wait  # Ctrl-C: the flow bound only
-            most = best_bound(prepare(inst), inst.need() - len(result.lessons), wait)
-            result = result.model_copy(update={"most_lessons": most})
+        if result.status not in ("OPTIMAL", "FEASIBLE") or self.budget.left() <= counting:
+            return result
+        wait = min(AFTER_SOLVE_S, (self.budget.left() - 2 * counting) / 2)
+        wait = 0.0 if interrupted else wait  # Ctrl-C: the flow bound only
+        most = best_bound(prepare(self.inst), self.inst.need() - len(result.lessons), wait)
+        return result.model_copy(update={"most_lessons": most})
+
+    def write(self, result: Result, scored: Score, dest: Path, guard: Guard) -> None:
+        """Write the outputs to dest; a second signal abandons them and ends the command."""
+        from scheduler.calendar.ical import write_feeds
+        from scheduler.explain.timetable import WRITE_SECONDS
+        from scheduler.io.write import write_outputs
+        from scheduler.replan.previous import write_changes
+        from scheduler.signals import Abandoned
+
+        before = self.before
 
         def add_feeds(folder: Path) -> None:
-            write_feeds(inst, result.assignments, folder)
+            write_feeds(self.inst, result.assignments, folder)
             if before is not None:
                 write_changes(folder, before, result.lessons)
 
-        kept = None if force else keep_reason(out, result.status, len(result.lessons))
-        dest = out if kept is None else new_sibling(out)
         try:
             with guard.writing():
-                reason_seconds = min(WRITE_SECONDS, budget.left() - counting)
+                reason_seconds = min(WRITE_SECONDS, self.budget.left() - self.counting)
                 write_outputs(
-                    inst, result, scored.kpis, scored.unmet, dest, extra=add_feeds,
+                    self.inst, result, scored.kpis, scored.unmet, dest, extra=add_feeds,
                     reason_seconds=reason_seconds,
                 )  # fmt: skip
         except Abandoned:
             err_console.print(f"Nothing was written; {dest}/ is as it was.", soft_wrap=True)
             end_as_signalled(guard.signum)
-        budget.mark("write")
+        self.budget.mark("write")
+
+    def show(self, result: Result, scored: Score) -> None:
+        """The per-ALT table, the headline, the bound and reasons, changes and timings."""
+        from scheduler.bounds.words import unmet_in_words
+        from scheduler.replan.previous import changes_table
+        from scheduler.summary import headline, summary_table
+
+        inst = self.inst
         console.print(summary_table(inst, result, scored.per_alt))
         console.print(headline(result, scored.kpis["coverage"]))
         if result.most_lessons is not None:
@@ -324,21 +396,9 @@ def solve_command(
 
             for reason in why_infeasible(inst):
                 console.print(f"  why: {reason}", soft_wrap=True)
-        if before is not None:
+        if self.before is not None:
             console.print(changes_table(result.replan or {}))
-        console.print(budget.summary(), soft_wrap=True)
-        if kept is None:
-            console.print(f"Wrote {out}/ (open {out}/index.html)", soft_wrap=True)
-        else:
-            what = "timetable" if result.status in ("OPTIMAL", "FEASIBLE") else "report"
-            err_console.print(
-                f"{out}/ kept: {kept}; this run's {what} is in {dest}/; use --force to replace",
-                soft_wrap=True,
-            )
-        if guard.received:
-            end_as_signalled(guard.signum)
-    if kept is not None or result.status in ("INFEASIBLE", "UNKNOWN"):
-        raise typer.Exit(1)
+        console.print(self.budget.summary(), soft_wrap=True)
 
 
 @app.command("check")
