@@ -21,10 +21,12 @@ from scheduler.errors import InputIssue, InstanceError
 from scheduler.signals import Event as SignalEvent
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from scheduler.config import Settings, SolverParams, Weights
     from scheduler.instance import Instance
     from scheduler.replan.previous import Previous
-    from scheduler.result import Result
+    from scheduler.result import Lesson, Result
     from scheduler.signals import Guard
     from scheduler.validate import Score
 
@@ -1083,58 +1085,18 @@ def explain_command(
     --alt/--school: one ALT's or school's costs. --max-schools, --without-school, --day-off
     (with --alt): re-solve so restricted and compare term by term (docs/explain.md).
     """
-    from scheduler.config import Weights
-    from scheduler.explain import capacity_reasons, show
-    from scheduler.explain.penalties import breakdown
-    from scheduler.explain.timetable import explain_timetable
     from scheduler.explain.whatif import Restriction
-    from scheduler.io.names import FEEDS_FOLDER, FEEDS_SOURCE
     from scheduler.io.read import load_instance
-    from scheduler.validate import check
 
-    if directory is None and (target / "assignments.csv").is_file():
-        directory = target
-        source = instance_opt or target / FEEDS_FOLDER / FEEDS_SOURCE
-        if instance_opt is None and not source.is_file():
-            msg = "is not there (a branch without term dates has no feeds); pass --instance BRANCH"
-            raise InstanceError([InputIssue(source.as_posix(), None, None, None, msg)])
-    else:
-        source = target
+    directory, source = _explain_source(target, directory, instance_opt)
     inst, warnings = load_instance(source)
     print_warnings(warnings)
-    for opt, known, value in (
-        ("--alt", inst.alt_by_id, alt),
-        ("--school", inst.school_by_id, school),
-    ):
-        if value is not None and value not in known:
-            raise InstanceError([InputIssue(opt, None, None, value, "is not in the branch")])
     restricting = max_schools is not None or bool(without_school) or bool(day_off)
-    if restricting and (alt is None or directory is None):
-        msg = "needs --alt and DIR (the timetable to compare with)"
-        raise InstanceError(
-            [InputIssue("--max-schools/--without-school/--day-off", None, None, None, msg)]
-        )
-
-    def say(lines: list[str]) -> None:
-        for line in lines:
-            console.print(line, soft_wrap=True)
-
+    _check_explain_options(inst, alt, school, restricting, directory)
     if directory is None:
-        reasons = capacity_reasons(inst)
-        if alt is not None or school is not None:
-            reasons = show.reasons_about(reasons, alt_id=alt, school_id=school)
-        say(show.capacity_lines(reasons))
+        _say(_capacity_lines(inst, alt, school))
         return
-    table, lessons, recorded = show.read_timetable(directory)
-    show.check_same_branch(inst, table, directory)
-    broken = check(inst, table)
-    if broken:
-        rules = f"{len(broken)} hard rule{'s' if len(broken) != 1 else ''}"
-        said = f"{directory}/assignments.csv breaks {rules} (altsched check)"
-        err_console.print(Text.assemble(("warning ", "yellow"), f"{said}; explained as it is"))
-    wts = Weights.model_validate({**Weights.default().model_dump(), **recorded})
-    if weights is not None:
-        wts = Weights.from_toml(weights)
+    lessons, table, wts = _read_explained(inst, directory, weights)
     if restricting:
         assert alt is not None
         if out is not None and out.resolve() == directory.resolve():
@@ -1147,18 +1109,106 @@ def explain_command(
         )
         _run_whatif(inst, lessons, restriction, wts, time_limit, baseline, out)
         return
+    where = f"{directory}" if directory == target else f"{target} {directory}"
+    where += f" --instance {instance_opt}" if instance_opt is not None else ""
+    _say(_explained_lines(inst, table, lessons, wts, alt, school, where))
+
+
+def _say(lines: list[str]) -> None:
+    for line in lines:
+        console.print(line, soft_wrap=True)
+
+
+def _explain_source(
+    target: Path, directory: Path | None, instance_opt: Path | None
+) -> tuple[Path | None, Path]:
+    """The timetable folder (if any) and the branch file that ``explain`` reads: DIR alone
+    names its branch in its feeds' source.json, unless --instance names it."""
+    from scheduler.io.names import FEEDS_FOLDER, FEEDS_SOURCE
+
+    if directory is not None or not (target / "assignments.csv").is_file():
+        return directory, target
+    source = instance_opt or target / FEEDS_FOLDER / FEEDS_SOURCE
+    if instance_opt is None and not source.is_file():
+        msg = "is not there (a branch without term dates has no feeds); pass --instance BRANCH"
+        raise InstanceError([InputIssue(source.as_posix(), None, None, None, msg)])
+    return target, source
+
+
+def _check_explain_options(
+    inst: Instance, alt: str | None, school: str | None, restricting: bool, directory: Path | None
+) -> None:
+    """Refuse an --alt or --school the branch lacks, and a what-if without --alt or DIR."""
+    for opt, known, value in (
+        ("--alt", inst.alt_by_id, alt),
+        ("--school", inst.school_by_id, school),
+    ):
+        if value is not None and value not in known:
+            raise InstanceError([InputIssue(opt, None, None, value, "is not in the branch")])
+    if restricting and (alt is None or directory is None):
+        msg = "needs --alt and DIR (the timetable to compare with)"
+        raise InstanceError(
+            [InputIssue("--max-schools/--without-school/--day-off", None, None, None, msg)]
+        )
+
+
+def _capacity_lines(inst: Instance, alt: str | None, school: str | None) -> list[str]:
+    """What no timetable of the branch can meet (counting only), about --alt/--school."""
+    from scheduler.explain import capacity_reasons, show
+
+    reasons = capacity_reasons(inst)
+    if alt is not None or school is not None:
+        reasons = show.reasons_about(reasons, alt_id=alt, school_id=school)
+    return show.capacity_lines(reasons)
+
+
+def _read_explained(
+    inst: Instance, directory: Path, weights: Path | None
+) -> tuple[list[Lesson], pd.DataFrame, Weights]:
+    """DIR's lessons and assignments, warned about when they break hard rules, and the
+    weights to cost them by (--weights, else those report.json recorded)."""
+    from scheduler.config import Weights
+    from scheduler.explain import show
+    from scheduler.validate import check
+
+    table, lessons, recorded = show.read_timetable(directory)
+    show.check_same_branch(inst, table, directory)
+    broken = check(inst, table)
+    if broken:
+        rules = f"{len(broken)} hard rule{'s' if len(broken) != 1 else ''}"
+        said = f"{directory}/assignments.csv breaks {rules} (altsched check)"
+        err_console.print(Text.assemble(("warning ", "yellow"), f"{said}; explained as it is"))
+    wts = Weights.model_validate({**Weights.default().model_dump(), **recorded})
+    if weights is not None:
+        wts = Weights.from_toml(weights)
+    return lessons, table, wts
+
+
+def _explained_lines(
+    inst: Instance,
+    table: pd.DataFrame,
+    lessons: list[Lesson],
+    wts: Weights,
+    alt: str | None,
+    school: str | None,
+    where: str,
+) -> list[str]:
+    """The reasons and costs of a timetable, or of one ALT or school in it; for an ALT at
+    several schools, the what-if command that prices one school fewer (where: its DIR)."""
+    from scheduler.explain import show
+    from scheduler.explain.penalties import breakdown
+    from scheduler.explain.timetable import explain_timetable
+
     costs = breakdown(inst, table, wts)
     why = explain_timetable(inst, lessons)
     if alt is None and school is None:
-        say(show.explanation_lines(inst, why) + show.terms_lines(costs.totals(), wts))
-    else:
-        say(show.focus_lines(inst, costs, wts, why, alt_id=alt, school_id=school))
-        schools = len(costs.alt(alt)["schools"]) if alt is not None else 0
-        if schools > 1:
-            where = f"{directory}" if directory == target else f"{target} {directory}"
-            where += f" --instance {instance_opt}" if instance_opt is not None else ""
-            ask = f"altsched explain {where} --alt {alt} --max-schools {schools - 1}"
-            say([f"What {schools - 1} schools would cost: {ask}"])
+        return show.explanation_lines(inst, why) + show.terms_lines(costs.totals(), wts)
+    lines = show.focus_lines(inst, costs, wts, why, alt_id=alt, school_id=school)
+    schools = len(costs.alt(alt)["schools"]) if alt is not None else 0
+    if schools > 1:
+        ask = f"altsched explain {where} --alt {alt} --max-schools {schools - 1}"
+        lines = [*lines, f"What {schools - 1} schools would cost: {ask}"]
+    return lines
 
 
 def _run_whatif(
