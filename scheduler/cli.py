@@ -23,8 +23,11 @@ from scheduler.signals import Event as SignalEvent
 if TYPE_CHECKING:
     import pandas as pd
 
+    from scheduler.calendar.store import Store
     from scheduler.config import Settings, SolverParams, Weights
     from scheduler.instance import Instance
+    from scheduler.replan.cover import CoverPlan
+    from scheduler.replan.cover_run import Inputs as CoverInputs
     from scheduler.replan.previous import Previous
     from scheduler.result import Lesson, Result
     from scheduler.signals import Guard
@@ -681,12 +684,9 @@ def cover_command(
 ) -> None:
     """List who can take each lesson of an absent ALT, best first; --apply or --choose
     records the cover in the store, so the feeds and altsched changes show it."""
-    import json
-
     from scheduler.calendar.store import open_store
     from scheduler.calendar.term import load_calendar_instance
-    from scheduler.io.cells import frame_csv
-    from scheduler.io.write import check_file_target, write_text_atomic
+    from scheduler.io.write import check_file_target
     from scheduler.replan import cover_run as cr
     from scheduler.replan.cover import CoverWeights
 
@@ -717,24 +717,49 @@ def cover_command(
             inputs, absent, day1, day2, points, choices, take_top=not choices or apply
         )
         cr.show(console, inst, plan, top)
-        if csv is not None:
-            write_text_atomic(csv, frame_csv(plan.frame(inst)))
-            console.print(f"Wrote {csv}.", soft_wrap=True)
-        if json_file is not None:
-            text = json.dumps(plan.as_json(inst), ensure_ascii=False, indent=1)
-            write_text_atomic(json_file, text + "\n")
-            console.print(f"Wrote {json_file}.", soft_wrap=True)
-        if not recording or st is None:
-            return
-        if not plan.covers():
-            console.print("Nothing to record: no lesson has a substitute.")
-            return
-        new = plan.covers(f"cover for {absent}")
-        outcome = cr.record(st, inputs, plan, new, source=str(directory))
-        cr.show_recorded(console, st, inst, outcome, new)
+        _write_cover_files(inst, plan, csv, json_file)
+        if recording and st is not None:
+            _record_cover(st, inst, inputs, plan, absent, directory)
     finally:
         if st is not None:
             st.close()
+
+
+def _write_cover_files(
+    inst: Instance, plan: CoverPlan, csv: Path | None, json_file: Path | None
+) -> None:
+    """Write the --csv and --json files of a cover listing, when asked for."""
+    import json
+
+    from scheduler.io.cells import frame_csv
+    from scheduler.io.write import write_text_atomic
+
+    if csv is not None:
+        write_text_atomic(csv, frame_csv(plan.frame(inst)))
+        console.print(f"Wrote {csv}.", soft_wrap=True)
+    if json_file is not None:
+        text = json.dumps(plan.as_json(inst), ensure_ascii=False, indent=1)
+        write_text_atomic(json_file, text + "\n")
+        console.print(f"Wrote {json_file}.", soft_wrap=True)
+
+
+def _record_cover(
+    st: Store,
+    inst: Instance,
+    inputs: CoverInputs,
+    plan: CoverPlan,
+    absent: str,
+    directory: Path,
+) -> None:
+    """Record the plan's picks in the store and say what was published."""
+    from scheduler.replan import cover_run as cr
+
+    if not plan.covers():
+        console.print("Nothing to record: no lesson has a substitute.")
+        return
+    new = plan.covers(f"cover for {absent}")
+    outcome = cr.record(st, inputs, plan, new, source=str(directory))
+    cr.show_recorded(console, st, inst, outcome, new)
 
 
 @app.command("serve")
