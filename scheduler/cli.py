@@ -23,6 +23,7 @@ from scheduler.signals import Event as SignalEvent
 if TYPE_CHECKING:
     import pandas as pd
 
+    from scheduler.calendar.changes import Change
     from scheduler.calendar.store import Store
     from scheduler.config import Settings, SolverParams, Weights
     from scheduler.instance import Instance
@@ -601,39 +602,67 @@ def changes_command(
     ] = None,
 ) -> None:
     """Show, per ALT, what changed between two published versions."""
-    from pydantic import ValidationError
-
-    from scheduler.calendar.changes import changes_csv, changes_text, diff, write_messages
+    from scheduler.calendar.changes import diff
     from scheduler.calendar.store import open_store
-    from scheduler.errors import InputIssue
-    from scheduler.io.write import check_file_target, write_text_atomic
-    from scheduler.text import visible
+    from scheduler.io.write import check_file_target
 
     if csv is not None:
         check_file_target("--csv", csv)
     with open_store(store) as st:
-        numbers = [v.version for v in st.versions()]
-        if not numbers:
-            raise InstanceError([InputIssue(str(store), None, None, None, "holds no version yet")])
-        to = numbers[-1] if new is None else new
-        frm = old if old is not None else max((n for n in numbers if n < to), default=None)
-        for opt, n in (("--to", to), ("--from", frm)):
-            if n is not None and n not in numbers:
-                span = f"{numbers[0]}-{numbers[-1]}"
-                msg = f"is not a version in the store ({span})"
-                raise InstanceError([InputIssue(str(store), None, opt, str(n), msg)])
+        frm, to = _changes_versions(st, store, old, new)
         changes = diff(st.events(frm) if frm is not None else [], st.events(to))
-        names = {}
-        try:
-            inst, _ = st.source(to)
-            names = {a.alt_id: a.name for a in inst.alts}
-        except ValidationError as e:
-            # Published before ids were checked at the door (docs/input.md, "Ids and
-            # names"): the changes are still worth showing, by id.
-            why = f"version {to}'s instance fails today's input checks ({e.error_count()})"
-            err_console.print(Text.assemble(("warning ", "yellow"), f"{why}; ALT names left out"))
+        names = _alt_names(st, to)
     if alts:
         changes = [c for c in changes if c.alt_id in alts]
+    _show_changes(changes, names, frm, to, csv, messages)
+
+
+def _changes_versions(
+    st: Store, store: Path, old: int | None, new: int | None
+) -> tuple[int | None, int]:
+    """The versions --from and --to name (by default the latest and the one before it),
+    refused when the store lacks them."""
+    numbers = [v.version for v in st.versions()]
+    if not numbers:
+        raise InstanceError([InputIssue(str(store), None, None, None, "holds no version yet")])
+    to = numbers[-1] if new is None else new
+    frm = old if old is not None else max((n for n in numbers if n < to), default=None)
+    for opt, n in (("--to", to), ("--from", frm)):
+        if n is not None and n not in numbers:
+            span = f"{numbers[0]}-{numbers[-1]}"
+            msg = f"is not a version in the store ({span})"
+            raise InstanceError([InputIssue(str(store), None, opt, str(n), msg)])
+    return frm, to
+
+
+def _alt_names(st: Store, version: int) -> dict[str, str]:
+    """The ALTs' names in a version's instance; none (a warning) when it fails today's checks."""
+    from pydantic import ValidationError
+
+    try:
+        inst, _ = st.source(version)
+    except ValidationError as e:
+        # Published before ids were checked at the door (docs/input.md, "Ids and
+        # names"): the changes are still worth showing, by id.
+        why = f"version {version}'s instance fails today's input checks ({e.error_count()})"
+        err_console.print(Text.assemble(("warning ", "yellow"), f"{why}; ALT names left out"))
+        return {}
+    return {a.alt_id: a.name for a in inst.alts}
+
+
+def _show_changes(
+    changes: list[Change],
+    names: dict[str, str],
+    frm: int | None,
+    to: int,
+    csv: Path | None,
+    messages: Path | None,
+) -> None:
+    """Print the changes per ALT; write the --messages and --csv files when asked for."""
+    from scheduler.calendar.changes import changes_csv, changes_text, write_messages
+    from scheduler.io.write import write_text_atomic
+    from scheduler.text import visible
+
     title = f"Changes from version {frm} to {to}" if frm else f"Version {to} (everything is new)"
     # Ids from an older store may hold control characters: shown as escapes, never raw.
     text = visible(changes_text(changes, names, title), keep="\n")
