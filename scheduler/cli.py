@@ -137,31 +137,52 @@ def end_as_signalled(signum: int | None) -> NoReturn:
     end_by_signal(signum or 2)
 
 
+# Solve's longer options, named here so that the command reads as what it does.
+_SolveOut = Annotated[
+    Path,
+    typer.Option(
+        "--out",
+        help="Output folder. One that already holds a timetable is replaced (atomically) "
+        "only by one giving at least as many lessons; otherwise this run goes to OUT.new.",
+    ),
+]
+_SolveWorkers = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        help="CP-SAT workers (default 0: one per core).",
+        min=0,
+        max=MAX_WORKERS,
+    ),
+]
+_SolveDeterministic = Annotated[
+    bool,
+    typer.Option(
+        "--deterministic",
+        help="The same timetable on every run: one worker, limits in work units "
+        "(the time limit only guards the run).",
+    ),
+]
+_SolvePrevious = Annotated[
+    Path | None,
+    typer.Option(
+        "--previous",
+        help="An earlier --out folder: keep as many of its lessons as possible and write "
+        "changes.csv (docs/replan.md).",
+    ),
+]
+
+
 @app.command("solve")
 def solve_command(
     ctx: typer.Context,
     instance: InstanceArg,
-    out: Annotated[
-        Path,
-        typer.Option(
-            "--out",
-            help="Output folder. One that already holds a timetable is replaced (atomically) "
-            "only by one giving at least as many lessons; otherwise this run goes to OUT.new.",
-        ),
-    ],
+    out: _SolveOut,
     time_limit: Annotated[
         float | None,
         typer.Option("--time-limit", help="Seconds (default 60).", min=0.1, max=MAX_TIME_LIMIT),
     ] = None,
-    workers: Annotated[
-        int | None,
-        typer.Option(
-            "--workers",
-            help="CP-SAT workers (default 0: one per core).",
-            min=0,
-            max=MAX_WORKERS,
-        ),
-    ] = None,
+    workers: _SolveWorkers = None,
     seed: Annotated[
         int | None, typer.Option("--seed", help="CP-SAT random seed.", min=0, max=MAX_SEED)
     ] = None,
@@ -180,22 +201,8 @@ def solve_command(
             "--settings", help="TOML file of search settings ([search] and [bounds] tables)."
         ),
     ] = None,
-    deterministic: Annotated[
-        bool,
-        typer.Option(
-            "--deterministic",
-            help="The same timetable on every run: one worker, limits in work units "
-            "(the time limit only guards the run).",
-        ),
-    ] = False,
-    previous: Annotated[
-        Path | None,
-        typer.Option(
-            "--previous",
-            help="An earlier --out folder: keep as many of its lessons as possible and write "
-            "changes.csv (docs/replan.md).",
-        ),
-    ] = None,
+    deterministic: _SolveDeterministic = False,
+    previous: _SolvePrevious = None,
 ) -> None:
     """Assign ALTs to classes and periods; write timetables, report and feeds to --out.
 
@@ -1074,26 +1081,39 @@ class WhatIfBaseline(StrEnum):
     resolve = "resolve"
 
 
+# Explain's longer options, named here so that the command reads as what it does.
+_ExplainTarget = Annotated[
+    Path,
+    typer.Argument(
+        metavar="BRANCH|DIR",
+        help="The branch (CSV folder, .xlsx, YAML/JSON), or a solve's output folder alone.",
+    ),
+]
+_ExplainInstance = Annotated[
+    Path | None,
+    typer.Option(
+        "--instance",
+        help="The branch, when only DIR is given (default: DIR/ical/source.json).",
+    ),
+]
+_ExplainBaseline = Annotated[
+    WhatIfBaseline,
+    typer.Option(
+        "--baseline",
+        help="What-if compared with DIR's timetable, or with a search of the same length "
+        "without the restriction (resolve: twice the time, no search noise).",
+    ),
+]
+
+
 @app.command("explain")
 def explain_command(
-    target: Annotated[
-        Path,
-        typer.Argument(
-            metavar="BRANCH|DIR",
-            help="The branch (CSV folder, .xlsx, YAML/JSON), or a solve's output folder alone.",
-        ),
-    ],
+    target: _ExplainTarget,
     directory: Annotated[
         Path | None,
         typer.Argument(metavar="[DIR]", help="Output folder of a solve of BRANCH."),
     ] = None,
-    instance_opt: Annotated[
-        Path | None,
-        typer.Option(
-            "--instance",
-            help="The branch, when only DIR is given (default: DIR/ical/source.json).",
-        ),
-    ] = None,
+    instance_opt: _ExplainInstance = None,
     alt: Annotated[
         str | None, typer.Option("--alt", help="Costs and reasons of this ALT.")
     ] = None,
@@ -1123,14 +1143,7 @@ def explain_command(
         Path | None,
         typer.Option("--out", help="Write the what-if's timetable here (else nothing)."),
     ] = None,
-    baseline: Annotated[
-        WhatIfBaseline,
-        typer.Option(
-            "--baseline",
-            help="What-if compared with DIR's timetable, or with a search of the same length "
-            "without the restriction (resolve: twice the time, no search noise).",
-        ),
-    ] = WhatIfBaseline.dir,
+    baseline: _ExplainBaseline = WhatIfBaseline.dir,
 ) -> None:
     """Why lessons are unmet and ALTs under floor; what each soft goal costs, for whom; what if.
 
