@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+import time
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from scheduler import budget
 from scheduler.cli import main
 from tests.calendar_data import EXPECTED, assignments, instance, moved_a1
 
@@ -27,7 +29,12 @@ def branch(tmp_path: Path) -> tuple[Path, Path]:
 def run(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: object
 ) -> tuple[int, str, str]:
-    """Run ``altsched ARGS`` through the console entry point: (exit code, stdout, stderr)."""
+    """Run ``altsched ARGS`` through the console entry point: (exit code, stdout, stderr).
+
+    The time limit counts from the command's start, as it does in its own process: the
+    console entry point counts from the process's start, which here is pytest's, and a
+    test late in the suite would find its limit spent before the command began."""
+    monkeypatch.setattr(budget, "process_started", time.monotonic)
     monkeypatch.setattr(sys, "argv", ["altsched", *map(str, args)])
     monkeypatch.setenv("COLUMNS", "200")
     with pytest.raises(SystemExit) as done:
