@@ -67,78 +67,121 @@ def _visit_lp(prep: Prepared, index: VisitIndex, time_limit: float | None) -> fl
     ``time_limit`` covers building the LP too: past it, ``None``.
     """
     deadline = None if time_limit is None else time.monotonic() + time_limit
-    columns = 0
-    inst = prep.instance
-    lp = pywraplp.Solver.CreateSolver("GLOP")
-    infinity = lp.infinity()
-    objective = lp.Objective()
-    objective.SetMaximization()
-
-    def row(upper: float) -> pywraplp.Constraint:
-        return lp.Constraint(-infinity, upper)
-
-    alt_week: dict[str, pywraplp.Constraint] = {}
-    alt_day: dict[tuple[str, Day], tuple[pywraplp.Constraint, pywraplp.Constraint]] = {}
-    school_day: dict[tuple[str, Day], tuple[pywraplp.Constraint, pywraplp.Constraint]] = {}
-    most_schools = prep.settings.max_schools_per_day
-    for (a, s), caps in index.caps.items():
-        alt = inst.alt_by_id[a]
-        if a not in alt_week:
-            alt_week[a] = row(max(0, inst.max_lessons(alt) - prep.fixed_load.get(a, 0)))
-        for cap, d in caps:
-            columns += 1
-            if deadline is not None and columns % CHECK_EVERY == 0 and time.monotonic() > deadline:
-                return None
-            x = lp.NumVar(0.0, cap, "")
-            objective.SetCoefficient(x, 1.0)
-            alt_week[a].SetCoefficient(x, 1.0)
-            if (a, d) not in alt_day:
-                # Lessons within the daily maximum; visits within the schools a day.
-                alt_day[(a, d)] = (row(inst.max_lessons_per_day(alt)), row(most_schools))
-            if (s, d) not in school_day:
-                # Lessons go to the classes (the row is lessons - classes' <= 0); visits
-                # within the ALTs a day the school takes.
-                most_alts = inst.school_by_id[s].max_alts_per_day
-                school_day[(s, d)] = (row(0.0), row(most_alts))
-            lessons, visits = alt_day[(a, d)]
-            lessons.SetCoefficient(x, 1.0)
-            visits.SetCoefficient(x, 1.0 / cap)
-            to_classes, alts = school_day[(s, d)]
-            to_classes.SetCoefficient(x, 1.0)
-            alts.SetCoefficient(x, 1.0 / cap)
-    class_week: dict[ClassKey, pywraplp.Constraint] = {}
-    for (s, d), (to_classes, _alts) in school_day.items():
-        # The school-day's lessons go to its classes, each within its daily limit, and the
-        # classes of one co-teacher within the periods that co-teacher can teach that day.
-        teacher_rows: dict[str, list[pywraplp.Variable]] = defaultdict(list)
-        periods_of_teacher: dict[str, set[int]] = defaultdict(set)
-        for c in prep.needy.get(s, []):
-            cap = prep.cap.get((c.key, d), 0)
-            if cap == 0:
-                continue
-            z = lp.NumVar(0.0, cap, "")
-            to_classes.SetCoefficient(z, -1.0)
-            if c.key not in class_week:
-                class_week[c.key] = row(c.alt_lessons)
-            class_week[c.key].SetCoefficient(z, 1.0)
-            if c.co_teacher:
-                teacher_rows[c.co_teacher].append(z)
-                periods_of_teacher[c.co_teacher] |= {p.period for p in prep.periods[(c.key, d)]}
-        for teacher, zs in teacher_rows.items():
-            if len(zs) > 1:
-                shared = row(len(periods_of_teacher[teacher]))
-                for z in zs:
-                    shared.SetCoefficient(z, 1.0)
-    if deadline is not None:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return None
-        lp.SetTimeLimit(max(1, int(left * 1000)))
-    if lp.Solve() != pywraplp.Solver.OPTIMAL:
+    lp = _VisitLP(prep, deadline)
+    if not lp.add_visits(index):
         return None
-    # The larger of the primal value and the dual bound: both equal the optimum up to
-    # GLOP's tolerances, and the larger errs on the side that keeps the bound valid.
-    return float(max(objective.Value(), objective.BestBound()))
+    lp.add_classes()
+    return lp.solve()
+
+
+class _VisitLP:
+    """The visit relaxation as GLOP rows and columns, built in two passes: the visits'
+    lessons (ALT week, ALT day, school day), then the school days' classes."""
+
+    def __init__(self, prep: Prepared, deadline: float | None) -> None:
+        self.prep = prep
+        self.deadline = deadline
+        self.lp = pywraplp.Solver.CreateSolver("GLOP")
+        self.objective = self.lp.Objective()
+        self.objective.SetMaximization()
+        self.alt_week: dict[str, pywraplp.Constraint] = {}
+        self.alt_day: dict[tuple[str, Day], tuple[pywraplp.Constraint, pywraplp.Constraint]] = {}
+        self.school_day: dict[
+            tuple[str, Day], tuple[pywraplp.Constraint, pywraplp.Constraint]
+        ] = {}
+
+    def row(self, upper: float) -> pywraplp.Constraint:
+        """A row ``... <= upper``."""
+        return self.lp.Constraint(-self.lp.infinity(), upper)
+
+    def _late(self, columns: int) -> bool:
+        return (
+            self.deadline is not None
+            and columns % CHECK_EVERY == 0
+            and time.monotonic() > self.deadline
+        )
+
+    def add_visits(self, index: VisitIndex) -> bool:
+        """One column per possible visit's lessons; False when the deadline passed."""
+        inst = self.prep.instance
+        columns = 0
+        for (a, s), caps in index.caps.items():
+            alt = inst.alt_by_id[a]
+            if a not in self.alt_week:
+                self.alt_week[a] = self.row(
+                    max(0, inst.max_lessons(alt) - self.prep.fixed_load.get(a, 0))
+                )
+            for cap, d in caps:
+                columns += 1
+                if self._late(columns):
+                    return False
+                self._add_visit(a, s, d, cap)
+        return True
+
+    def _add_visit(self, a: str, s: str, d: Day, cap: int) -> None:
+        inst = self.prep.instance
+        x = self.lp.NumVar(0.0, cap, "")
+        self.objective.SetCoefficient(x, 1.0)
+        self.alt_week[a].SetCoefficient(x, 1.0)
+        if (a, d) not in self.alt_day:
+            # Lessons within the daily maximum; visits within the schools a day.
+            alt = inst.alt_by_id[a]
+            most_schools = self.prep.settings.max_schools_per_day
+            self.alt_day[(a, d)] = (
+                self.row(inst.max_lessons_per_day(alt)),
+                self.row(most_schools),
+            )
+        if (s, d) not in self.school_day:
+            # Lessons go to the classes (the row is lessons - classes' <= 0); visits within
+            # the ALTs a day the school takes.
+            most_alts = inst.school_by_id[s].max_alts_per_day
+            self.school_day[(s, d)] = (self.row(0.0), self.row(most_alts))
+        lessons, visits = self.alt_day[(a, d)]
+        lessons.SetCoefficient(x, 1.0)
+        visits.SetCoefficient(x, 1.0 / cap)
+        to_classes, alts = self.school_day[(s, d)]
+        to_classes.SetCoefficient(x, 1.0)
+        alts.SetCoefficient(x, 1.0 / cap)
+
+    def add_classes(self) -> None:
+        """The school-day's lessons go to its classes, each within its daily and weekly
+        limit, and the classes of one co-teacher within the periods that co-teacher can
+        teach that day."""
+        class_week: dict[ClassKey, pywraplp.Constraint] = {}
+        for (s, d), (to_classes, _alts) in self.school_day.items():
+            teacher_rows: dict[str, list[pywraplp.Variable]] = defaultdict(list)
+            periods_of_teacher: dict[str, set[int]] = defaultdict(set)
+            for c in self.prep.needy.get(s, []):
+                cap = self.prep.cap.get((c.key, d), 0)
+                if cap == 0:
+                    continue
+                z = self.lp.NumVar(0.0, cap, "")
+                to_classes.SetCoefficient(z, -1.0)
+                if c.key not in class_week:
+                    class_week[c.key] = self.row(c.alt_lessons)
+                class_week[c.key].SetCoefficient(z, 1.0)
+                if c.co_teacher:
+                    teacher_rows[c.co_teacher].append(z)
+                    periods = {p.period for p in self.prep.periods[(c.key, d)]}
+                    periods_of_teacher[c.co_teacher] |= periods
+            for teacher, zs in teacher_rows.items():
+                if len(zs) > 1:
+                    shared = self.row(len(periods_of_teacher[teacher]))
+                    for z in zs:
+                        shared.SetCoefficient(z, 1.0)
+
+    def solve(self) -> float | None:
+        """The LP's optimum within what is left of the deadline, or ``None``."""
+        if self.deadline is not None:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                return None
+            self.lp.SetTimeLimit(max(1, int(left * 1000)))
+        if self.lp.Solve() != pywraplp.Solver.OPTIMAL:
+            return None
+        # The larger of the primal value and the dual bound: both equal the optimum up to
+        # GLOP's tolerances, and the larger errs on the side that keeps the bound valid.
+        return float(max(self.objective.Value(), self.objective.BestBound()))
 
 
 def best_bound(prep: Prepared, unmet: int, time_limit: float | None = AFTER_SOLVE_S) -> int:
